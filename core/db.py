@@ -1,0 +1,126 @@
+"""The database: one engine per process, and one unit-of-work pattern for every change.
+
+    async with db.unit_of_work() as uow:
+        ...change things through uow.session, record effects with uow.emit(...)
+        await uow.commit()
+
+Leaving the block without `commit()` rolls back. Effects are released only by a commit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from core.effects import Effect
+
+DEFAULT_SQLITE_PATH = Path("var") / "circles.sqlite3"
+
+
+def database_url(env: dict[str, str] | None = None) -> str:
+    """DATABASE_URL if set (PostgreSQL for several workers), else the embedded SQLite file."""
+    env = dict(os.environ) if env is None else env
+    url = env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    return async_url(url)
+
+
+def async_url(url: str) -> str:
+    parsed = make_url(url)
+    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+    if parsed.drivername in driver:
+        parsed = parsed.set(drivername=driver[parsed.drivername])
+    return parsed.render_as_string(hide_password=False)
+
+
+def sync_url(url: str) -> str:
+    """The same database for Alembic, which runs synchronously."""
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite+aiosqlite":
+        parsed = parsed.set(drivername="sqlite")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class UnitOfWork:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.effects: list[Effect] = []
+        self.committed = False
+
+    def emit(self, effect: Effect) -> None:
+        self.effects.append(effect)
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        self.committed = True
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+class Database:
+    def __init__(self, url: str, *, pool: bool = True) -> None:
+        self.url = async_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            self._prepare_sqlite_folder()
+        if not pool:
+            kwargs["poolclass"] = NullPool
+        elif not self.is_sqlite:
+            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def _prepare_sqlite_folder(self) -> None:
+        database = make_url(self.url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        async with self._sessions() as session:
+            uow = UnitOfWork(session)
+            try:
+                yield uow
+            finally:
+                if not uow.committed:
+                    await session.rollback()
+                    uow.effects.clear()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def migrate(url: str) -> None:
+    """Brings the schema to the newest revision; the app calls this at start-up."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "heads")
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    migrations = Path(__file__).resolve().parent.parent / "migrations"
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    config.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
+    return config

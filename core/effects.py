@@ -1,0 +1,77 @@
+"""What a handler wants done on the platform once its unit of work has committed.
+
+Handlers never call the platform while a transaction is open: they record effects, and
+`core.delivery` carries them out after the commit, in order. A refused request therefore sends
+nothing, and a crash before the commit sends nothing either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.messages import Message
+
+
+@dataclass(frozen=True)
+class OpenSpace:
+    circle_id: int
+
+
+@dataclass(frozen=True)
+class AddToSpace:
+    circle_id: int
+    person_id: int
+
+
+@dataclass(frozen=True)
+class RemoveFromSpace:
+    circle_id: int
+    person_id: int
+
+
+@dataclass(frozen=True)
+class ArchiveSpace:
+    circle_id: int
+
+
+@dataclass(frozen=True)
+class PostToCircle:
+    circle_id: int
+    message: Message
+
+
+@dataclass(frozen=True)
+class StartThread:
+    """Posts the round's header in the circle's space; its reference becomes the round's thread."""
+
+    round_id: int
+
+
+@dataclass(frozen=True)
+class PostInThread:
+    round_id: int
+    message: Message
+
+
+@dataclass(frozen=True)
+class RefreshThreadHeader:
+    round_id: int
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    person_id: int
+    message: Message
+
+
+Effect = (
+    OpenSpace
+    | AddToSpace
+    | RemoveFromSpace
+    | ArchiveSpace
+    | PostToCircle
+    | StartThread
+    | PostInThread
+    | RefreshThreadHeader
+    | DirectMessage
+)

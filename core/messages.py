@@ -1,0 +1,159 @@
+"""One message model that every adapter renders: Block Kit on Slack, embeds/views on Discord,
+HTML in the playground.
+
+Member text travels as plain text inside these objects; each adapter escapes it for its own
+markup and sends it so that it notifies nobody. Action ids are stable strings, so a button still
+works after a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+MAX_TEXT = 3000  # the longest member text we accept anywhere; Slack's section limit
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """A paragraph. `emphasis` runs (wrapped in *…*) are ours, never from member text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Fields:
+    pairs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Member-written text shown as a quotation, attributed."""
+
+    author: str
+    text: str
+
+
+class ButtonStyle(StrEnum):
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str  # "<verb>" e.g. "bid.open"; the value says on what
+    value: str = ""
+    style: ButtonStyle = ButtonStyle.DEFAULT
+
+
+@dataclass(frozen=True)
+class Actions:
+    buttons: tuple[Button, ...]
+
+
+Block = Heading | Text | Fields | Quote | Actions
+
+
+@dataclass(frozen=True)
+class Message:
+    blocks: tuple[Block, ...]
+    summary: str = ""  # plain-text fallback for notifications
+
+    @property
+    def plain_text(self) -> str:
+        """All of it as plain text: notifications, logs and simple renderers."""
+        lines: list[str] = []
+        for block in self.blocks:
+            match block:
+                case Heading(text=t) | Text(text=t):
+                    lines.append(t)
+                case Quote(author=a, text=t):
+                    lines.append(f"{a}: {t}")
+                case Fields(pairs=pairs):
+                    lines.extend(f"{k}: {v}" for k, v in pairs)
+                case Actions(buttons=buttons):
+                    lines.append(" ".join(f"[{b.label}]" for b in buttons))
+        return "\n".join(lines)
+
+
+def message(*blocks: Block | str, summary: str = "") -> Message:
+    built = tuple(Text(b) if isinstance(b, str) else b for b in blocks)
+    return Message(built, summary or _first_text(built))
+
+
+def _first_text(blocks: tuple[Block, ...]) -> str:
+    for block in blocks:
+        if isinstance(block, Heading | Text):
+            return block.text[:150]
+    return ""
+
+
+# Forms ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    label: str
+    multiline: bool = False
+    required: bool = True
+    max_length: int = MAX_TEXT
+    min_length: int = 0
+    placeholder: str = ""
+    initial: str = ""
+    choices: tuple[Choice, ...] = ()  # a select when not empty
+    integer_range: tuple[int, int] | None = None  # a whole number in this range
+
+
+@dataclass(frozen=True)
+class Form:
+    """A modal. `form_id` names the handler; `context` round-trips opaque state (e.g. a meeting id)."""
+
+    form_id: str
+    title: str
+    inputs: tuple[Input, ...]
+    submit_label: str = "Submit"
+    context: str = ""
+    intro: str = ""
+
+    def validate(self, values: dict[str, str]) -> dict[str, str]:
+        """Checks submitted values against the inputs' rules; returns {input name: error}."""
+        errors: dict[str, str] = {}
+        for field_ in self.inputs:
+            raw = (values.get(field_.name) or "").strip()
+            if not raw:
+                if field_.required:
+                    errors[field_.name] = f"Please fill in {field_.label.lower()}."
+                continue
+            if len(raw) > field_.max_length:
+                errors[field_.name] = f"Please keep it under {field_.max_length} characters."
+            elif len(raw) < field_.min_length:
+                errors[field_.name] = f"Please write at least {field_.min_length} characters."
+            elif field_.choices and raw not in {c.value for c in field_.choices}:
+                errors[field_.name] = "Please pick one of the options."
+            elif field_.integer_range is not None:
+                low, high = field_.integer_range
+                if not raw.isdigit() or not low <= int(raw) <= high:
+                    errors[field_.name] = f"Please give a whole number from {low} to {high}."
+        return errors
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the core says back to the person who acted: shown only to them."""
+
+    message: Message
+    form: Form | None = None

@@ -1,0 +1,36 @@
+"""Typed SQLAlchemy 2 models: one table each for the nouns of a circle's life."""
+
+from core.models.base import Base, utcnow
+from core.models.circles import Circle, Membership, Person, Programme, Workspace
+from core.models.meetings import (
+    Bid,
+    CheckIn,
+    Commitment,
+    CommitmentUpdate,
+    Contribution,
+    HandledRequest,
+    Meeting,
+    MeetingFeedback,
+    ReportBack,
+    Round,
+)
+
+__all__ = [
+    "Base",
+    "Bid",
+    "CheckIn",
+    "Circle",
+    "Commitment",
+    "CommitmentUpdate",
+    "Contribution",
+    "HandledRequest",
+    "Meeting",
+    "MeetingFeedback",
+    "Membership",
+    "Person",
+    "Programme",
+    "ReportBack",
+    "Round",
+    "Workspace",
+    "utcnow",
+]

@@ -1,0 +1,68 @@
+"""The port: what the core asks of a chat platform. Slack, Discord and the playground implement it.
+
+Identities are the platform's own ids as strings (a Slack user id, a Discord snowflake); the core
+never looks inside them. A port object is bound to one workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.messages import Form, Message
+
+
+@dataclass(frozen=True)
+class SpaceRef:
+    """A circle's private space: a Slack private channel, a Discord text channel."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    space_id: str
+    message_id: str
+
+    def encode(self) -> str:
+        return f"{self.space_id}/{self.message_id}"
+
+    @classmethod
+    def decode(cls, text: str) -> MessageRef:
+        space_id, _, message_id = text.partition("/")
+        return cls(space_id, message_id)
+
+
+class Undeliverable(Exception):
+    """The platform will never take this message (DMs closed, person gone): do not retry."""
+
+
+class RateLimited(Exception):
+    """The platform asked us to wait; `retry_after` is in seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited for {retry_after:.1f}s")
+        self.retry_after = retry_after
+
+
+class ChatPort(Protocol):
+    async def open_private_space(self, name: str, topic: str, member_ids: Sequence[str]) -> SpaceRef: ...
+
+    async def add_member(self, space: SpaceRef, user_id: str) -> None: ...
+
+    async def remove_member(self, space: SpaceRef, user_id: str) -> None: ...
+
+    async def archive_space(self, space: SpaceRef) -> None: ...
+
+    async def post(self, space: SpaceRef, message: Message) -> MessageRef: ...
+
+    async def reply(self, thread: MessageRef, message: Message) -> MessageRef: ...
+
+    async def update(self, ref: MessageRef, message: Message) -> None: ...
+
+    async def send_dm(self, user_id: str, message: Message) -> MessageRef: ...
+
+    async def open_form(self, trigger: str, user_id: str, form: Form) -> None: ...
+
+    async def notify_privately(self, space: SpaceRef, user_id: str, message: Message) -> None: ...
