@@ -102,8 +102,9 @@ class Database:
                 yield uow
             finally:
                 if not uow.committed:
-                    await session.rollback()
                     uow.effects.clear()
+            # Closing the session rolls back what was not committed, and leaves loaded objects
+            # readable (detached) rather than expired.
 
     async def dispose(self) -> None:
         await self.engine.dispose()

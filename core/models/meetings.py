@@ -104,9 +104,7 @@ class Commitment(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date | None]
-    status: Mapped[CommitmentStatus] = mapped_column(
-        str_enum(CommitmentStatus), default=CommitmentStatus.OPEN
-    )
+    status: Mapped[CommitmentStatus] = mapped_column(str_enum(CommitmentStatus), default=CommitmentStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

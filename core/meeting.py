@@ -1,0 +1,560 @@
+"""The meeting state machine: every transition of a meeting and of its rounds, in one place.
+
+    SCHEDULED ──open_meeting──▶ CHECK_IN ──call_for_bids──▶ BIDDING ──start_round──▶ ROUNDS
+                                   │                           │                      │
+                                   └───────────── close_meeting ──────────────────────┴──▶ CLOSED
+
+    A round:  PRESENT ─▶ CLARIFY ─▶ EXPLORE ─▶ REFLECT ─▶ COMMIT ─▶ DONE   (advance_phase)
+
+Guards, stated once each below: only the facilitator of the day moves a live meeting on (the bot
+moves an async one at the phase deadline, or early when everyone has spoken); contributions
+follow the phase (clarifying questions only while clarifying; the holder alone presents,
+reflects and commits); one bid per person per meeting; a round ends only once its issue holder
+has committed to an action or passed. Each transition is a function named as a facilitator
+would say it. A refused transition raises `CircleError` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from core import views
+from core.db import UnitOfWork
+from core.effects import PostInThread, PostToCircle, RefreshThreadHeader, StartThread
+from core.errors import CircleError, NotAllowed
+from core.formats import Format, PhaseSpec, Speaker
+from core.models import (
+    Bid,
+    CheckIn,
+    Circle,
+    Commitment,
+    CommitmentUpdate,
+    Contribution,
+    Meeting,
+    MeetingFeedback,
+    Membership,
+    Person,
+    ReportBack,
+    Round,
+)
+from core.vocabulary import (
+    STILL_OPEN,
+    BidStatus,
+    CommitmentStatus,
+    ContributionKind,
+    Facilitation,
+    MeetingState,
+    Mode,
+    Phase,
+    Role,
+    Urgency,
+)
+
+# Which states each transition may start from: the whole machine at a glance.
+ALLOWED_FROM: dict[str, tuple[MeetingState, ...]] = {
+    "open_meeting": (MeetingState.SCHEDULED,),
+    "check_in": (MeetingState.SCHEDULED, MeetingState.CHECK_IN, MeetingState.BIDDING),
+    "call_for_bids": (MeetingState.CHECK_IN,),
+    "place_bid": (MeetingState.SCHEDULED, MeetingState.CHECK_IN, MeetingState.BIDDING, MeetingState.ROUNDS),
+    "withdraw_bid": (MeetingState.SCHEDULED, MeetingState.CHECK_IN, MeetingState.BIDDING, MeetingState.ROUNDS),
+    "start_round": (MeetingState.BIDDING, MeetingState.ROUNDS),
+    "contribute": (MeetingState.ROUNDS,),
+    "advance_phase": (MeetingState.ROUNDS,),
+    "commit": (MeetingState.ROUNDS,),
+    "pass_commitment": (MeetingState.ROUNDS,),
+    "close_meeting": (MeetingState.CHECK_IN, MeetingState.BIDDING, MeetingState.ROUNDS),
+    "give_feedback": (MeetingState.CLOSED,),
+}
+
+_STATE_WORDS = {
+    MeetingState.SCHEDULED: "hasn't started yet",
+    MeetingState.CHECK_IN: "is at check-in",
+    MeetingState.BIDDING: "is taking bids",
+    MeetingState.ROUNDS: "is working through rounds",
+    MeetingState.CLOSED: "is closed",
+}
+
+
+@dataclass
+class Scene:
+    """One meeting of one circle, loaded for a single request: what every transition works on."""
+
+    uow: UnitOfWork
+    circle: Circle
+    meeting: Meeting
+    fmt: Format
+    now: datetime
+    current_round: Round | None
+
+    @property
+    def members(self) -> list[Membership]:
+        return self.circle.active_memberships()
+
+    def membership(self, person: Person) -> Membership | None:
+        return next((m for m in self.members if m.person_id == person.id), None)
+
+    def person(self, person_id: int) -> Person:
+        for m in self.circle.memberships:
+            if m.person_id == person_id:
+                return m.person
+        raise CircleError("That person is not in this circle.")
+
+    @property
+    def is_async(self) -> bool:
+        return self.circle.mode == Mode.ASYNC
+
+
+async def load_scene(uow: UnitOfWork, circle: Circle, meeting: Meeting, fmt: Format, now: datetime) -> Scene:
+    current = await uow.session.scalar(
+        select(Round).where(Round.meeting_id == meeting.id).order_by(Round.number.desc()).limit(1)
+    )
+    return Scene(uow, circle, meeting, fmt, now, current)
+
+
+# Guards ----------------------------------------------------------------------------------------
+
+
+def _require_state(scene: Scene, transition: str, doing: str) -> None:
+    if scene.meeting.state not in ALLOWED_FROM[transition]:
+        raise CircleError(f"You can't {doing} now: meeting {scene.meeting.number} {_STATE_WORDS[scene.meeting.state]}.")
+
+
+def _require_member(scene: Scene, person: Person) -> Membership:
+    membership = scene.membership(person)
+    if membership is None:
+        raise NotAllowed("Only members of this circle can do that.")
+    return membership
+
+
+def _require_facilitator_of_the_day(scene: Scene, actor: Person | None, doing: str) -> None:
+    """Live: the facilitator of the day alone. Async: the bot, or that facilitator nudging it on."""
+    if actor is None and scene.is_async:
+        return
+    if actor is not None and actor.id == scene.meeting.facilitator_id:
+        return
+    name = scene.person(scene.meeting.facilitator_id).display_name if scene.meeting.facilitator_id else "nobody yet"
+    raise NotAllowed(f"Only today's facilitator ({name}) can {doing}.")
+
+
+def _require_active_round(scene: Scene) -> Round:
+    round_ = scene.current_round
+    if round_ is None or round_.phase == Phase.DONE:
+        raise CircleError("There is no round under way. The facilitator starts one with /circle round.")
+    return round_
+
+
+def _require_speaker(scene: Scene, round_: Round, person: Person, spec: PhaseSpec) -> None:
+    holder = round_.issue_holder_id == person.id
+    if spec.speaker == Speaker.HOLDER and not holder:
+        raise NotAllowed(f"In the {spec.phase.value} phase only the issue holder speaks; please hold your thoughts.")
+    if spec.speaker == Speaker.OTHERS and holder:
+        raise NotAllowed(f"This is the circle's time to {spec.phase.value}; you'll have your turn to reflect soon.")
+
+
+# Who facilitates -------------------------------------------------------------------------------
+
+
+def facilitator_for(circle: Circle, fmt: Format, number: int) -> int | None:
+    """The facilitator of the day for meeting `number`, by the circle's facilitation model."""
+    members = circle.active_memberships()
+    facilitators = [m.person_id for m in members if m.role == Role.FACILITATOR]
+    rotation = [m.person_id for m in members if m.role == Role.MEMBER] or [m.person_id for m in members]
+    named = facilitators[0] if facilitators else circle.created_by_id
+    match circle.facilitation:
+        case Facilitation.FACILITATED:
+            return named
+        case Facilitation.FACILITATED_THEN_ROTATING if number <= fmt.facilitated_meetings and named:
+            return named
+        case _:
+            return rotation[(number - 1) % len(rotation)] if rotation else named
+
+
+# Transitions -----------------------------------------------------------------------------------
+
+
+async def open_meeting(scene: Scene, actor: Person | None) -> None:
+    """Opens the meeting with its agenda, the report-back on open commitments and a check-in."""
+    _require_state(scene, "open_meeting", "open the meeting")
+    _require_facilitator_of_the_day(scene, actor, "open the meeting")
+    scene.meeting.state = MeetingState.CHECK_IN
+    scene.meeting.opened_at = scene.now
+    reports = await _take_report_back(scene)
+    scene.uow.emit(PostToCircle(scene.circle.id, views.meeting_opening(scene, reports)))
+
+
+async def check_in(scene: Scene, person: Person, text: str) -> CheckIn:
+    _require_member(scene, person)
+    _require_state(scene, "check_in", "check in")
+    existing = await scene.uow.session.scalar(
+        select(CheckIn).where(CheckIn.meeting_id == scene.meeting.id, CheckIn.person_id == person.id)
+    )
+    if existing is not None:
+        existing.text = text
+        return existing
+    entry = CheckIn(meeting_id=scene.meeting.id, person_id=person.id, text=text, created_at=scene.now)
+    scene.uow.session.add(entry)
+    if scene.meeting.state != MeetingState.SCHEDULED:
+        scene.uow.emit(PostToCircle(scene.circle.id, views.checked_in(person, text)))
+    return entry
+
+
+async def call_for_bids(scene: Scene, actor: Person | None) -> None:
+    _require_state(scene, "call_for_bids", "call for bids")
+    _require_facilitator_of_the_day(scene, actor, "call for bids")
+    scene.meeting.state = MeetingState.BIDDING
+    bids = await waiting_bids(scene)
+    scene.uow.emit(PostToCircle(scene.circle.id, views.call_for_bids(scene, bids)))
+
+
+async def place_bid(scene: Scene, person: Person, topic: str, urgency: Urgency, minutes: int) -> Bid:
+    _require_member(scene, person)
+    _require_state(scene, "place_bid", "bid")
+    if not 1 <= minutes <= scene.fmt.meeting_minutes:
+        raise CircleError(f"Please ask for between 1 and {scene.fmt.meeting_minutes} minutes.")
+    earlier = await scene.uow.session.scalar(
+        select(Bid).where(Bid.meeting_id == scene.meeting.id, Bid.person_id == person.id)
+    )
+    if earlier is not None:
+        raise CircleError(_second_bid_message(earlier))
+    bid = Bid(
+        meeting_id=scene.meeting.id,
+        person_id=person.id,
+        topic=topic,
+        urgency=urgency,
+        minutes=minutes,
+        created_at=scene.now,
+    )
+    scene.uow.session.add(bid)
+    try:
+        await scene.uow.flush()
+    except IntegrityError:  # the same person's other bid landed a moment before this one
+        raise CircleError("You have already bid for this meeting.") from None
+    if scene.meeting.state in (MeetingState.BIDDING, MeetingState.ROUNDS):
+        scene.uow.emit(PostToCircle(scene.circle.id, views.bid_placed(person, bid)))
+    return bid
+
+
+def _second_bid_message(earlier: Bid) -> str:
+    if earlier.status == BidStatus.WITHDRAWN:
+        return "You withdrew your bid for this meeting; one bid per person per meeting."
+    return f"You have already bid for this meeting (\u201c{earlier.topic[:80]}\u201d). One bid per person per meeting."
+
+
+async def withdraw_bid(scene: Scene, person: Person) -> Bid:
+    _require_member(scene, person)
+    _require_state(scene, "withdraw_bid", "withdraw a bid")
+    bid = await scene.uow.session.scalar(
+        select(Bid).where(
+            Bid.meeting_id == scene.meeting.id, Bid.person_id == person.id, Bid.status == BidStatus.WAITING
+        )
+    )
+    if bid is None:
+        raise CircleError("You have no waiting bid to withdraw.")
+    bid.status = BidStatus.WITHDRAWN
+    return bid
+
+
+async def waiting_bids(scene: Scene) -> list[Bid]:
+    """Most urgent first, then first come, first served."""
+    bids = await scene.uow.session.scalars(
+        select(Bid).where(Bid.meeting_id == scene.meeting.id, Bid.status == BidStatus.WAITING).order_by(Bid.id)
+    )
+    return sorted(bids, key=lambda b: (-Urgency(b.urgency).weight, b.created_at, b.id))
+
+
+async def start_round(scene: Scene, actor: Person | None, holder: Person | None = None) -> Round:
+    """Gives the floor to the named person, else to the top bid (or, in time-slot circles, the next
+    member in rotation)."""
+    _require_state(scene, "start_round", "start a round")
+    _require_facilitator_of_the_day(scene, actor, "start a round")
+    if scene.current_round is not None and scene.current_round.phase != Phase.DONE:
+        raise CircleError(f"Round {scene.current_round.number} is still under way; finish it first.")
+    holder_id, bid, topic = await _choose_issue_holder(scene, holder)
+    if bid is not None:
+        bid.status = BidStatus.TAKEN
+    number = (scene.current_round.number + 1) if scene.current_round else 1
+    round_ = Round(
+        meeting_id=scene.meeting.id,
+        number=number,
+        issue_holder_id=holder_id,
+        bid_id=bid.id if bid else None,
+        topic=topic,
+        phase=Phase.PRESENT,
+        phase_started_at=scene.now,
+        created_at=scene.now,
+    )
+    if scene.fmt.equal_slots:
+        round_.slot_start = scene.now
+        round_.slot_end = scene.now + _slot_length(scene)
+    round_.phase_deadline = scene.now + phase_length(scene, scene.fmt.phase(Phase.PRESENT))
+    scene.uow.session.add(round_)
+    scene.meeting.state = MeetingState.ROUNDS
+    await scene.uow.flush()
+    scene.current_round = round_
+    scene.uow.emit(StartThread(round_.id))
+    scene.uow.emit(PostInThread(round_.id, views.phase_prompt(scene, round_)))
+    return round_
+
+
+async def _choose_issue_holder(scene: Scene, holder: Person | None) -> tuple[int, Bid | None, str]:
+    bids = await waiting_bids(scene)
+    if holder is not None:
+        _require_member(scene, holder)
+        bid = next((b for b in bids if b.person_id == holder.id), None)
+        return holder.id, bid, bid.topic if bid else "(an issue to be named)"
+    if bids:
+        return bids[0].person_id, bids[0], bids[0].topic
+    if scene.fmt.equal_slots:
+        already = set(
+            await scene.uow.session.scalars(select(Round.issue_holder_id).where(Round.meeting_id == scene.meeting.id))
+        )
+        for membership in scene.members:
+            if membership.person_id not in already and membership.role == Role.MEMBER:
+                return membership.person_id, None, "(their dedicated time slot)"
+    raise CircleError(
+        "There are no waiting bids. Members bid with /circle bid, or name someone: /circle round @person."
+    )
+
+
+def _slot_length(scene: Scene) -> timedelta:
+    speakers = [m for m in scene.members if m.role == Role.MEMBER] or scene.members
+    return timedelta(minutes=scene.fmt.meeting_minutes / max(1, len(speakers)))
+
+
+def phase_length(scene: Scene, spec: PhaseSpec) -> timedelta:
+    """Async phases run for hours; live ones for their timebox, scaled to the slot in time-slot circles."""
+    if scene.is_async:
+        return timedelta(hours=spec.async_hours)
+    minutes: float = spec.live_minutes
+    if scene.fmt.equal_slots:
+        minutes = spec.live_minutes * _slot_length(scene).total_seconds() / 60 / scene.fmt.round_minutes
+    return timedelta(minutes=minutes)
+
+
+async def contribute(scene: Scene, person: Person, text: str, kind: ContributionKind | None = None) -> Contribution:
+    _require_member(scene, person)
+    _require_state(scene, "contribute", "contribute")
+    round_ = _require_active_round(scene)
+    spec = scene.fmt.phase(round_.phase)
+    if not spec.kinds:
+        raise CircleError("This phase is for the issue holder's commitments: /circle commit ACTION.")
+    _require_speaker(scene, round_, person, spec)
+    kind = kind or spec.kinds[0]
+    if kind not in spec.kinds:
+        allowed = ", ".join(k.value.replace("_", " ") for k in spec.kinds)
+        raise CircleError(
+            f"In the {spec.phase.value} phase the circle offers: {allowed}. Not {kind.value.replace('_', ' ')} yet."
+        )
+    entry = Contribution(
+        round_id=round_.id, person_id=person.id, phase=round_.phase, kind=kind, text=text, created_at=scene.now
+    )
+    scene.uow.session.add(entry)
+    await scene.uow.flush()
+    scene.uow.emit(PostInThread(round_.id, views.contribution(person, entry)))
+    if scene.is_async and await everyone_has_spoken(scene, round_):
+        await advance_phase(scene, None)
+    return entry
+
+
+async def everyone_has_spoken(scene: Scene, round_: Round) -> bool:
+    spec = scene.fmt.phase(round_.phase)
+    if spec.phase == Phase.COMMIT:
+        return round_.holder_passed or await _commitment_count(scene, round_) > 0
+    expected = (
+        {round_.issue_holder_id}
+        if spec.speaker == Speaker.HOLDER
+        else {m.person_id for m in scene.members if m.person_id != round_.issue_holder_id}
+    )
+    spoken = set(
+        await scene.uow.session.scalars(
+            select(Contribution.person_id).where(Contribution.round_id == round_.id, Contribution.phase == round_.phase)
+        )
+    )
+    return expected <= spoken
+
+
+async def advance_phase(scene: Scene, actor: Person | None, expected: Phase | None = None) -> Round:
+    """Moves the round on one phase. `expected` makes a double-clicked *Next phase* a no-op."""
+    _require_state(scene, "advance_phase", "move the round on")
+    _require_facilitator_of_the_day(scene, actor, "move the round on")
+    round_ = _require_active_round(scene)
+    if expected is not None and round_.phase != expected:
+        return round_
+    if round_.phase == Phase.COMMIT and not round_.holder_passed and await _commitment_count(scene, round_) == 0:
+        if actor is not None or not scene.is_async:
+            holder = scene.person(round_.issue_holder_id).display_name
+            raise CircleError(f"{holder} hasn't committed to an action or passed yet.")
+        round_.holder_passed = True  # an async deadline passed in silence: the round closes
+    round_.phase = scene.fmt.next_phase(round_.phase)
+    round_.phase_started_at = scene.now
+    round_.phase_deadline = (
+        None if round_.phase == Phase.DONE else scene.now + phase_length(scene, scene.fmt.phase(round_.phase))
+    )
+    scene.uow.emit(RefreshThreadHeader(round_.id))
+    if round_.phase == Phase.DONE:
+        commitments = await _round_commitments(scene, round_)
+        scene.uow.emit(PostInThread(round_.id, views.round_finished(scene, round_, commitments)))
+        bids = await waiting_bids(scene)
+        scene.uow.emit(PostToCircle(scene.circle.id, views.between_rounds(scene, bids)))
+    else:
+        scene.uow.emit(PostInThread(round_.id, views.phase_prompt(scene, round_)))
+    return round_
+
+
+async def commit(scene: Scene, person: Person, text: str, due_on: date | None = None) -> Commitment:
+    _require_member(scene, person)
+    _require_state(scene, "commit", "commit")
+    round_ = _require_active_round(scene)
+    if round_.issue_holder_id != person.id:
+        raise NotAllowed("Only this round's issue holder commits to actions here.")
+    if round_.phase not in (Phase.REFLECT, Phase.COMMIT):
+        raise CircleError("Commitments come after the circle's questions: wait for the reflect or commit phase.")
+    if due_on is not None and due_on < scene.now.date():
+        raise CircleError("That due date is in the past.")
+    entry = Commitment(
+        circle_id=scene.circle.id,
+        meeting_id=scene.meeting.id,
+        round_id=round_.id,
+        person_id=person.id,
+        text=text,
+        due_on=due_on,
+        status=CommitmentStatus.OPEN,
+        created_at=scene.now,
+        updated_at=scene.now,
+    )
+    scene.uow.session.add(entry)
+    await scene.uow.flush()
+    scene.uow.emit(PostInThread(round_.id, views.committed(person, entry)))
+    if scene.is_async and round_.phase == Phase.COMMIT:
+        await advance_phase(scene, None)
+    return entry
+
+
+async def pass_commitment(scene: Scene, person: Person) -> Round:
+    _require_member(scene, person)
+    _require_state(scene, "pass_commitment", "pass")
+    round_ = _require_active_round(scene)
+    if round_.issue_holder_id != person.id:
+        raise NotAllowed("Only this round's issue holder can pass.")
+    if round_.phase not in (Phase.REFLECT, Phase.COMMIT):
+        raise CircleError("You can pass once the circle reaches the reflect or commit phase.")
+    round_.holder_passed = True
+    scene.uow.emit(PostInThread(round_.id, views.passed(person)))
+    if scene.is_async and round_.phase == Phase.COMMIT:
+        await advance_phase(scene, None)
+    return round_
+
+
+async def close_meeting(scene: Scene, actor: Person | None) -> None:
+    """Ends the meeting; earlier commitments still open carry over, and members are asked for feedback."""
+    _require_state(scene, "close_meeting", "close the meeting")
+    _require_facilitator_of_the_day(scene, actor, "close the meeting")
+    if scene.current_round is not None and scene.current_round.phase != Phase.DONE:
+        raise CircleError(f"Round {scene.current_round.number} is still under way; finish it first.")
+    scene.meeting.state = MeetingState.CLOSED
+    scene.meeting.closed_at = scene.now
+    carried = await scene.uow.session.scalars(
+        select(Commitment).where(
+            Commitment.circle_id == scene.circle.id,
+            Commitment.meeting_id != scene.meeting.id,
+            Commitment.status == CommitmentStatus.OPEN,
+        )
+    )
+    for commitment in carried:
+        set_commitment_status(
+            scene.uow,
+            commitment,
+            commitment.person_id,
+            CommitmentStatus.CARRIED_OVER,
+            f"carried over at the close of meeting {scene.meeting.number}",
+            scene.now,
+        )
+    scene.uow.emit(PostToCircle(scene.circle.id, views.meeting_closed(scene)))
+
+
+async def give_feedback(scene: Scene, person: Person, rating: int, text: str) -> MeetingFeedback:
+    _require_member(scene, person)
+    _require_state(scene, "give_feedback", "give feedback")
+    if not 1 <= rating <= 5:
+        raise CircleError("Please rate the meeting from 1 to 5.")
+    entry = await scene.uow.session.scalar(
+        select(MeetingFeedback).where(
+            MeetingFeedback.meeting_id == scene.meeting.id, MeetingFeedback.person_id == person.id
+        )
+    )
+    if entry is None:
+        entry = MeetingFeedback(
+            meeting_id=scene.meeting.id, person_id=person.id, rating=rating, text=text, created_at=scene.now
+        )
+        scene.uow.session.add(entry)
+    else:
+        entry.rating, entry.text = rating, text
+    return entry
+
+
+# Commitments between meetings ------------------------------------------------------------------
+
+
+def set_commitment_status(
+    uow: UnitOfWork, commitment: Commitment, person_id: int, status: CommitmentStatus, note: str, now: datetime
+) -> bool:
+    """Records a status change in the commitment's history; the same status again is a no-op."""
+    if commitment.status == status and not note:
+        return False
+    commitment.status = status
+    commitment.updated_at = now
+    uow.session.add(
+        CommitmentUpdate(commitment_id=commitment.id, person_id=person_id, status=status, note=note, created_at=now)
+    )
+    return True
+
+
+async def _take_report_back(scene: Scene) -> list[tuple[Commitment, Person]]:
+    """Snapshots every commitment the circle still owes, or settled since the last meeting."""
+    previous = await scene.uow.session.scalar(
+        select(Meeting)
+        .where(Meeting.circle_id == scene.circle.id, Meeting.number < scene.meeting.number)
+        .order_by(Meeting.number.desc())
+        .limit(1)
+    )
+    if previous is None:
+        return []
+    since = previous.closed_at or previous.opened_at or scene.now
+    rows = await scene.uow.session.execute(
+        select(Commitment, Person)
+        .join(Person, Person.id == Commitment.person_id)
+        .where(Commitment.circle_id == scene.circle.id, Commitment.meeting_id != scene.meeting.id)
+        .where(Commitment.status.in_(STILL_OPEN) | (Commitment.updated_at >= since))
+        .order_by(Person.display_name, Commitment.id)
+    )
+    reports = [(c, p) for c, p in rows]
+    for commitment, person in reports:
+        note = commitment.updates[-1].note if commitment.updates else ""
+        scene.uow.session.add(
+            ReportBack(
+                meeting_id=scene.meeting.id,
+                person_id=person.id,
+                commitment_id=commitment.id,
+                status=commitment.status,
+                text=note,
+                created_at=scene.now,
+            )
+        )
+    return reports
+
+
+async def _commitment_count(scene: Scene, round_: Round) -> int:
+    count = await scene.uow.session.scalar(select(func.count(Commitment.id)).where(Commitment.round_id == round_.id))
+    return int(count or 0)
+
+
+async def _round_commitments(scene: Scene, round_: Round) -> list[Commitment]:
+    return list(
+        await scene.uow.session.scalars(
+            select(Commitment).where(Commitment.round_id == round_.id).order_by(Commitment.id)
+        )
+    )

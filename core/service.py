@@ -1,0 +1,169 @@
+"""The application service: the one door through which every adapter drives the core.
+
+Each entry point opens a unit of work, resolves who is asking, runs one handler, commits, then
+delivers the handler's effects through the workspace's port. A `CircleError` becomes a private
+reply and leaves the data unchanged. A request key (Slack's event id, Discord's interaction id)
+makes a re-delivered request a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core import handlers, meeting, views
+from core.clock import Clock
+from core.commands import Command, parse
+from core.context import Actor, RequestContext, Where
+from core.db import Database, UnitOfWork
+from core.delivery import deliver
+from core.effects import Effect
+from core.errors import CircleError
+from core.formats import get_format
+from core.messages import Reply
+from core.models import Circle, HandledRequest, Meeting, Round, Workspace
+from core.port import ChatPort
+from core.vocabulary import MeetingState, Mode, Phase
+
+log = logging.getLogger(__name__)
+
+PortFor = Callable[[Workspace], ChatPort]
+NOWHERE = Where()
+ALREADY_HANDLED = Reply(views.plain("Already done."))
+
+
+@dataclass(frozen=True)
+class FormResult:
+    """Either field errors to show on the still-open form, or the reply once it is accepted."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    reply: Reply | None = None
+
+
+class CircleService:
+    def __init__(self, db: Database, clock: Clock, port_for: PortFor) -> None:
+        self.db = db
+        self.clock = clock
+        self.port_for = port_for
+
+    async def run_command(self, actor: Actor, text: str, where: Where = NOWHERE, key: str | None = None) -> Reply:
+        try:
+            command = parse(text)
+        except CircleError as error:
+            return Reply(views.usage_message(error.message))
+        return await self._handle(actor, where, key, lambda ctx: _run(ctx, command))
+
+    async def press(
+        self, actor: Actor, action: str, value: str, where: Where = NOWHERE, key: str | None = None
+    ) -> Reply:
+        return await self._handle(actor, where, key, lambda ctx: handlers.press(ctx, action, value))
+
+    async def submit(
+        self, actor: Actor, form_id: str, context: str, values: dict[str, str], key: str | None = None
+    ) -> FormResult:
+        try:
+            errors = handlers.form_errors(form_id, context, values)
+        except CircleError as error:
+            return FormResult(reply=Reply(views.plain(error.message)))
+        if errors:
+            return FormResult(errors=errors)
+        reply = await self._handle(actor, Where(), key, lambda ctx: handlers.submit(ctx, form_id, context, values))
+        return FormResult(reply=reply)
+
+    async def reply_in_thread(self, actor: Actor, thread: str, text: str, key: str | None = None) -> Reply | None:
+        """A message posted in a thread; None when the thread is not a round's (nothing to say)."""
+        if not text.strip():
+            return None
+        reply = await self._handle(
+            actor, Where(thread=thread), key, lambda ctx: _or_silent(handlers.reply_in_thread(ctx, thread, text[:3000]))
+        )
+        return None if reply is SILENT else reply
+
+    async def home(self, actor: Actor) -> Reply:
+        """What the App Home (or the playground's sidebar) shows this person."""
+        return await self._handle(actor, Where(), None, lambda ctx: handlers.status(ctx, Command("status")))
+
+    async def advance_due_rounds(self) -> int:
+        """The bot moves on every async round whose phase deadline has passed; returns how many."""
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            due = list(
+                await uow.session.scalars(
+                    select(Round.id)
+                    .join(Meeting, Meeting.id == Round.meeting_id)
+                    .join(Circle, Circle.id == Meeting.circle_id)
+                    .where(
+                        Circle.mode == Mode.ASYNC,
+                        Meeting.state == MeetingState.ROUNDS,
+                        Round.phase != Phase.DONE,
+                        Round.phase_deadline <= now,
+                    )
+                )
+            )
+        for round_id in due:
+            await self._advance_round(round_id, now)
+        return len(due)
+
+    async def _advance_round(self, round_id: int, now: datetime) -> None:
+        async with self.db.unit_of_work() as uow:
+            round_ = await uow.session.get(Round, round_id, with_for_update=not self.db.is_sqlite)
+            if round_ is None or round_.phase_deadline is None or round_.phase_deadline > now:
+                return  # another worker moved it on first
+            meeting_row = await uow.session.get(Meeting, round_.meeting_id)
+            assert meeting_row is not None
+            circle = await uow.session.get(Circle, meeting_row.circle_id)
+            assert circle is not None
+            workspace = await uow.session.get(Workspace, circle.workspace_id)
+            assert workspace is not None
+            scene = await meeting.load_scene(uow, circle, meeting_row, get_format(circle.format_key), now)
+            await meeting.advance_phase(scene, None, round_.phase)
+            await uow.commit()
+            effects = list(uow.effects)
+        await deliver(self.db, self.port_for(workspace), effects)
+
+    async def _handle(
+        self, actor: Actor, where: Where, key: str | None, work: Callable[[RequestContext], Awaitable[Reply]]
+    ) -> Reply:
+        try:
+            async with self.db.unit_of_work() as uow:
+                if key is not None and await uow.session.get(HandledRequest, key) is not None:
+                    return ALREADY_HANDLED
+                ctx = await RequestContext.load(uow, actor, self.clock.now(), where)
+                reply = await work(ctx)
+                if key is not None:
+                    uow.session.add(HandledRequest(key=key, handled_at=ctx.now))
+                await uow.commit()
+                effects: list[Effect] = list(uow.effects)
+                workspace = ctx.workspace
+        except CircleError as error:
+            return Reply(views.plain(error.message))
+        except IntegrityError:
+            if key is not None and await self._was_handled(key):
+                return ALREADY_HANDLED
+            raise
+        await deliver(self.db, self.port_for(workspace), effects)
+        return reply
+
+    async def _was_handled(self, key: str) -> bool:
+        async with self.db.unit_of_work() as uow:
+            return await uow.session.get(HandledRequest, key) is not None
+
+
+SILENT = Reply(views.plain(""))
+
+
+async def _run(ctx: RequestContext, command: Command) -> Reply:
+    return await handlers.COMMANDS[command.name](ctx, command)
+
+
+async def _or_silent(work: Awaitable[Reply | None]) -> Reply:
+    reply = await work
+    return SILENT if reply is None else reply
+
+
+__all__ = ["Actor", "CircleService", "FormResult", "UnitOfWork", "Where"]

@@ -1,0 +1,46 @@
+"""People in a test workspace who type `/circle …`, press buttons and fill in forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.context import Actor, Where
+from core.service import CircleService, FormResult
+from core.vocabulary import Platform
+
+
+@dataclass
+class Member:
+    service: CircleService
+    user: str
+    name: str
+    workspace: str = "T1"
+    timezone: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(Platform.PLAYGROUND, self.workspace, self.user, self.name, self.timezone)
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.user}>"
+
+    async def says(self, command: str, space: str | None = None, key: str | None = None) -> str:
+        reply = await self.service.run_command(self.actor, command, Where(space=space), key)
+        return reply.message.plain_text
+
+    async def presses(self, action: str, value: str, key: str | None = None) -> tuple[str, object]:
+        reply = await self.service.press(self.actor, action, value, key=key)
+        return reply.message.plain_text, reply.form
+
+    async def submits(self, form_id: str, context: str, values: dict[str, str], key: str | None = None) -> FormResult:
+        return await self.service.submit(self.actor, form_id, context, values, key)
+
+    async def replies_in_thread(self, thread: str, text: str, key: str | None = None) -> str | None:
+        reply = await self.service.reply_in_thread(self.actor, thread, text, key)
+        return None if reply is None else reply.message.plain_text
+
+
+def cast(service: CircleService, count: int = 6, workspace: str = "T1") -> list[Member]:
+    names = ["Ana", "Ben", "Chidi", "Dana", "Eero", "Fatima", "Goran", "Hana"]
+    return [Member(service, f"U{workspace}{i}", names[i], workspace) for i in range(count)]
