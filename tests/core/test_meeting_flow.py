@@ -59,7 +59,8 @@ async def facilitator_of_the_day(service: CircleService, people: list[Member]) -
         meeting = await uow.session.scalar(
             select(Meeting).where(Meeting.state != MeetingState.CLOSED).order_by(Meeting.id.desc())
         )
-        assert meeting is not None and meeting.facilitator_id is not None
+        assert meeting is not None
+        assert meeting.facilitator_id is not None
         person = await uow.session.get(Person, meeting.facilitator_id)
     assert person is not None
     return next(p for p in people if p.user == person.external_id)
@@ -89,7 +90,8 @@ async def test_two_meetings_of_each_format(
             async with db.unit_of_work() as uow:
                 first = (await uow.session.scalars(select(Commitment).order_by(Commitment.id))).all()
                 owner = await uow.session.get(Person, first[0].person_id)
-            assert len(first) == 2 and len({c.person_id for c in first}) == 2
+            assert len(first) == 2
+            assert len({c.person_id for c in first}) == 2
             assert owner is not None
             # Between meetings one commitment is done; the other stays open.
             done_by = Member(service, owner.external_id, owner.display_name)
@@ -110,4 +112,5 @@ async def test_two_meetings_of_each_format(
     assert [m.state for m in meetings] == [MeetingState.CLOSED, MeetingState.CLOSED]
     assert rounds == 4
     assert contributions == 16
-    assert carried is not None and carried.status == CommitmentStatus.CARRIED_OVER
+    assert carried is not None
+    assert carried.status == CommitmentStatus.CARRIED_OVER
