@@ -26,6 +26,7 @@ from core.effects import (
 )
 from core.formats import GROUND_RULES, get_format
 from core.meeting import load_scene
+from core.messages import Message
 from core.models import Circle, Meeting, Person, Round
 from core.port import ChatPort, MessageRef, SpaceRef, Undeliverable
 
@@ -126,7 +127,7 @@ async def _thread(db: Database, round_id: int) -> tuple[MessageRef | None, Space
     return (MessageRef.decode(thread_ref) if thread_ref else None), (SpaceRef(space_ref) if space_ref else None)
 
 
-async def _header(db: Database, round_id: int) -> views.Message:
+async def _header(db: Database, round_id: int) -> Message:
     async with db.unit_of_work() as uow:
         round_ = await uow.session.get(Round, round_id)
         assert round_ is not None

@@ -19,7 +19,7 @@ from core.effects import AddToSpace, ArchiveSpace, OpenSpace, PostToCircle, Remo
 from core.errors import CircleError, NotAllowed, NotFound, UsageError
 from core.formats import FORMATS, get_format
 from core.forms import Action, FormId
-from core.messages import Form, Reply, Text, message
+from core.messages import Actions, Block, Fields, Form, Heading, Message, Quote, Reply, Text, message
 from core.models import Circle, Commitment, Meeting, Membership, Person, Round
 from core.topic_modules import load_module, module_keys
 from core.vocabulary import (
@@ -30,6 +30,7 @@ from core.vocabulary import (
     Facilitation,
     MeetingState,
     Mode,
+    Phase,
     Role,
     Urgency,
 )
@@ -218,7 +219,7 @@ async def schedule(ctx: RequestContext, cmd: Command) -> Reply:
             circle.id,
             message(
                 f"Meeting {meeting_.number} is scheduled for {views.when(start, zone_name)}.",
-                views.Actions((forms.bid_button(meeting_.id),)),
+                Actions((forms.bid_button(meeting_.id),)),
             ),
         )
     )
@@ -376,7 +377,7 @@ async def update_commitment(ctx: RequestContext, commitment_id: int, status: Com
                 circle.id,
                 message(
                     f"*{ctx.person.display_name} is stuck* on #{commitment.id} and would welcome the circle's help:",
-                    views.Quote(ctx.person.display_name, commitment.text + (f"\n{note}" if note else "")),
+                    Quote(ctx.person.display_name, commitment.text + (f"\n{note}" if note else "")),
                 ),
             )
         )
@@ -443,16 +444,16 @@ async def status(ctx: RequestContext, cmd: Command) -> Reply:
     circles = await ctx.my_circles()
     if not circles:
         return done("You're not in any circle yet. Join one with /circle join NAME.")
-    blocks: list[views.Block] = [views.Heading("Your circles")]
+    blocks: list[Block] = [Heading("Your circles")]
     for circle in circles:
         current = await ctx.current_meeting(circle)
         state = f"meeting {current.number}: {current.state.value}" if current else "no meeting scheduled"
         blocks.append(Text(f"*{circle.name}* ({get_format(circle.format_key).name}, {circle.status.value}; {state})"))
     blocks.extend(await _my_open_commitments(ctx))
-    return Reply(views.Message(tuple(blocks), "Your circles"))
+    return Reply(Message(tuple(blocks), "Your circles"))
 
 
-async def circle_status(ctx: RequestContext, circle: Circle) -> views.Message:
+async def circle_status(ctx: RequestContext, circle: Circle) -> Message:
     current = await ctx.current_meeting(circle)
     fmt = get_format(circle.format_key)
     names = ", ".join(m.person.display_name for m in circle.active_memberships())
@@ -463,22 +464,22 @@ async def circle_status(ctx: RequestContext, circle: Circle) -> views.Message:
         ("Members", names),
     ]
     zone = ctx.person.timezone or ctx.workspace.default_timezone
-    blocks: list[views.Block] = [views.Heading(circle.name)]
+    blocks: list[Block] = [Heading(circle.name)]
     if current is not None:
         scene = await ctx.scene(circle, current)
         pairs.append(("Meeting", f"{current.number}: {current.state.value.replace('_', ' ')}"))
         pairs.append(("Starts", views.when(current.scheduled_start, zone)))
         if scene.current_round is not None and scene.current_round.phase.value != "done":
             pairs.append(("Round", f"{scene.current_round.number}: {views.PHASE_TITLES[scene.current_round.phase]}"))
-        blocks.append(views.Fields(tuple(pairs)))
+        blocks.append(Fields(tuple(pairs)))
         blocks.extend(views.bid_quote(scene, b) for b in await meeting.waiting_bids(scene))
     else:
-        blocks.append(views.Fields(tuple(pairs)))
+        blocks.append(Fields(tuple(pairs)))
     blocks.extend(await _my_open_commitments(ctx, circle.id))
-    return views.Message(tuple(blocks), f"Status of {circle.name}")
+    return Message(tuple(blocks), f"Status of {circle.name}")
 
 
-async def _my_open_commitments(ctx: RequestContext, circle_id: int | None = None) -> list[views.Block]:
+async def _my_open_commitments(ctx: RequestContext, circle_id: int | None = None) -> list[Block]:
     query = select(Commitment).where(Commitment.person_id == ctx.person.id, Commitment.status.in_(STILL_OPEN))
     if circle_id is not None:
         query = query.where(Commitment.circle_id == circle_id)
@@ -564,7 +565,7 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
         case Action.OPEN_CHECK_IN_FORM:
             scene = await _meeting_scene(ctx, ident)
             intro = "\n".join(
-                b.text for b in await _my_open_commitments(ctx, scene.circle.id) if isinstance(b, Text | views.Quote)
+                b.text for b in await _my_open_commitments(ctx, scene.circle.id) if isinstance(b, Text | Quote)
             )
             return Reply(message("Opening the check-in form."), forms.check_in_form(scene.meeting.id, intro))
         case Action.OPEN_CONTRIBUTE_FORM:
@@ -580,7 +581,7 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
             return Reply(message("Opening the form."), forms.commit_form(round_.id))
         case Action.NEXT_PHASE:
             scene, round_ = await _round_scene(ctx, ident)
-            expected = views.Phase(detail) if detail in views.Phase._value2member_map_ else None
+            expected = Phase(detail) if detail in Phase._value2member_map_ else None
             before = round_.phase
             await meeting.advance_phase(scene, ctx.person, expected)
             if round_.phase == before:
@@ -660,7 +661,7 @@ async def reply_in_thread(ctx: RequestContext, thread: str, text: str) -> Reply 
     if round_ is None:
         return None
     scene, round_ = await _round_scene(ctx, round_.id)
-    if round_.phase == meeting.Phase.COMMIT and round_.issue_holder_id == ctx.person.id:
+    if round_.phase == Phase.COMMIT and round_.issue_holder_id == ctx.person.id:
         entry = await meeting.commit(scene, ctx.person, text)
         return done(f"Commitment #{entry.id} noted.")
     await meeting.contribute(scene, ctx.person, text)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from core import forms
 from core.commands import help_lines
 from core.forms import Action
-from core.messages import Actions, Button, ButtonStyle, Fields, Heading, Message, Quote, Text, message
+from core.messages import Actions, Block, Button, ButtonStyle, Fields, Heading, Message, Quote, Text, message
 from core.models import Bid, Commitment, Contribution, Person, Round
 from core.topic_modules import load_module
 from core.vocabulary import CommitmentStatus, Mode, Phase
@@ -55,7 +55,7 @@ def when(moment: datetime | None, zone: str = "UTC") -> str:
 def meeting_opening(scene: Scene, reports: Sequence[tuple[Commitment, Person]]) -> Message:
     meeting, circle, fmt = scene.meeting, scene.circle, scene.fmt
     facilitator = scene.person(meeting.facilitator_id).display_name if meeting.facilitator_id else "nobody"
-    blocks: list[Text | Heading | Fields | Quote | Actions] = [
+    blocks: list[Block] = [
         Heading(f"Meeting {meeting.number} of {circle.name} is open"),
         Fields((("Format", fmt.name), ("Facilitator today", facilitator), ("Mode", circle.mode.value))),
     ]
@@ -73,9 +73,9 @@ def meeting_opening(scene: Scene, reports: Sequence[tuple[Commitment, Person]]) 
     return Message(tuple(blocks), f"Meeting {meeting.number} of {circle.name} is open: time to check in.")
 
 
-def module_blocks(module_key: str) -> list[Text | Heading | Fields | Quote | Actions]:
+def module_blocks(module_key: str) -> list[Block]:
     module = load_module(module_key)
-    blocks: list[Text | Heading | Fields | Quote | Actions] = [Heading(module.title), Text(module.summary)]
+    blocks: list[Block] = [Heading(module.title), Text(module.summary)]
     blocks.extend(Text("• " + paragraph) for paragraph in module.material)
     blocks.append(Text("*Try this*: " + " ".join(module.exercises)))
     blocks.append(Text("*Reflect*: " + " ".join(module.reflection_questions)))
@@ -92,7 +92,7 @@ def checked_in(person: Person, text: str) -> Message:
 
 
 def call_for_bids(scene: Scene, bids: Sequence[Bid]) -> Message:
-    lines = [Heading("Bids are open"), Text("Who has a live issue they'd like the circle's time for?")]
+    lines: list[Block] = [Heading("Bids are open"), Text("Who has a live issue they'd like the circle's time for?")]
     lines.extend(bid_quote(scene, bid) for bid in bids)
     return Message((*lines, Actions((forms.bid_button(scene.meeting.id),))), "Bids are open")
 
@@ -116,7 +116,7 @@ def round_header(scene: Scene, round_: Round) -> Message:
         fields.append(("Until", when(round_.phase_deadline)))
     if round_.slot_end is not None:
         fields.append(("Slot ends", when(round_.slot_end)))
-    blocks: list[Text | Heading | Fields | Quote | Actions] = [
+    blocks: list[Block] = [
         Heading(f"Round {round_.number}: {holder}"),
         Quote(holder, round_.topic),
         Fields(tuple(fields)),
@@ -160,7 +160,7 @@ def passed(person: Person) -> Message:
 
 def round_finished(scene: Scene, round_: Round, commitments: Sequence[Commitment]) -> Message:
     holder = scene.person(round_.issue_holder_id).display_name
-    blocks: list[Text | Heading | Fields | Quote | Actions] = [Text(f"*Round {round_.number} is finished.*")]
+    blocks: list[Block] = [Text(f"*Round {round_.number} is finished.*")]
     if commitments:
         blocks.extend(Quote(holder, f"#{c.id} {c.text}") for c in commitments)
     else:
@@ -171,7 +171,7 @@ def round_finished(scene: Scene, round_: Round, commitments: Sequence[Commitment
 def between_rounds(scene: Scene, bids: Sequence[Bid]) -> Message:
     if not bids:
         return plain("No more bids are waiting. The facilitator can start another round or close the meeting.")
-    blocks: list[Text | Heading | Fields | Quote | Actions] = [Text("Waiting bids:")]
+    blocks: list[Block] = [Text("Waiting bids:")]
     blocks.extend(bid_quote(scene, bid) for bid in bids)
     blocks.append(
         Actions((Button("Start the next round", Action.START_ROUND, str(scene.meeting.id), ButtonStyle.PRIMARY),))
