@@ -48,6 +48,7 @@ class RequestContext:
     person: Person
     now: datetime
     where: Where
+    _my_circles: list[Circle] | None = None
 
     @classmethod
     async def load(cls, uow: UnitOfWork, actor: Actor, now: datetime, where: Where) -> RequestContext:
@@ -63,6 +64,11 @@ class RequestContext:
     # Circles -----------------------------------------------------------------------------------
 
     async def my_circles(self) -> list[Circle]:
+        if self._my_circles is None:
+            self._my_circles = await self._load_my_circles()
+        return self._my_circles
+
+    async def _load_my_circles(self) -> list[Circle]:
         circles = await self.uow.session.scalars(
             select(Circle)
             .join(Membership, Membership.circle_id == Circle.id)

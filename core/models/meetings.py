@@ -76,7 +76,7 @@ class Round(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     contributions: Mapped[list[Contribution]] = relationship(
-        lazy="selectin", order_by="Contribution.id", back_populates="round"
+        lazy="raise", order_by="Contribution.id", back_populates="round"
     )
 
 
