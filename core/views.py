@@ -61,6 +61,8 @@ def meeting_opening(scene: Scene, reports: Sequence[tuple[Commitment, Person]]) 
     ]
     if meeting.number == 1 and fmt.first_meeting_opening:
         blocks.append(Text(fmt.first_meeting_opening))
+    if fmt.break_after_minutes and meeting.duration_minutes > fmt.break_after_minutes:
+        blocks.append(Text(f"A long meeting: we'll take a break after about {fmt.break_after_minutes} minutes."))
     if fmt.session_agendas:
         blocks.append(Text(fmt.session_agendas[min(meeting.number, len(fmt.session_agendas)) - 1]))
     if fmt.uses_module and circle.module_key:

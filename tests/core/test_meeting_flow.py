@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.clock import ManualClock
 from core.db import Database
 from core.formats import FORMATS
-from core.models import Commitment, Contribution, Meeting, Person, Round
+from core.models import Circle, Commitment, Contribution, Meeting, Person, Round
 from core.service import CircleService
 from core.vocabulary import CommitmentStatus, MeetingState
 from tests.fakes.members import Member, cast
@@ -98,10 +98,23 @@ async def test_two_meetings_of_each_format(
             assert "done" in await done_by.says(f"/circle done {first[0].id} It went well")
             clock.advance(timedelta(days=20))
 
+    first_opening = next(s.text for s in port.of_kind("post") if "Meeting 1 of" in s.text)
+    expected_opening = {
+        "action-learning": "Ground rules",
+        "action-learning-handover": "Ground rules",
+        "peer-coaching": "A short primer",
+        "module": "Session 1, learn and plan",
+        "time-slot": "Check-in",
+    }
+    assert expected_opening[fmt] in first_opening
+    if fmt == "module":
+        assert "Delegation that sticks" in first_opening
     opening = [s for s in port.of_kind("post") if "Meeting 2 of" in s.text]
     assert len(opening) == 1
     report = opening[0].text
     assert "Report-back" in report
+    if fmt == "module":
+        assert "Session 2, report back" in report
     assert f"#{first[0].id} Talk to my manager (done" in report
     assert f"#{first[1].id} Talk to my manager (open" in report
     async with db.unit_of_work() as uow:
@@ -114,3 +127,58 @@ async def test_two_meetings_of_each_format(
     assert contributions == 16
     assert carried is not None
     assert carried.status == CommitmentStatus.CARRIED_OVER
+
+
+async def test_facilitation_rotates_or_hands_over_by_format(service: CircleService, db: Database) -> None:
+    """Rotating circles change facilitator each meeting; handover sets keep theirs for two, then rotate."""
+    people = cast(service, 4)
+    facilitators: dict[str, list[int | None]] = {}
+    for fmt in ("peer-coaching", "action-learning-handover", "action-learning"):
+        await people[0].says(f"/circle new f-{fmt} format={fmt}")
+        await people[0].says(f"/circle add {' '.join(p.mention for p in people[1:])} in=f-{fmt}")
+        facilitators[fmt] = []
+        for _ in range(4):
+            async with db.unit_of_work() as uow:
+                circle = await uow.session.scalar(select(Circle).where(Circle.name == f"f-{fmt}"))
+                assert circle is not None
+            await people[0].says(f"/circle bid warm-up in=f-{fmt}")  # creates the next meeting if none is open
+            async with db.unit_of_work() as uow:
+                meeting = await uow.session.scalar(
+                    select(Meeting).where(Meeting.circle_id == circle.id).order_by(Meeting.number.desc())
+                )
+                assert meeting is not None
+                facilitators[fmt].append(meeting.facilitator_id)
+                meeting.state = MeetingState.CLOSED
+                await uow.commit()
+    assert len(set(facilitators["peer-coaching"])) == 4
+    handover = facilitators["action-learning-handover"]
+    assert handover[0] == handover[1]
+    assert handover[2] != handover[1]
+    assert handover[3] != handover[2]
+    assert len(set(facilitators["action-learning"])) == 1
+
+
+async def test_time_slot_circle_gives_members_without_bids_a_slot_in_rotation(
+    service: CircleService, db: Database
+) -> None:
+    people = cast(service, 5)
+    await people[0].says("/circle new slots format=time-slot")
+    await people[0].says("/circle add " + " ".join(p.mention for p in people[1:]))
+    facilitator = await facilitator_of_the_day_after_start(service, people)
+    await facilitator.says("/circle bids")
+    assert "has started" in await facilitator.says("/circle round")
+    async with db.unit_of_work() as uow:
+        round_ = await uow.session.scalar(select(Round))
+    assert round_ is not None
+    assert round_.topic == "(their dedicated time slot)"
+    assert round_.slot_start is not None
+    assert round_.slot_end is not None
+    assert round_.slot_end - round_.slot_start == timedelta(minutes=24)  # 120 minutes for 5 members
+
+
+async def facilitator_of_the_day_after_start(service: CircleService, people: list[Member]) -> Member:
+    await people[0].says("/circle bid x")  # opens meeting 1 (and assigns its facilitator)
+    await people[0].says("/circle withdraw")
+    facilitator = await facilitator_of_the_day(service, people)
+    assert "is open" in await facilitator.says("/circle start")
+    return facilitator
