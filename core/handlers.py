@@ -577,7 +577,7 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
         case Action.OPEN_COMMIT_FORM:
             scene, round_ = await _round_scene(ctx, ident)
             if round_.issue_holder_id != ctx.person.id:
-                raise NotAllowed("Only this round's issue holder commits to actions here.")
+                raise NotAllowed("Only this round's issue holder can commit to actions.")
             return Reply(message("Opening the form."), forms.commit_form(round_.id))
         case Action.NEXT_PHASE:
             scene, round_ = await _round_scene(ctx, ident)

@@ -155,6 +155,20 @@ def _require_speaker(scene: Scene, round_: Round, person: Person, spec: PhaseSpe
         raise NotAllowed(f"This is the circle's time to {spec.phase.value}; you'll have your turn to reflect soon.")
 
 
+def _require_holder_after_questions(scene: Scene, person: Person, transition: str, doing: str) -> Round:
+    """Committing and passing are the issue holder's, once the circle's questions are done."""
+    _require_member(scene, person)
+    _require_state(scene, transition, doing)
+    round_ = _require_active_round(scene)
+    if round_.issue_holder_id != person.id:
+        raise NotAllowed(f"Only this round's issue holder can {doing}.")
+    if round_.phase not in (Phase.REFLECT, Phase.COMMIT):
+        raise CircleError(
+            f"You can {doing} once the circle's questions are done: wait for the reflect or commit phase."
+        )
+    return round_
+
+
 # Who facilitates -------------------------------------------------------------------------------
 
 
@@ -406,13 +420,7 @@ async def advance_phase(scene: Scene, actor: Person | None, expected: Phase | No
 
 
 async def commit(scene: Scene, person: Person, text: str, due_on: date | None = None) -> Commitment:
-    _require_member(scene, person)
-    _require_state(scene, "commit", "commit")
-    round_ = _require_active_round(scene)
-    if round_.issue_holder_id != person.id:
-        raise NotAllowed("Only this round's issue holder commits to actions here.")
-    if round_.phase not in (Phase.REFLECT, Phase.COMMIT):
-        raise CircleError("Commitments come after the circle's questions: wait for the reflect or commit phase.")
+    round_ = _require_holder_after_questions(scene, person, "commit", "commit to actions")
     if due_on is not None and due_on < scene.now.date():
         raise CircleError("That due date is in the past.")
     entry = Commitment(
@@ -435,13 +443,7 @@ async def commit(scene: Scene, person: Person, text: str, due_on: date | None = 
 
 
 async def pass_commitment(scene: Scene, person: Person) -> Round:
-    _require_member(scene, person)
-    _require_state(scene, "pass_commitment", "pass")
-    round_ = _require_active_round(scene)
-    if round_.issue_holder_id != person.id:
-        raise NotAllowed("Only this round's issue holder can pass.")
-    if round_.phase not in (Phase.REFLECT, Phase.COMMIT):
-        raise CircleError("You can pass once the circle reaches the reflect or commit phase.")
+    round_ = _require_holder_after_questions(scene, person, "pass_commitment", "pass")
     round_.holder_passed = True
     scene.uow.emit(PostInThread(round_.id, views.passed(person)))
     if scene.is_async and round_.phase == Phase.COMMIT:
