@@ -19,7 +19,20 @@ from core.effects import AddToSpace, ArchiveSpace, OpenSpace, PostToCircle, Remo
 from core.errors import CircleError, NotAllowed, NotFound, UsageError
 from core.formats import FORMATS, get_format
 from core.forms import Action, FormId
-from core.messages import Actions, Block, Fields, Form, Heading, Message, Quote, Reply, Text, message
+from core.messages import (
+    Actions,
+    Block,
+    Button,
+    ButtonStyle,
+    Fields,
+    Form,
+    Heading,
+    Message,
+    Quote,
+    Reply,
+    Text,
+    message,
+)
 from core.models import Circle, Commitment, Meeting, Membership, Person, Round
 from core.topic_modules import load_module, module_keys
 from core.vocabulary import (
@@ -453,6 +466,49 @@ async def status(ctx: RequestContext, cmd: Command) -> Reply:
     return Reply(Message(tuple(blocks), "Your circles"))
 
 
+async def home(ctx: RequestContext) -> Reply:
+    """The App Home: each circle with its next meeting in the person's own time, the controls the
+    person may use today, and their open commitments."""
+    circles = await ctx.my_circles()
+    if not circles:
+        return done("You're not in any circle yet. Join one with /circle join NAME.")
+    zone = ctx.person.timezone or ctx.workspace.default_timezone
+    blocks: list[Block] = [Heading("Your circles")]
+    for circle in circles:
+        current = await ctx.current_meeting(circle)
+        if current is None:
+            blocks.append(Text(f"*{circle.name}*: no meeting scheduled."))
+            continue
+        scene = await ctx.scene(circle, current)
+        state = current.state.value.replace("_", " ")
+        blocks.append(
+            Text(f"*{circle.name}*: meeting {current.number} ({state}), {views.when(current.scheduled_start, zone)}")
+        )
+        buttons = [forms.bid_button(current.id)]
+        if current.facilitator_id == ctx.person.id:
+            buttons.extend(facilitator_controls(scene))
+        blocks.append(Actions(tuple(buttons)))
+    blocks.extend(await _my_open_commitments(ctx))
+    return Reply(Message(tuple(blocks), "Your circles"))
+
+
+def facilitator_controls(scene: meeting.Scene) -> list[Button]:
+    """The one next step for today's facilitator, and closing once the meeting is under way."""
+    state, round_, ident = scene.meeting.state, scene.current_round, str(scene.meeting.id)
+    steps: list[Button] = []
+    if state == MeetingState.SCHEDULED:
+        steps.append(Button("Open the meeting", Action.OPEN_MEETING, ident, ButtonStyle.PRIMARY))
+    elif state == MeetingState.CHECK_IN:
+        steps.append(Button("Call for bids", Action.CALL_FOR_BIDS, ident, ButtonStyle.PRIMARY))
+    elif round_ is not None and round_.phase != Phase.DONE:
+        steps.append(Button("Next phase", Action.NEXT_PHASE, f"{round_.id}:{round_.phase.value}", ButtonStyle.PRIMARY))
+    else:
+        steps.append(Button("Start the next round", Action.START_ROUND, ident, ButtonStyle.PRIMARY))
+    if state != MeetingState.SCHEDULED:
+        steps.append(Button("Close the meeting", Action.CLOSE_MEETING, ident, ButtonStyle.DANGER))
+    return steps
+
+
 async def circle_status(ctx: RequestContext, circle: Circle) -> Message:
     current = await ctx.current_meeting(circle)
     fmt = get_format(circle.format_key)
@@ -591,6 +647,20 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
             scene = await _meeting_scene(ctx, ident)
             round_ = await meeting.start_round(scene, ctx.person)
             return done(f"Round {round_.number} has started.")
+        case Action.OPEN_MEETING:
+            scene = await _meeting_scene(ctx, ident)
+            await meeting.open_meeting(scene, ctx.person)
+            if scene.circle.status == CircleStatus.FORMING:
+                scene.circle.status = CircleStatus.ACTIVE
+            return done(f"Meeting {scene.meeting.number} is open for check-in.")
+        case Action.CALL_FOR_BIDS:
+            scene = await _meeting_scene(ctx, ident)
+            await meeting.call_for_bids(scene, ctx.person)
+            return done("Bids are open.")
+        case Action.CLOSE_MEETING:
+            scene = await _meeting_scene(ctx, ident)
+            await meeting.close_meeting(scene, ctx.person)
+            return done(f"Meeting {scene.meeting.number} is closed.")
         case Action.OPEN_FEEDBACK_FORM:
             await _meeting_scene(ctx, ident)
             return Reply(message("Opening the feedback form."), forms.feedback_form(ident))

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from core import handlers, meeting, views
 from core.clock import Clock
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 PortFor = Callable[[Workspace], ChatPort]
 NOWHERE = Where()
 ALREADY_HANDLED = Reply(views.plain("Already done."))
+SAME_MOMENT = Reply(
+    views.plain("Someone changed that at the same moment, so nothing was applied twice. Please look and try again.")
+)
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class CircleService:
 
     async def home(self, actor: Actor) -> Reply:
         """What the App Home (or the playground's sidebar) shows this person."""
-        return await self._handle(actor, Where(), None, lambda ctx: handlers.status(ctx, Command("status")))
+        return await self._handle(actor, Where(), None, handlers.home)
 
     async def advance_due_rounds(self) -> int:
         """The bot moves on every async round whose phase deadline has passed; returns how many."""
@@ -106,7 +110,10 @@ class CircleService:
                 )
             )
         for round_id in due:
-            await self._advance_round(round_id, now)
+            try:
+                await self._advance_round(round_id, now)
+            except StaleDataError:
+                log.info("round %s was moved on by someone else first", round_id)
         return len(due)
 
     async def _advance_round(self, round_id: int, now: datetime) -> None:
@@ -142,6 +149,8 @@ class CircleService:
                 workspace = ctx.workspace
         except CircleError as error:
             return Reply(views.plain(error.message))
+        except StaleDataError:  # another worker changed the same meeting or round a moment before
+            return SAME_MOMENT
         except IntegrityError:
             if key is not None and await self._was_handled(key):
                 return ALREADY_HANDLED

@@ -25,6 +25,10 @@ class Meeting(Base):
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Optimistic locking: two workers moving the same meeting on at once cannot both succeed.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class CheckIn(Base):
@@ -74,6 +78,9 @@ class Round(Base):
     slot_end: Mapped[datetime | None]
     holder_passed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)  # see Meeting.version
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     contributions: Mapped[list[Contribution]] = relationship(
         lazy="raise", order_by="Contribution.id", back_populates="round"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 11:32:42.831171
+Create Date: 2026-11-26 12:16:53.691347
 """
 
 from __future__ import annotations
@@ -162,6 +162,7 @@ def upgrade() -> None:
         sa.Column("opened_at", core.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_at", core.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", core.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["circle_id"], ["circles.id"], name=op.f("fk_meetings_circle_id_circles"), ondelete="CASCADE"
         ),
@@ -287,6 +288,7 @@ def upgrade() -> None:
         sa.Column("slot_end", core.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("holder_passed", sa.Boolean(), nullable=False),
         sa.Column("created_at", core.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["bid_id"], ["bids.id"], name=op.f("fk_rounds_bid_id_bids"), ondelete="SET NULL"),
         sa.ForeignKeyConstraint(
             ["issue_holder_id"], ["people.id"], name=op.f("fk_rounds_issue_holder_id_people"), ondelete="CASCADE"
@@ -463,7 +465,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("report_backs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_report_backs_meeting_id"), ["meeting_id"], unique=False)
-
 
 
 def downgrade() -> None:
