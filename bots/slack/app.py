@@ -121,6 +121,7 @@ class SlackAdapter:
     people: People
     bolt: AsyncApp
     background: Background = field(default_factory=Background)
+    _turns: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
 
     @property
     def service(self) -> Any:
@@ -130,8 +131,12 @@ class SlackAdapter:
         self.background.start(self._guarded(asker, work))
 
     async def _guarded(self, asker: Asker, work: Callable[[], Awaitable[None]]) -> None:
+        """One person's requests run in the order they made them: a double click reaches the core
+        second, where the first click's change is visible and the domain's guard makes it a no-op."""
+        turn = self._turns.setdefault((asker.team, asker.user), asyncio.Lock())
         try:
-            await work()
+            async with turn:
+                await work()
         except Exception:
             log.exception("handling a Slack request from %s/%s failed", asker.team, asker.user)
             await self.tell(asker, SOMETHING_WENT_WRONG)

@@ -233,10 +233,10 @@ class FakeSlack:
         self.responses[key] = []
         return key, f"{self.url}response/{key}"
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, condition: Callable[[], bool]) -> None:
         """Waits until a call makes `condition` true (a safety timeout, not a timing sleep)."""
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(condition), timeout)
+        async with asyncio.timeout(10), self._changed:
+            await self._changed.wait_for(condition)
 
     # Reading what happened -------------------------------------------------------------------
 
@@ -466,7 +466,11 @@ class FakeSlack:
         if thread_ts and (channel.id, str(thread_ts)) not in self.messages:
             raise SlackError("thread_not_found")
         posted = Posted(
-            channel.id, self._ts(), str(call.params.get("text", "")), _blocks(call), str(thread_ts) if thread_ts else None
+            channel.id,
+            self._ts(),
+            str(call.params.get("text", "")),
+            _blocks(call),
+            str(thread_ts) if thread_ts else None,
         )
         self.messages[(channel.id, posted.ts)] = posted
         return {"channel": channel.id, "ts": posted.ts, "message": {"text": posted.text, "ts": posted.ts}}

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession, web
 
 from bots.bootstrap import App, Settings
 from bots.slack.app import SlackAdapter, build_slack_adapter, slack_web_app
+from bots.slack.blocks import Json, core_action
 from bots.slack.port import SlackPorts
 from core.clock import ManualClock
 from core.db import Database
 from core.service import CircleService
-from tests.fakes.slack_api import FakeSlack, SlackSender
+from tests.fakes.slack_api import Channel, FakeSlack, Posted, Sent, SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
 PEOPLE = [
@@ -58,6 +60,54 @@ class Running:
     async def settle(self) -> None:
         """Waits for the work the app does after each ack (no sleeping: the tasks themselves)."""
         await self.adapter.background.drain()
+
+    async def says(self, user: str, text: str, channel: str = "C0GENERAL") -> str:
+        """`/circle TEXT` from `user`; returns what only they were told."""
+        sent, key = await self.sender.command(user, text, channel)
+        assert sent.status == 200, sent.body
+        await self.settle()
+        return "\n".join(self.slack.response_texts(key))
+
+    def button(self, action_id: str, value: str | None = None) -> tuple[Json, Posted]:
+        """The newest button with this action (and value) in anything the bot posted."""
+        for posted in reversed(list(self.slack.messages.values())):
+            for block in posted.blocks:
+                for element in block.get("elements", []):
+                    if core_action(element.get("action_id", "")) == action_id and value in (None, element["value"]):
+                        return element, posted
+        raise AssertionError(f"no {action_id} button was posted")
+
+    async def presses(self, user: str, action_id: str, value: str | None = None) -> str:
+        element, posted = self.button(action_id, value)
+        sent, key = await self.sender.press(user, element, posted.channel, posted.ts)
+        assert sent.status == 200, sent.body
+        await self.settle()
+        return "\n".join(self.slack.response_texts(key))
+
+    async def fills_in(self, user: str, values: dict[str, str]) -> Sent:
+        """Submits the modal most recently opened for anyone, as `user`."""
+        sent = await self.sender.submit(user, self.slack.views[-1], values)
+        await self.settle()
+        return sent
+
+    async def replies(self, user: str, thread: Posted, text: str, **kwargs: Any) -> Sent:
+        sent = await self.sender.thread_reply(user, thread.channel, thread.ts, text, **kwargs)
+        assert sent.status == 200, sent.body
+        await self.settle()
+        return sent
+
+    def circle_channel(self) -> Channel:
+        channels = self.slack.private_channels()
+        assert len(channels) == 1, channels
+        return channels[0]
+
+    def round_thread(self, number: int = 1) -> Posted:
+        channel = self.circle_channel()
+        return next(
+            m
+            for m in self.slack.in_channel(channel.id)
+            if m.thread_ts is None and m.text.startswith(f"Round {number}:")
+        )
 
 
 @pytest.fixture
