@@ -176,7 +176,9 @@ async def test_a_double_clicked_next_phase_moves_the_round_once(running: Running
     header = running.round_thread()
     assert len(header.edits) == 1
     assert "Clarifying questions" in header.all_text
-    prompts = [m for m in running.slack.in_channel(header.channel, header.ts) if m.text.startswith("Clarifying questions:")]
+    prompts = [
+        m for m in running.slack.in_channel(header.channel, header.ts) if m.text.startswith("Clarifying questions:")
+    ]
     assert len(prompts) == 1
 
 
