@@ -49,6 +49,7 @@ BOT_SCOPES = (
 )
 SOMETHING_WENT_WRONG = plain("Sorry, something went wrong on our side. Nothing was changed; please try again.")
 PROFILE_TTL = timedelta(hours=12)
+WORKERS = 2  # requests in the core at once, per process (see Background)
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,21 @@ class People:
 
 @dataclass
 class Background:
-    """The work that runs after the ack; tests and shutdown wait for it with `drain()`."""
+    """The work that runs after the ack; tests and shutdown wait for it with `drain()`.
 
+    At most `slots` requests run through the core at once. Their work shares the event loop with
+    the acks, and every extra one in progress is another slice of CPU an ack can be queued behind;
+    with SQLite they would only queue for the database anyway."""
+
+    slots: int = 2
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _slots: asyncio.Semaphore | None = None
+
+    @property
+    def slot(self) -> asyncio.Semaphore:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.slots)
+        return self._slots
 
     def start(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -135,7 +148,7 @@ class SlackAdapter:
         second, where the first click's change is visible and the domain's guard makes it a no-op."""
         turn = self._turns.setdefault((asker.team, asker.user), asyncio.Lock())
         try:
-            async with turn:
+            async with turn, self.background.slot:
                 await work()
         except Exception:
             log.exception("handling a Slack request from %s/%s failed", asker.team, asker.user)
@@ -192,7 +205,9 @@ def build_slack_app(app: App, settings: Settings, ports: SlackPorts | None = Non
     return build_slack_adapter(app, settings, ports).bolt
 
 
-def build_slack_adapter(app: App, settings: Settings, ports: SlackPorts | None = None) -> SlackAdapter:
+def build_slack_adapter(
+    app: App, settings: Settings, ports: SlackPorts | None = None, workers: int = WORKERS
+) -> SlackAdapter:
     """Wires Bolt to the core: single-workspace with SLACK_BOT_TOKEN, else Bolt's OAuth flow with
     slack_sdk's SQLAlchemy stores on our own database."""
     oauth = None
@@ -216,7 +231,7 @@ def build_slack_adapter(app: App, settings: Settings, ports: SlackPorts | None =
         process_before_response=True,  # our listeners only ack and hand off: see the module docstring
         raise_error_for_unhandled_request=False,
     )
-    adapter = SlackAdapter(app, ports, People(app.clock), bolt)
+    adapter = SlackAdapter(app, ports, People(app.clock), bolt, Background(workers))
     _listen(adapter)
     return adapter
 
