@@ -383,7 +383,10 @@ async def run_slack(settings: Settings) -> None:
 
             handler = AsyncSocketModeHandler(adapter.bolt, settings.slack_app_token)
             log.info("Slack: Socket Mode")
-            await handler.start_async()  # type: ignore[no-untyped-call]
+            try:
+                await handler.start_async()  # type: ignore[no-untyped-call]
+            finally:
+                await handler.close_async()  # type: ignore[no-untyped-call]
             return
         runner = web.AppRunner(slack_web_app(adapter.bolt, settings.port))
         await runner.setup()

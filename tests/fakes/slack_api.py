@@ -37,6 +37,8 @@ from slack_sdk.models.views import View
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "slack" / "slack_web_openapi_v2.json"
 # The spec is from 2020 (its README lists the gaps): Bolt adds team_id; newer parameters are allowed.
 ALLOWED_EXTRA = {"team_id", "metadata", "markdown_text"}
+# Methods newer than the spec: (parameters, required parameters), from their method pages.
+ADDED_SINCE_SPEC: dict[str, tuple[set[str], set[str]]] = {"apps.connections.open": (set(), set())}
 NO_TOKEN_METHODS = {"oauth.v2.access", "oauth.access"}
 JSON_FIELDS = ("blocks", "view", "attachments")
 BROADCAST = re.compile(r"<!(channel|here|everyone|subteam\^[A-Z0-9]+)[|>]|<@[UW][A-Z0-9]+[|>]")
@@ -55,7 +57,7 @@ def spec_parameters(method: str) -> tuple[set[str], set[str]] | None:
     """(all parameters, required parameters) of a method, token aside; None for an unknown method."""
     path = web_api_spec()["paths"].get(f"/{method}")
     if path is None:
-        return None
+        return ADDED_SINCE_SPEC.get(method)
     names: set[str] = set()
     required: set[str] = set()
     for operation in path.values():  # the spec's verbs are ignored: slack_sdk POSTs (or GETs) as it likes
@@ -181,7 +183,9 @@ class FakeSlack:
         self.homes: dict[str, Json] = {}
         self.responses: dict[str, list[Json]] = {}
         self.users: dict[str, User] = {}
-        self.tokens: dict[str, str] = {"xoxb-test": "T1"}
+        self.tokens: dict[str, str] = {"xoxb-test": "T1", "xapp-test": "T1"}
+        self.socket: web.WebSocketResponse | None = None
+        self._acks: dict[str, asyncio.Future[Json]] = {}
         self.bot_user = "UBOT"
         self.oauth_team = "T2"
         self._limits: dict[str, list[int]] = {}
@@ -198,6 +202,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_get("/socket", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -311,6 +316,34 @@ class FakeSlack:
         async with self._changed:
             self._changed.notify_all()
         return web.Response(text="ok")
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: Slack's side of the WebSocket the app opens with its app-level token."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.socket = socket
+        await socket.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}})
+        async with self._changed:
+            self._changed.notify_all()
+        async for frame in socket:
+            if frame.type.name != "TEXT":
+                continue
+            answer = json.loads(frame.data)
+            waiting = self._acks.pop(str(answer.get("envelope_id")), None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(answer)
+        return socket
+
+    async def send_envelope(self, kind: str, payload: Json) -> Json:
+        """Delivers one request over Socket Mode and returns the app's acknowledgement."""
+        assert self.socket is not None, "the app has not connected"
+        envelope_id = uuid.uuid4().hex
+        self._acks[envelope_id] = asyncio.get_running_loop().create_future()
+        await self.socket.send_json(
+            {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": True}
+        )
+        async with asyncio.timeout(10):
+            return await self._acks[envelope_id]
 
     def _check(self, call: Call) -> None:
         known = spec_parameters(call.method)
@@ -509,6 +542,11 @@ class FakeSlack:
         self._user(user)
         self.homes[user] = view
         return {"view": {**view, "id": self._new_id("V")}}
+
+    def _apps_connections_open(self, call: Call) -> Json:
+        if not (call.token or "").startswith("xapp-"):
+            raise SlackError("not_allowed_token_type")
+        return {"url": self.url.replace("http://", "ws://") + "socket"}
 
     def _oauth_v2_access(self, call: Call) -> Json:
         if str(call.params.get("code", "")) != "good-code":

@@ -276,3 +276,26 @@ async def test_a_commitment_button_on_the_home_tab_updates_it_and_refreshes_home
     assert len(running.slack.calls_to("views.publish")) == homes_before + 1
     assert any("#1 is done" in m.text for m in running.slack.dms_to(BEN))
     assert "Say no to one weekend request" not in str(running.slack.homes[BEN])
+
+
+# Failures ------------------------------------------------------------------------------------
+
+
+async def test_a_burst_rate_limited_by_slack_is_delivered_after_backing_off(running: Running) -> None:
+    await running.says(LEAD, "new team-a")
+    await running.says(LEAD, f"add <@{BEN}|ben>")
+    await running.says(LEAD, "start")
+    running.slack.rate_limit("chat.postMessage", times=1, retry_after=1)
+    assert "checked in" in await running.says(BEN, "checkin Arriving tired but here")
+    posted = running.slack.in_channel(running.circle_channel().id)
+    assert any("Arriving tired but here" in m.all_text for m in posted)
+    assert [c.status for c in running.slack.calls if c.method == "chat.postMessage"][-2:] == [429, 200]
+
+
+async def test_a_failure_inside_the_app_is_told_only_to_the_actor(running: Running) -> None:
+    async with running.db.engine.begin() as conn:
+        await conn.exec_driver_sql("DROP TABLE handled_requests")
+    answer = await running.says(LEAD, "new team-a")
+    assert "something went wrong" in answer
+    assert running.slack.private_channels() == []
+    assert running.slack.calls_to("chat.postMessage") == []

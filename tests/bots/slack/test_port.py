@@ -92,7 +92,7 @@ async def test_people_slack_will_never_reach_are_undeliverable(
     fake_slack: FakeSlack, flags: dict[str, bool], user: str
 ) -> None:
     if flags:
-        fake_slack.add_user(user, "Someone", **flags)
+        fake_slack.add_user(user, "Someone", "Europe/London", **flags)
     with pytest.raises(Undeliverable):
         await port_on(fake_slack).send_dm(user, message("hello"))
 
