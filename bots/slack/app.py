@@ -174,8 +174,8 @@ class SlackAdapter:
         port = self.ports.for_team(asker.team)
         try:
             await port.tell_privately(asker.user, message, asker.channel, asker.thread)
-        except (Undeliverable, RateLimited) as error:
-            log.info("could not answer %s: %s", asker.user, error)
+        except Exception as error:  # an answer that cannot be shown must not hide the request's own outcome
+            log.warning("could not answer %s/%s: %s", asker.team, asker.user, error)
 
     async def refresh_home(self, asker: Asker) -> None:
         actor = await self.actor(asker)

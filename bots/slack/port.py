@@ -226,8 +226,8 @@ class SlackPort:
             try:
                 await self.call("chat_postEphemeral", channel=channel, user=user_id, **extra, **_content(message))
                 return
-            except Undeliverable:
-                pass  # the channel has gone or they left it: their DM still works
+            except (Undeliverable, SlackApiError) as error:  # gone, left, or never ours: their DM still works
+                log.info("ephemeral answer in %s failed (%s): answering in a DM", channel, error)
         await self.send_dm(user_id, message)
 
     async def publish_home(self, user_id: str, message: Message) -> None:

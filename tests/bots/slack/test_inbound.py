@@ -7,8 +7,9 @@ import time
 
 from sqlalchemy import func, select
 
-from core.forms import Action, FormId
-from core.models import Bid, Contribution, Person, Round
+from core.forms import Action, FormId, check_in_button
+from core.messages import Actions, Message, Text
+from core.models import Bid, CheckIn, Contribution, Meeting, Person, Round
 from core.vocabulary import Phase
 from tests.bots.slack.conftest import Running
 
@@ -299,3 +300,27 @@ async def test_a_failure_inside_the_app_is_told_only_to_the_actor(running: Runni
     assert "something went wrong" in answer
     assert running.slack.private_channels() == []
     assert running.slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_check_in_dm_with_a_button_opens_the_form_and_answers_in_the_dm(running: Running) -> None:
+    await running.says(LEAD, "new team-a")
+    await running.says(LEAD, f"add <@{BEN}|ben>")
+    await running.says(LEAD, "start")
+    async with running.db.unit_of_work() as uow:
+        meeting_id = await uow.session.scalar(select(Meeting.id))
+    assert meeting_id is not None
+    reminder = Message(
+        (Text("Meeting 1 of team-a is open: how are you arriving?"), Actions((check_in_button(meeting_id),)))
+    )
+    await running.adapter.ports.for_team("T1").send_dm(BEN, reminder)  # as the between-meetings dispatch does
+    [dm] = running.slack.dms_to(BEN)
+    element = dm.blocks[-1]["elements"][0]
+    sent, key = await running.sender.press(BEN, element, dm.channel, dm.ts)
+    await running.settle()
+    assert sent.status == 200
+    assert running.slack.views[-1]["callback_id"] == FormId.CHECK_IN
+    await running.fills_in(BEN, {"text": "Arriving curious"})
+    assert any("checked in" in m.text for m in running.slack.dms_to(BEN))
+    assert running.slack.responses[key] == []  # the form opened: nothing else to say
+    async with running.db.unit_of_work() as uow:
+        assert await uow.session.scalar(select(func.count(CheckIn.id))) == 1

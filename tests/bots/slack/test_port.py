@@ -157,3 +157,11 @@ def test_channel_names_follow_slack_rules() -> None:
     assert channel_name("___") == "circle-___"
     assert channel_name("!!!") == "circle-circle"
     assert len(channel_name("x" * 200)) == 80
+
+
+async def test_tell_privately_uses_a_dm_when_the_person_is_not_in_that_channel(fake_slack: FakeSlack) -> None:
+    port = port_on(fake_slack)
+    space = await port.open_private_space("team", "rules", ["U0ANA"])
+    await port.tell_privately("U0BEN", message("only for Ben"), channel=space.id, thread=None)
+    assert [m.text for m in fake_slack.dms_to("U0BEN")] == ["only for Ben"]
+    assert fake_slack.ephemerals == []
