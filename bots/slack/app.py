@@ -24,7 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bots.bootstrap import App, Settings, build
 from bots.slack import blocks
-from bots.slack.port import SlackPort, SlackPorts, slack_refusals
+from bots.slack.port import SlackPort, SlackPorts, error_code, slack_refusals
 from bots.slack.store import installation_store, state_store
 from core.clock import Clock
 from core.context import Actor, Where
@@ -48,6 +48,7 @@ BOT_SCOPES = (
     "users:read",  # users.info, for each person's time zone
 )
 SOMETHING_WENT_WRONG = plain("Sorry, something went wrong on our side. Nothing was changed; please try again.")
+TOO_SLOW_FOR_THE_FORM = plain("Sorry, that took us too long and Slack closed the form. Please press the button again.")
 PROFILE_TTL = timedelta(hours=12)
 WORKERS = 2  # requests in the core at once, per process (see Background)
 
@@ -136,10 +137,6 @@ class SlackAdapter:
     background: Background = field(default_factory=Background)
     _turns: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
 
-    @property
-    def service(self) -> Any:
-        return self.app.service
-
     def later(self, asker: Asker, work: Callable[[], Awaitable[None]]) -> None:
         self.background.start(self._guarded(asker, work))
 
@@ -162,7 +159,12 @@ class SlackAdapter:
     async def show(self, asker: Asker, reply: Reply) -> None:
         if reply.form is not None and asker.trigger:
             port = self.ports.for_team(asker.team)
-            await port.open_form(asker.trigger, asker.user, reply.form, origin=asker.channel)
+            try:
+                await port.open_form(asker.trigger, asker.user, reply.form, origin=asker.channel)
+            except SlackApiError as error:
+                if error_code(error) not in ("expired_trigger_id", "invalid_trigger_id"):
+                    raise
+                await self.tell(asker, TOO_SLOW_FOR_THE_FORM)  # Slack keeps a trigger for 3 s only
             return
         await self.tell(asker, reply.message)
 

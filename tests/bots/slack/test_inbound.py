@@ -324,3 +324,12 @@ async def test_a_check_in_dm_with_a_button_opens_the_form_and_answers_in_the_dm(
     assert running.slack.responses[key] == []  # the form opened: nothing else to say
     async with running.db.unit_of_work() as uow:
         assert await uow.session.scalar(select(func.count(CheckIn.id))) == 1
+
+
+async def test_a_form_whose_trigger_expired_asks_to_press_again(running: Running) -> None:
+    await running.says(LEAD, "new team-a")
+    await running.says(LEAD, "start")
+    running.slack.fail("views.open", "expired_trigger_id")
+    answer = await running.presses(LEAD, Action.OPEN_BID_FORM)
+    assert "press the button again" in answer
+    assert running.slack.views == []
