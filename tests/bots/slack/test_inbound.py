@@ -4,6 +4,7 @@ replies, App Home; bad signatures, stale requests, re-deliveries and double clic
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -333,3 +334,10 @@ async def test_a_form_whose_trigger_expired_asks_to_press_again(running: Running
     answer = await running.presses(LEAD, Action.OPEN_BID_FORM)
     assert "press the button again" in answer
     assert running.slack.views == []
+
+
+async def test_a_profile_is_read_again_after_a_while(running: Running) -> None:
+    await running.says(LEAD, "status")
+    running.clock.advance(timedelta(hours=13))
+    await running.says(LEAD, "status")
+    assert len(running.slack.calls_to("users.info")) == 2
