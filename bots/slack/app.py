@@ -24,7 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bots.bootstrap import App, Settings, build
 from bots.slack import blocks
-from bots.slack.port import SlackPort, SlackPorts, error_code, slack_refusals
+from bots.slack.port import SlackPort, SlackPorts, error_code
 from bots.slack.store import installation_store, state_store
 from core.clock import Clock
 from core.context import Actor, Where
@@ -403,4 +403,4 @@ async def run_slack(settings: Settings) -> None:
         await app.db.dispose()
 
 
-__all__ = ["BOT_SCOPES", "SlackAdapter", "build_slack_adapter", "build_slack_app", "run_slack", "slack_refusals"]
+__all__ = ["BOT_SCOPES", "SlackAdapter", "build_slack_adapter", "build_slack_app", "run_slack"]
