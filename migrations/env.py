@@ -6,10 +6,12 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import core.models  # noqa: F401  (registers every table on the metadata)
+from bots.slack.store import slack_metadata
 from core.models.base import Base
 
 config = context.config
-target_metadata = Base.metadata
+# slack_sdk's installation and OAuth state tables live beside ours, on their own metadata.
+target_metadata = [Base.metadata, slack_metadata]
 
 
 def run_migrations_offline() -> None:

@@ -1,0 +1,262 @@
+"""The core's neutral messages and forms as Block Kit, and submitted modals back as plain values.
+
+Every string that reaches Slack passes through `escape`, so member text such as `<!channel>` or
+`<@U123>` shows as typed and notifies nobody. Block Kit's limits are applied here, by clipping, so
+that a long check-in never makes Slack refuse a whole message.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from core.messages import Actions, Block, Button, ButtonStyle, Fields, Form, Heading, Input, Message, Quote, Text
+
+Json = dict[str, Any]
+
+HEADER_LIMIT = 150
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+FIELDS_PER_SECTION = 10
+BUTTONS_PER_BLOCK = 25
+BUTTON_LABEL_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+ACTION_ID_LIMIT = 255
+MESSAGE_BLOCKS = 50
+SURFACE_BLOCKS = 100  # modals and the App Home
+MODAL_TITLE_LIMIT = 24
+INPUT_LABEL_LIMIT = 2000
+PLACEHOLDER_LIMIT = 150
+OPTION_TEXT_LIMIT = 75
+OPTION_VALUE_LIMIT = 150
+OPTIONS_LIMIT = 100
+METADATA_LIMIT = 3000
+FALLBACK_LIMIT = 3000
+DUPLICATE_MARK = "#"  # Slack wants action ids unique within a block; core ids never contain '#'
+
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities: no mention, link or broadcast survives."""
+    return "".join(_ENTITIES.get(ch, ch) for ch in text)
+
+
+def clipped(text: str, limit: int) -> str:
+    """Escaped, and cut with an ellipsis to fit `limit` characters without splitting an entity."""
+    out: list[str] = []
+    used = 0
+    for ch in text:
+        piece = _ENTITIES.get(ch, ch)
+        if used + len(piece) > limit - 1:
+            out.append("…")
+            return "".join(out)
+        out.append(piece)
+        used += len(piece)
+    return "".join(out)
+
+
+def plain_text(text: str, limit: int) -> Json:
+    return {"type": "plain_text", "text": clipped(text, limit) or " ", "emoji": True}
+
+
+def mrkdwn(text: str, limit: int = SECTION_LIMIT) -> Json:
+    return {"type": "mrkdwn", "text": clipped(text, limit) or " "}
+
+
+# Messages --------------------------------------------------------------------------------------
+
+
+def message_blocks(message: Message, limit: int = MESSAGE_BLOCKS) -> list[Json]:
+    rendered = [json_block for block in message.blocks for json_block in _render(block)]
+    if len(rendered) > limit:
+        rendered = [*rendered[: limit - 1], {"type": "section", "text": mrkdwn("_…and more; see /circle status._")}]
+    return rendered
+
+
+def fallback_text(message: Message) -> str:
+    """The notification text and the screen readers' version of a message."""
+    return clipped(message.summary or message.plain_text, FALLBACK_LIMIT) or " "
+
+
+def _render(block: Block) -> list[Json]:
+    match block:
+        case Heading(text=text):
+            return [{"type": "header", "text": plain_text(text, HEADER_LIMIT)}]
+        case Text(text=text):
+            return [{"type": "section", "text": mrkdwn(text)}]
+        case Quote(author=author, text=text):
+            return [{"type": "section", "text": {"type": "mrkdwn", "text": _quote(author, text)}}]
+        case Fields(pairs=pairs):
+            fields = [mrkdwn(f"*{key}*\n{value}", FIELD_LIMIT) for key, value in pairs]
+            return [
+                {"type": "section", "fields": fields[i : i + FIELDS_PER_SECTION]}
+                for i in range(0, len(fields), FIELDS_PER_SECTION)
+            ]
+        case Actions(buttons=buttons):
+            return [
+                {"type": "actions", "elements": _buttons(buttons[i : i + BUTTONS_PER_BLOCK])}
+                for i in range(0, len(buttons), BUTTONS_PER_BLOCK)
+            ]
+    return []
+
+
+def _quote(author: str, text: str) -> str:
+    """`*Author*` then the member's words as a block quote; their own `>` is escaped, ours is not."""
+    head = f"*{clipped(author, 200)}*\n"
+    budget = SECTION_LIMIT - len(head)
+    lines: list[str] = []
+    for line in text.splitlines() or [""]:
+        piece = ">" + clipped(line, budget - 1) if line else ">"
+        if len(piece) + 1 > budget:
+            lines.append(">…")
+            break
+        lines.append(piece)
+        budget -= len(piece) + 1
+    return head + "\n".join(lines)
+
+
+def _buttons(buttons: tuple[Button, ...]) -> list[Json]:
+    elements: list[Json] = []
+    seen: dict[str, int] = {}
+    for button in buttons:
+        count = seen.get(button.action_id, 0)
+        seen[button.action_id] = count + 1
+        action_id = button.action_id if count == 0 else f"{button.action_id}{DUPLICATE_MARK}{count}"
+        element: Json = {
+            "type": "button",
+            "text": plain_text(button.label, BUTTON_LABEL_LIMIT),
+            "action_id": action_id[:ACTION_ID_LIMIT],
+            "value": button.value[:BUTTON_VALUE_LIMIT],
+        }
+        if button.style != ButtonStyle.DEFAULT:
+            element["style"] = button.style.value
+        elements.append(element)
+    return elements
+
+
+def core_action(action_id: str) -> str:
+    """The core's action id behind a rendered one (duplicates in a block carry a `#n` suffix)."""
+    return action_id.partition(DUPLICATE_MARK)[0]
+
+
+def home_view(message: Message) -> Json:
+    return {"type": "home", "blocks": message_blocks(message, SURFACE_BLOCKS) or [_section(" ")]}
+
+
+def _section(text: str) -> Json:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+# Forms -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormOrigin:
+    """What a modal carries in `private_metadata`: the core's context, and where it was opened,
+    so that the answer to the submission goes back there, privately."""
+
+    context: str
+    channel: str | None = None
+
+    def encode(self) -> str:
+        return json.dumps({"context": self.context, "channel": self.channel})[:METADATA_LIMIT]
+
+    @classmethod
+    def decode(cls, raw: str) -> FormOrigin:
+        try:
+            data = json.loads(raw or "{}")
+        except ValueError:
+            return cls(raw)
+        if not isinstance(data, dict):
+            return cls(raw)
+        channel = data.get("channel")
+        return cls(str(data.get("context", "")), channel if isinstance(channel, str) else None)
+
+
+def modal_view(form: Form, channel: str | None = None) -> Json:
+    blocks: list[Json] = []
+    if form.intro:
+        blocks.append(_section(form.intro))
+    blocks.extend(_input(field) for field in form.inputs)
+    return {
+        "type": "modal",
+        "callback_id": form.form_id,
+        "private_metadata": FormOrigin(form.context, channel).encode(),
+        "title": plain_text(form.title, MODAL_TITLE_LIMIT),
+        "submit": plain_text(form.submit_label, MODAL_TITLE_LIMIT),
+        "close": plain_text("Cancel", MODAL_TITLE_LIMIT),
+        "blocks": blocks[:SURFACE_BLOCKS],
+    }
+
+
+def _input(field: Input) -> Json:
+    return {
+        "type": "input",
+        "block_id": field.name,
+        "label": plain_text(field.label, INPUT_LABEL_LIMIT),
+        "optional": not field.required,
+        "element": _element(field),
+    }
+
+
+def _element(field: Input) -> Json:
+    if field.choices:
+        options = [
+            {"text": plain_text(c.label, OPTION_TEXT_LIMIT), "value": c.value[:OPTION_VALUE_LIMIT]}
+            for c in field.choices[:OPTIONS_LIMIT]
+        ]
+        element: Json = {"type": "static_select", "action_id": field.name, "options": options}
+        initial = next((o for o in options if o["value"] == field.initial), None)
+        if initial is not None:
+            element["initial_option"] = initial
+        return element
+    if field.integer_range is not None:
+        low, high = field.integer_range
+        element = {
+            "type": "number_input",
+            "action_id": field.name,
+            "is_decimal_allowed": False,
+            "min_value": str(low),
+            "max_value": str(high),
+        }
+        if field.initial:
+            element["initial_value"] = field.initial
+        return element
+    element = {
+        "type": "plain_text_input",
+        "action_id": field.name,
+        "multiline": field.multiline,
+        "max_length": min(field.max_length, SECTION_LIMIT),
+    }
+    if field.min_length:
+        element["min_length"] = field.min_length
+    if field.placeholder:
+        element["placeholder"] = plain_text(field.placeholder, PLACEHOLDER_LIMIT)
+    if field.initial:
+        element["initial_value"] = field.initial
+    return element
+
+
+def submitted_values(view: Json) -> dict[str, str]:
+    """A view_submission's state as {input name: text}; unanswered optional inputs are ''."""
+    values: dict[str, str] = {}
+    state = view.get("state", {}).get("values", {})
+    for block_id, actions in state.items():
+        for action in actions.values():
+            values[str(block_id)] = _value_of(action)
+    return values
+
+
+def _value_of(action: Json) -> str:
+    selected = action.get("selected_option")
+    if isinstance(selected, dict):
+        return str(selected.get("value") or "")
+    value = action.get("value")
+    return "" if value is None else str(value)
+
+
+def field_errors(errors: dict[str, str]) -> Json:
+    """The ack body that keeps the modal open with each message under its input."""
+    return {"response_action": "errors", "errors": {name: text[:INPUT_LABEL_LIMIT] for name, text in errors.items()}}
