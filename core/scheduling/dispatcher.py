@@ -472,7 +472,11 @@ class Dispatcher:
         return [self._job(item, facts, now) for item in items]
 
     def _job(self, item: DueItem, facts: _Facts, now: datetime) -> Job:
-        outcome = decide(item, facts, now)
+        try:
+            outcome = decide(item, facts, now)
+        except Exception as error:  # one unreadable item must not hold up the others
+            log.exception("could not read due item %s", item.key)
+            outcome = Drop(f"unreadable: {error!r}", loud=True)
         match outcome:
             case Send(person=Person() as person):
                 channel = ("dm", person.id)
@@ -506,7 +510,7 @@ class Dispatcher:
             case Defer(until=until, reason=reason):
                 self.ledger.note(Settlement(item.id, DueState.PENDING, until, reason))
             case Unreachable(reason=reason):
-                self._unreachable(job, reason)
+                self._unreachable(job, reason, said_by_platform=False)
 
     async def _send_in_order(self, group: list[Job]) -> int:
         """One channel's messages, oldest first; a message that must wait holds back the rest."""
@@ -519,7 +523,7 @@ class Dispatcher:
             rest = group[index + 1 :]
             for later in rest:
                 if result == "unreachable":
-                    self._unreachable(later, "their DMs are closed")
+                    self._unreachable(later, "their DMs are closed", said_by_platform=False)
                 else:
                     self._release(later, self._retry_at(job), "waiting behind an earlier message")
             break
@@ -536,12 +540,15 @@ class Dispatcher:
             try:
                 await self._deliver(job)
             except RateLimited as limited:
-                self.pacer(job.platform).hold(limited.retry_after)
-                if limited.retry_after > self.max_inline_wait:
+                # A short wait is waited out here; a long one sends this platform's items back to the
+                # database until then, so nobody keeps knocking.
+                if limited.retry_after <= self.max_inline_wait:
+                    self.pacer(job.platform).hold(limited.retry_after)
+                else:
                     self._blocked_until[job.platform] = self.clock.now() + timedelta(seconds=limited.retry_after)
                 continue
             except Undeliverable as error:
-                self._unreachable(job, str(error) or "undeliverable")
+                self._unreachable(job, str(error) or "undeliverable", said_by_platform=True)
                 return "unreachable"
             except Exception as error:
                 log.warning("sending %s failed (attempt %d): %r", item.key, item.attempts, error)
@@ -578,12 +585,14 @@ class Dispatcher:
     def _release(self, job: Job, at: datetime, why: str) -> None:
         self.ledger.note(Settlement(job.item.id, DueState.PENDING, max(at, self.clock.now() + MIN_RETRY), why))
 
-    def _unreachable(self, job: Job, why: str) -> None:
+    def _unreachable(self, job: Job, why: str, *, said_by_platform: bool) -> None:
+        """Final for this item; when the platform said so, the person is flagged (no retry storm)
+        and the facilitator gets one notice per circle."""
         item = job.item
         log.info("undeliverable %s: %s", item.key, why)
         notice = None
         about_member = item.kind != DueKind.UNDELIVERABLE_NOTICE and item.person_id is not None
-        if about_member and item.circle_id is not None:
+        if said_by_platform and about_member and item.circle_id is not None:
             now = self.clock.now()
             notice = {
                 "key": f"undeliverable:circle:{item.circle_id}:person:{item.person_id}",
@@ -604,7 +613,7 @@ class Dispatcher:
                 DueState.UNDELIVERABLE,
                 item.not_before,
                 why,
-                unreachable=target.id if target is not None else item.person_id,
+                unreachable=(target.id if target is not None else item.person_id) if said_by_platform else None,
                 notice=notice,
             )
         )

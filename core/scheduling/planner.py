@@ -114,8 +114,10 @@ class Planner:
                 )
             )
             facts = await _Facts.load(uow, circles)
-            by_key = {row["key"]: row for circle in circles for row in _circle_plan(circle, facts, now)}
+            plans = [_circle_plan(circle, facts, now) for circle in circles]
+            by_key = {row["key"]: row for plan in plans for row in plan.rows}
             rows = list(by_key.values())  # a person in two circles is asked for their time zone once
+            keep = [*by_key, *(key for plan in plans for key in plan.stale_keys)]
             await self._upsert(uow, rows)
             await session.execute(
                 update(DueItem)
@@ -123,7 +125,7 @@ class Planner:
                     DueItem.circle_id.in_(circle_ids),
                     DueItem.kind.in_(PLANNED_KINDS),
                     DueItem.state == DueState.PENDING,
-                    DueItem.key.not_in([row["key"] for row in rows]) if rows else DueItem.id.isnot(None),
+                    DueItem.key.not_in(keep) if keep else DueItem.id.isnot(None),
                 )
                 .values(state=DueState.DROPPED, last_error="no longer planned")
                 .execution_options(synchronize_session=False)
@@ -192,6 +194,7 @@ class _CirclePlan:
         self.workspace = workspace
         self.now = now
         self.rows: list[dict[str, Any]] = []
+        self.stale_keys: list[str] = []  # wanted once, meaningless now: the dispatcher drops them, with a log line
         self.dm_people: dict[int, Person] = {}
 
     def add(
@@ -205,7 +208,8 @@ class _CirclePlan:
     ) -> None:
         not_before = hours_of(person, self.workspace).next_allowed_moment(due) if person is not None else due
         if expires is not None and (expires <= self.now or not_before >= expires):
-            return  # it could only be dropped: never plan it
+            self.stale_keys.append(key)  # never planned anew, but an item already waiting is left alone
+            return
         payload = refs.pop("payload", {})
         self.rows.append(
             {
@@ -228,11 +232,11 @@ class _CirclePlan:
             self.dm_people[person.id] = person
 
 
-def _circle_plan(circle: Circle, facts: _Facts, now: datetime) -> list[dict[str, Any]]:
-    if circle.status in (CircleStatus.PAUSED, CircleStatus.CLOSED):
-        return []
-    fmt = get_format(circle.format_key)
+def _circle_plan(circle: Circle, facts: _Facts, now: datetime) -> _CirclePlan:
     plan = _CirclePlan(circle, facts.workspaces[circle.workspace_id], now)
+    if circle.status in (CircleStatus.PAUSED, CircleStatus.CLOSED):
+        return plan
+    fmt = get_format(circle.format_key)
     members = [m.person for m in circle.active_memberships()]
     meetings = facts.meetings[circle.id]
     current = next((m for m in meetings if m.state != MeetingState.CLOSED), None)
@@ -249,7 +253,7 @@ def _circle_plan(circle: Circle, facts: _Facts, now: datetime) -> list[dict[str,
         )
         _between_meetings(plan, last_closed, next_start, members, facts.commitments[circle.id])
     _ask_time_zones(plan, plan.dm_people.values())
-    return plan.rows
+    return plan
 
 
 def _before_meeting(plan: _CirclePlan, meeting: Meeting, start: datetime, members: list[Person]) -> None:
