@@ -117,21 +117,59 @@ class Planner:
             plans = [_circle_plan(circle, facts, now) for circle in circles]
             by_key = {row["key"]: row for plan in plans for row in plan.rows}
             rows = list(by_key.values())  # a person in two circles is asked for their time zone once
-            keep = [*by_key, *(key for plan in plans for key in plan.stale_keys)]
-            await self._upsert(uow, rows)
-            await session.execute(
-                update(DueItem)
-                .where(
-                    DueItem.circle_id.in_(circle_ids),
-                    DueItem.kind.in_(PLANNED_KINDS),
-                    DueItem.state == DueState.PENDING,
-                    DueItem.key.not_in(keep) if keep else DueItem.id.isnot(None),
+            keep = {*by_key, *(key for plan in plans for key in plan.stale_keys)}
+            changed = await self._changed_rows(uow, rows)
+            unwanted = [
+                item_id
+                for item_id, key in await session.execute(
+                    select(DueItem.id, DueItem.key).where(
+                        DueItem.circle_id.in_(circle_ids),
+                        DueItem.kind.in_(PLANNED_KINDS),
+                        DueItem.state == DueState.PENDING,
+                    )
                 )
-                .values(state=DueState.DROPPED, last_error="no longer planned")
-                .execution_options(synchronize_session=False)
-            )
+                if key not in keep
+            ]
+            if not changed and not unwanted:
+                return len(rows)  # most requests change nothing that is due: no write at all
+            await self._upsert(uow, changed)
+            if unwanted:
+                await session.execute(
+                    update(DueItem)
+                    .where(DueItem.id.in_(unwanted), DueItem.state == DueState.PENDING)
+                    .values(state=DueState.DROPPED, last_error="no longer planned")
+                    .execution_options(synchronize_session=False)
+                )
             await uow.commit()
         return len(rows)
+
+    async def _changed_rows(self, uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows the upsert would insert or move; the others are already as planned."""
+        if not rows:
+            return []
+        columns = (DueItem.key, DueItem.state, DueItem.attempts, DueItem.due_at, DueItem.not_before, DueItem.expires_at)
+        existing = {
+            key: (state, attempts, due_at, not_before, expires_at)
+            for key, state, attempts, due_at, not_before, expires_at in await uow.session.execute(
+                select(*columns).where(DueItem.key.in_([row["key"] for row in rows]))
+            )
+        }
+        changed = []
+        for row in rows:
+            now_is = existing.get(row["key"])
+            if now_is is None:
+                changed.append(row)
+                continue
+            state, attempts, due_at, not_before, expires_at = now_is
+            movable = attempts == 0 and state in (DueState.PENDING, DueState.DROPPED)
+            same = state == DueState.PENDING and (due_at, not_before, expires_at) == (
+                row["due_at"],
+                row["not_before"],
+                row["expires_at"],
+            )
+            if movable and not same:
+                changed.append(row)
+        return changed
 
     async def _upsert(self, uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
         """Inserts new keys; moves only items never tried (pending, or dropped by an earlier plan)."""

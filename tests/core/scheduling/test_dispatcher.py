@@ -221,13 +221,13 @@ async def test_paused_nudges_wait_and_disabled_nudges_are_dropped(circle: Circle
     assert await circle.scheduler.tick() == 6
 
 
-async def test_two_thousand_items_in_small_batches_each_go_once(
+async def test_many_items_in_small_batches_each_go_once(
     circle: Circle, clock: ManualClock, service: CircleService, port: RecordingPort, db: Database
 ) -> None:
     await circle.scheduler.planner.plan()
     template = next(i for i in await circle.items() if i.kind == DueKind.MEETING_REMINDER)
     async with db.unit_of_work() as uow:
-        for n in range(2000):
+        for n in range(600):
             uow.session.add(
                 DueItem(
                     key=f"reminder:extra:{n}",
@@ -243,8 +243,8 @@ async def test_two_thousand_items_in_small_batches_each_go_once(
         await uow.commit()
     clock.set(DAY_BEFORE)
     dispatcher = Dispatcher(service, batch_size=64)
-    assert await dispatcher.tick() == 2006
-    assert len(port.of_kind("dm")) == 2005
+    assert await dispatcher.tick() == 606
+    assert len(port.of_kind("dm")) == 605
     async with db.unit_of_work() as uow:
         states = dict((await uow.session.execute(select(DueItem.state, func.count()).group_by(DueItem.state))).all())
-    assert states[DueState.SENT] == 2006
+    assert states[DueState.SENT] == 606
