@@ -7,7 +7,8 @@ Exactly once, as far as a chat platform allows:
 - A claim is a lease (`claimed_until`). A worker killed between claiming and sending leaves the
   item claimed; once the lease runs out another worker takes it and sends it once.
 - An item is marked sent only after the platform accepted it, and right after: sent items are
-  written in group commits, so the window in which a crash could send something twice is one
+  written in group commits (those that arrive during one write go in the next, optionally after
+  `record_window` seconds), so the window in which a crash could send something twice is one
   short write. Nothing is ever marked sent that was not sent.
 - Refused sends come back later: 429 pauses the platform and retries after `retry_after`; other
   errors back off exponentially; `Undeliverable` (DMs closed, person gone) is final, and the
@@ -344,6 +345,8 @@ class Ledger:
 
     async def _write_all(self) -> None:
         while self._queue:
+            if self.dispatcher.record_window and len(self._queue) < self.dispatcher.batch_size:
+                await self.dispatcher.sleep(self.dispatcher.record_window)
             batch, self._queue = self._queue, []
             for attempt in range(4):
                 try:
@@ -403,6 +406,8 @@ class Dispatcher:
         lease: timedelta = timedelta(minutes=5),
         rates: Mapping[Platform, float] | None = None,
         max_inline_wait: float = 5.0,
+        record_window: float = 0.0,
+        burst: int = 1,
         sleep: Sleep | None = None,
     ) -> None:
         self.service = service
@@ -413,6 +418,8 @@ class Dispatcher:
         self.concurrency = concurrency
         self.lease = lease
         self.max_inline_wait = max_inline_wait
+        self.record_window = record_window  # seconds outcomes may gather before one write
+        self.burst = burst
         self.sleep: Sleep = sleep or asyncio.sleep
         self._rates = dict(rates or {})
         self._pacers: dict[Platform, Pacer] = {}
@@ -421,7 +428,7 @@ class Dispatcher:
 
     def pacer(self, platform: Platform) -> Pacer:
         if platform not in self._pacers:
-            self._pacers[platform] = Pacer(self._rates.get(platform), sleep=self.sleep)
+            self._pacers[platform] = Pacer(self._rates.get(platform), self.burst, sleep=self.sleep)
         return self._pacers[platform]
 
     async def tick(self) -> int:
@@ -469,7 +476,12 @@ class Dispatcher:
             if not items:
                 return []
             facts = await _Facts.load(uow.session, items)
-        return [self._job(item, facts, now) for item in items]
+        jobs = []
+        for index, item in enumerate(items):
+            if index % 25 == 24:
+                await asyncio.sleep(0)  # let the batch before this one keep sending meanwhile
+            jobs.append(self._job(item, facts, now))
+        return jobs
 
     def _job(self, item: DueItem, facts: _Facts, now: datetime) -> Job:
         try:

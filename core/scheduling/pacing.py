@@ -17,20 +17,23 @@ class Pacer:
     def __init__(
         self,
         per_second: float | None,
+        burst: int = 1,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.interval = 1 / per_second if per_second else 0.0
+        self.catch_up = (max(1, burst) - 1) * self.interval  # slots missed while busy, made up at once
         self._monotonic = monotonic
         self._sleep = sleep
         self._next = 0.0
         self._paused_until = 0.0
 
     async def turn(self) -> None:
-        """Waits for this sender's slot; slots are handed out in call order, one interval apart."""
+        """Waits for this sender's slot; slots are handed out in call order, one interval apart, and
+        up to `burst - 1` slots missed while the loop was busy elsewhere are made up at once."""
         while True:
             now = self._monotonic()
-            slot = max(now, self._next, self._paused_until)
+            slot = max(now - self.catch_up, self._next, self._paused_until)
             self._next = slot + self.interval
             if slot > now:
                 await self._sleep(slot - now)

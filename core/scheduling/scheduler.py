@@ -48,6 +48,8 @@ class Scheduler:
         batch_size: int = 500,
         lease: timedelta = timedelta(minutes=5),
         max_inline_wait: float = 5.0,
+        record_window: float = 0.0,
+        burst: int = 1,
         sleep: Sleep | None = None,
     ) -> None:
         self.service = service
@@ -62,6 +64,8 @@ class Scheduler:
             lease=lease,
             rates=rates,
             max_inline_wait=max_inline_wait,
+            record_window=record_window,
+            burst=burst,
             sleep=sleep,
         )
         self._planned_at: datetime | None = None
