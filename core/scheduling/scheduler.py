@@ -33,6 +33,10 @@ from core.vocabulary import Platform
 log = logging.getLogger(__name__)
 
 JOB_ID = "circles.dispatch-due-items"
+# Messages per second the dispatcher allows itself, below the platforms' limits so that requests
+# people make meanwhile still get through: Discord allows 50 requests/s per bot; Slack about one
+# message per second per channel (each DM is its own channel) under a workspace-wide limit.
+DEFAULT_RATES = {Platform.SLACK: 10.0, Platform.DISCORD: 40.0}
 JOB_DEFAULTS = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
 
 
@@ -44,7 +48,7 @@ class Scheduler:
         every_seconds: float = 20.0,
         replan_every: timedelta = timedelta(hours=1),
         worker: str | None = None,
-        rates: Mapping[Platform, float] | None = None,
+        rates: Mapping[Platform, float] | None = DEFAULT_RATES,
         batch_size: int = 500,
         lease: timedelta = timedelta(minutes=5),
         max_inline_wait: float = 5.0,
