@@ -4,13 +4,15 @@ and is every nudge delivered exactly once?
     python benchmarks/nudges.py            # 10,000 check-ins across 1,700 circles
     python benchmarks/nudges.py --quick    # 1,500 across 255 circles, same path, well under 60 s
 
-`rate_fraction` is the delivery rate while there was work (first to last delivery) over the
-allowed rate (the platform's bucket starts full, so a short run can come out a little above 1); `rate_fraction_with_start_and_end` also counts the first claim and the final empty
-one. The circles' last meetings closed ten days ago and the next are ten days ahead, so every open
+The circles' last meetings closed ten days ago and the next are ten days ahead, so every open
 commitment's midway check-in is due now, in daytime for every member's zone. The scheduler plans
 them (timed apart), then one worker dispatches them through the fake platform, which refuses
 anything above its rate with 429. Baseline, measured in the same run: the same messages pushed
 through the same pacer and platform with no database at all.
+
+`rate_fraction` is the delivery rate while there was work (first to last delivery) over the
+allowed rate; the platform's bucket starts full, so a short run can come out a little above 1.
+`rate_fraction_with_start_and_end` also counts the first claim and the final empty one.
 
 Last line: one JSON object (rate_fraction, lost, duplicated, cpu_ms_per_nudge, ...).
 """
@@ -181,8 +183,7 @@ async def dispatch(
     )
 
     planning = time.perf_counter()
-    await scheduler.planner.plan()
-    scheduler._planned_at = clock.now()  # planned just now: the timed ticks only dispatch
+    await scheduler.plan()  # the timed ticks then only dispatch
     planning = time.perf_counter() - planning
     async with db.unit_of_work() as uow:
         due = list(

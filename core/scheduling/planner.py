@@ -242,6 +242,8 @@ class _CirclePlan:
         due: datetime,
         expires: datetime | None,
         person: Person | None = None,
+        *,
+        of_circle: bool = True,
         **refs: Any,
     ) -> None:
         not_before = hours_of(person, self.workspace).next_allowed_moment(due) if person is not None else due
@@ -255,7 +257,7 @@ class _CirclePlan:
                 "kind": kind,
                 "state": DueState.PENDING,
                 "workspace_id": self.workspace.id,
-                "circle_id": self.circle.id,
+                "circle_id": self.circle.id if of_circle else None,
                 "person_id": person.id if person is not None else None,
                 "due_at": due,
                 "not_before": not_before,
@@ -371,5 +373,4 @@ def _ask_time_zones(plan: _CirclePlan, people: Iterable[Person]) -> None:
     """Someone we DM without knowing their zone gets the workspace's, and is asked for theirs once."""
     for person in people:
         if person.timezone is None and person.timezone_asked_at is None:
-            plan.add(DueKind.TIMEZONE_QUESTION, f"timezone:person:{person.id}", plan.now, None, person)
-            plan.rows[-1]["circle_id"] = None  # a one-off about the person, not the circle
+            plan.add(DueKind.TIMEZONE_QUESTION, f"timezone:person:{person.id}", plan.now, None, person, of_circle=False)

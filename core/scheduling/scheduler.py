@@ -102,14 +102,19 @@ class Scheduler:
 
     async def tick(self) -> int:
         """Re-plans everything now and then (start-up included), then sends what is due."""
-        now = self.clock.now()
-        if self._planned_at is None or now - self._planned_at >= self.replan_every:
+        if self._planned_at is None or self.clock.now() - self._planned_at >= self.replan_every:
             try:
-                await self.planner.plan()
-                self._planned_at = now
+                await self.plan()
             except DB_ERRORS as error:
                 log.warning("planning failed, trying again on the next tick: %s", error)
         return await self.dispatcher.tick()
+
+    async def plan(self) -> int:
+        """Plans every open circle afresh: what the after-commit re-planning might have missed
+        (a crash between a commit and its re-plan, a new release). Returns the items wanted."""
+        wanted = await self.planner.plan()
+        self._planned_at = self.clock.now()
+        return wanted
 
     async def next_due_at(self) -> datetime | None:
         """The next moment something is due: a pending item's turn, or a claim's lease running out."""

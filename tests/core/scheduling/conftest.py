@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from core.clock import ManualClock
 from core.db import Database
-from core.models import DueItem, DueState, Person
+from core.models import DueItem, DueKind, DueState, Person
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
 from tests.fakes.members import Member, cast
@@ -37,6 +37,25 @@ class Circle:
             if states:
                 query = query.where(DueItem.state.in_(states))
             return list(await uow.session.scalars(query))
+
+    async def add_reminders(self, count: int, due: datetime) -> None:
+        """`count` more reminders of the planned meeting, spread over the five members."""
+        template = next(i for i in await self.items() if i.kind == DueKind.MEETING_REMINDER)
+        async with self.db.unit_of_work() as uow:
+            for n in range(count):
+                uow.session.add(
+                    DueItem(
+                        key=f"reminder:extra:{n}",
+                        kind=DueKind.MEETING_REMINDER,
+                        workspace_id=template.workspace_id,
+                        person_id=(template.person_id or 0) + n % len(self.people),
+                        circle_id=template.circle_id,
+                        meeting_id=template.meeting_id,
+                        due_at=due,
+                        not_before=due - timedelta(seconds=n),
+                    )
+                )
+            await uow.commit()
 
     async def person(self, member: Member) -> Person:
         async with self.db.unit_of_work() as uow:

@@ -225,22 +225,7 @@ async def test_many_items_in_small_batches_each_go_once(
     circle: Circle, clock: ManualClock, service: CircleService, port: RecordingPort, db: Database
 ) -> None:
     await circle.scheduler.planner.plan()
-    template = next(i for i in await circle.items() if i.kind == DueKind.MEETING_REMINDER)
-    async with db.unit_of_work() as uow:
-        for n in range(600):
-            uow.session.add(
-                DueItem(
-                    key=f"reminder:extra:{n}",
-                    kind=DueKind.MEETING_REMINDER,
-                    workspace_id=template.workspace_id,
-                    person_id=template.person_id + n % 5,  # type: ignore[operator]
-                    circle_id=template.circle_id,
-                    meeting_id=template.meeting_id,
-                    due_at=DAY_BEFORE,
-                    not_before=DAY_BEFORE - timedelta(seconds=n),
-                )
-            )
-        await uow.commit()
+    await circle.add_reminders(600, DAY_BEFORE)
     clock.set(DAY_BEFORE)
     dispatcher = Dispatcher(service, batch_size=64)
     assert await dispatcher.tick() == 606

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from core.clock import ManualClock
 from core.db import Database
-from core.models import DueItem, DueKind, DueState
+from core.models import DueItem, DueState
 from core.scheduling.dispatcher import Dispatcher
 from core.scheduling.planner import Planner
 from core.service import CircleService
@@ -32,22 +32,7 @@ async def test_two_workers_send_each_item_exactly_once(
     circle: Circle, database_url: str, clock: ManualClock, port: RecordingPort, db: Database
 ) -> None:
     await Planner(db, clock).plan()
-    template = next(i for i in await circle.items() if i.kind == DueKind.MEETING_REMINDER)
-    async with db.unit_of_work() as uow:
-        for n in range(600):
-            uow.session.add(
-                DueItem(
-                    key=f"reminder:load:{n}",
-                    kind=DueKind.MEETING_REMINDER,
-                    workspace_id=template.workspace_id,
-                    person_id=(template.person_id or 0) + n % 5,
-                    circle_id=template.circle_id,
-                    meeting_id=template.meeting_id,
-                    due_at=MEETING - timedelta(hours=24),
-                    not_before=MEETING - timedelta(hours=24),
-                )
-            )
-        await uow.commit()
+    await circle.add_reminders(600, MEETING - timedelta(hours=24))
     clock.set(MEETING - timedelta(hours=24))
     engines = [Database(database_url), Database(database_url)]
     try:
