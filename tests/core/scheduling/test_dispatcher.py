@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.clock import ManualClock
 from core.db import Database
@@ -25,17 +25,19 @@ DAY_BEFORE = MEETING - timedelta(hours=24)
 
 
 class FlakyPort(RecordingPort):
-    """Refuses the first `refusals` DMs with the given error, and counts every attempt."""
+    """Refuses the first `refusals` DMs (to `only`, if given) with the given error, and counts
+    every attempt."""
 
-    def __init__(self, refusals: int, error: Exception) -> None:
+    def __init__(self, refusals: int, error: Exception, only: str | None = None) -> None:
         super().__init__()
         self.refusals = refusals
         self.error = error
+        self.only = only
         self.attempts: Counter[str] = Counter()
 
     async def send_dm(self, user_id: str, message: Message) -> MessageRef:
         self.attempts[user_id] += 1
-        if self.refusals > 0:
+        if self.refusals > 0 and self.only in (None, user_id):
             self.refusals -= 1
             raise self.error
         return await super().send_dm(user_id, message)
@@ -233,3 +235,39 @@ async def test_many_items_in_small_batches_each_go_once(
     async with db.unit_of_work() as uow:
         states = dict((await uow.session.execute(select(DueItem.state, func.count()).group_by(DueItem.state))).all())
     assert states[DueState.SENT] == 606
+
+
+async def test_a_message_that_must_wait_holds_back_the_next_one_to_the_same_person(
+    circle: Circle, clock: ManualClock, service: CircleService, db: Database
+) -> None:
+    await circle.scheduler.planner.plan()
+    person = await circle.person(circle.people[1])
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(update(Person).where(Person.id == person.id).values(timezone=None))
+        uow.session.add(
+            DueItem(
+                key=f"timezone:person:{person.id}",
+                kind=DueKind.TIMEZONE_QUESTION,
+                workspace_id=person.workspace_id,
+                person_id=person.id,
+                due_at=DAY_BEFORE - timedelta(minutes=1),
+                not_before=DAY_BEFORE - timedelta(minutes=1),
+            )
+        )
+        await uow.commit()
+    port = FlakyPort(1, ConnectionError("reset"), only=circle.people[1].user)
+    service.port_for = lambda _workspace: port
+    clock.set(DAY_BEFORE)
+
+    assert await circle.scheduler.tick() == 5  # four reminders and the call for bids
+    assert circle.people[1].user not in {s.target for s in port.of_kind("dm")}
+    assert port.attempts[circle.people[1].user] == 1  # the reminder waited behind the refused question
+
+    clock.advance(timedelta(seconds=30))
+    assert await circle.scheduler.tick() == 2
+    theirs = [s.text for s in port.of_kind("dm") if s.target == circle.people[1].user]
+    assert len(theirs) == 2
+    assert "time zone" in theirs[0]
+    assert "Meeting 1 of team" in theirs[1]
+    asked = await circle.person(circle.people[1])
+    assert asked.timezone_asked_at == clock.now()
