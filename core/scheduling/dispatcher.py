@@ -414,7 +414,9 @@ class Dispatcher:
         self.db = service.db
         self.clock = service.clock
         self.worker = worker or worker_name()
-        self.batch_size = batch_size
+        # A batch must go out well within its lease, or another worker would take it over meanwhile.
+        slowest = min(rates.values()) if rates else None
+        self.batch_size = min(batch_size, max(1, int(slowest * lease.total_seconds() / 4))) if slowest else batch_size
         self.concurrency = concurrency
         self.lease = lease
         self.max_inline_wait = max_inline_wait

@@ -18,6 +18,7 @@ from core.port import MessageRef, RateLimited
 from core.scheduling.dispatcher import Dispatcher
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
+from core.vocabulary import Platform
 from tests.core.scheduling.conftest import MEETING, Circle
 from tests.fakes.recording_port import RecordingPort
 
@@ -271,3 +272,9 @@ async def test_a_message_that_must_wait_holds_back_the_next_one_to_the_same_pers
     assert "Meeting 1 of team" in theirs[1]
     asked = await circle.person(circle.people[1])
     assert asked.timezone_asked_at == clock.now()
+
+
+def test_a_slow_platform_gets_batches_it_can_send_within_the_lease(service: CircleService) -> None:
+    slow = Dispatcher(service, batch_size=500, lease=timedelta(minutes=5), rates={Platform.SLACK: 1.0})
+    assert slow.batch_size == 75  # a quarter of the lease at one message a second
+    assert Dispatcher(service, batch_size=500, rates={Platform.DISCORD: 40.0}).batch_size == 500
