@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.clock import Clock
@@ -42,6 +42,8 @@ NUDGE_BEFORE = timedelta(days=1)
 FEEDBACK_AFTER = timedelta(hours=2)
 FEEDBACK_FOR = timedelta(days=7)
 CHUNK = 400  # circles planned per transaction
+KEYS_PER_QUERY = 5000  # well under SQLite's limit of bound parameters
+KEEP_SETTLED = timedelta(days=30)  # settled items are kept this long after they were due, then forgotten
 
 # Kinds the planner owns: re-planning drops those no longer wanted. One-offs (a notice to the
 # facilitator, the time-zone question) are never taken back.
@@ -102,17 +104,10 @@ class Planner:
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
             session = uow.session
-            # Row locks make two workers planning the same circle take turns (PostgreSQL).
-            circles = list(
-                await session.scalars(
-                    select(Circle)
-                    .where(Circle.id.in_(circle_ids))
-                    .order_by(Circle.id)
-                    .with_for_update(skip_locked=False, of=Circle)
-                    if not self.db.is_sqlite
-                    else select(Circle).where(Circle.id.in_(circle_ids))
-                )
-            )
+            query = select(Circle).where(Circle.id.in_(circle_ids)).order_by(Circle.id)
+            if not self.db.is_sqlite:  # two workers planning the same circle take turns
+                query = query.with_for_update(of=Circle)
+            circles = list(await session.scalars(query))
             facts = await _Facts.load(uow, circles)
             plans = [_circle_plan(circle, facts, now) for circle in circles]
             by_key = {row["key"]: row for plan in plans for row in plan.rows}
@@ -134,6 +129,7 @@ class Planner:
                 return len(rows)  # most requests change nothing that is due: no write at all
             await self._upsert(uow, changed)
             if unwanted:
+                log.debug("dropping %d items no longer planned", len(unwanted))
                 await session.execute(
                     update(DueItem)
                     .where(DueItem.id.in_(unwanted), DueItem.state == DueState.PENDING)
@@ -143,17 +139,33 @@ class Planner:
             await uow.commit()
         return len(rows)
 
+    async def forget_settled(self) -> int:
+        """Deletes items settled long ago. Nothing forgotten can come back: every planned kind
+        expires well within KEEP_SETTLED, and a person asked for their zone is marked as asked."""
+        cutoff = self.clock.now() - KEEP_SETTLED
+        async with self.db.unit_of_work() as uow:
+            result = await uow.session.execute(
+                delete(DueItem)
+                .where(
+                    DueItem.state.in_((DueState.SENT, DueState.DROPPED, DueState.UNDELIVERABLE)),
+                    DueItem.due_at < cutoff,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            await uow.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def _changed_rows(self, uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows the upsert would insert or move; the others are already as planned."""
         if not rows:
             return []
         columns = (DueItem.key, DueItem.state, DueItem.attempts, DueItem.due_at, DueItem.not_before, DueItem.expires_at)
-        existing = {
-            key: (state, attempts, due_at, not_before, expires_at)
-            for key, state, attempts, due_at, not_before, expires_at in await uow.session.execute(
-                select(*columns).where(DueItem.key.in_([row["key"] for row in rows]))
-            )
-        }
+        keys = [row["key"] for row in rows]
+        existing: dict[str, tuple[Any, ...]] = {}
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            some = keys[start : start + KEYS_PER_QUERY]
+            found = await uow.session.execute(select(*columns).where(DueItem.key.in_(some)))
+            existing.update({key: tuple(rest) for key, *rest in found})
         changed = []
         for row in rows:
             now_is = existing.get(row["key"])

@@ -111,8 +111,10 @@ class Scheduler:
 
     async def plan(self) -> int:
         """Plans every open circle afresh: what the after-commit re-planning might have missed
-        (a crash between a commit and its re-plan, a new release). Returns the items wanted."""
+        (a crash between a commit and its re-plan, a new release); forgets long-settled items.
+        Returns the items wanted."""
         wanted = await self.planner.plan()
+        await self.planner.forget_settled()
         self._planned_at = self.clock.now()
         return wanted
 

@@ -278,3 +278,17 @@ def test_a_slow_platform_gets_batches_it_can_send_within_the_lease(service: Circ
     slow = Dispatcher(service, batch_size=500, lease=timedelta(minutes=5), rates={Platform.SLACK: 1.0})
     assert slow.batch_size == 75  # a quarter of the lease at one message a second
     assert Dispatcher(service, batch_size=500, rates={Platform.DISCORD: 40.0}).batch_size == 500
+
+
+async def test_long_settled_items_are_forgotten_and_nothing_comes_back(
+    circle: Circle, clock: ManualClock, port: RecordingPort
+) -> None:
+    await circle.timeline.run_until(MEETING)
+    settled = len(await circle.items(DueState.SENT))
+    assert settled == 11
+    clock.advance(timedelta(days=31))
+    await circle.scheduler.plan()
+    assert await circle.items() == []
+    sent_before = len(port.transcript)
+    assert await circle.scheduler.tick() == 0
+    assert len(port.transcript) == sent_before
