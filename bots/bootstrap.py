@@ -1,6 +1,11 @@
 """Builds the running application in one place: settings, database, clock and service.
 
 Nothing is built at import time; tests call `build()` with their own settings, clock and ports.
+
+The app's scheduler (reminders, check-ins, nudges, async phase deadlines) is built here but not
+started: whoever runs the event loop calls `app.scheduler.start()` once the loop runs and
+`app.scheduler.stop()` on shutdown. Several processes may run it against one PostgreSQL database;
+on SQLite run one.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from dataclasses import dataclass, field
 
 from core.clock import Clock, SystemClock
 from core.db import Database, database_url, migrate
+from core.scheduling.scheduler import Scheduler
 from core.service import CircleService, PortFor
 
 
@@ -64,6 +70,7 @@ class App:
     db: Database
     clock: Clock
     service: CircleService
+    scheduler: Scheduler
 
 
 def build(settings: Settings, port_for: PortFor, clock: Clock | None = None, apply_migrations: bool = True) -> App:
@@ -72,4 +79,5 @@ def build(settings: Settings, port_for: PortFor, clock: Clock | None = None, app
         migrate(settings.database_url)
     db = Database(settings.database_url)
     clock = clock or SystemClock()
-    return App(settings, db, clock, CircleService(db, clock, port_for))
+    service = CircleService(db, clock, port_for)
+    return App(settings, db, clock, service, Scheduler(service))

@@ -23,7 +23,7 @@ from core.commands import Command, parse
 from core.context import Actor, RequestContext, Where
 from core.db import Database, UnitOfWork
 from core.delivery import deliver
-from core.effects import Effect
+from core.effects import AddToSpace, ArchiveSpace, Effect, OpenSpace, PostToCircle, RemoveFromSpace
 from core.errors import CircleError
 from core.formats import get_format
 from core.messages import Reply
@@ -34,6 +34,17 @@ from core.vocabulary import MeetingState, Mode, Phase
 log = logging.getLogger(__name__)
 
 PortFor = Callable[[Workspace], ChatPort]
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What a committed request touched: the person who acted and the circles it posted to."""
+
+    person_id: int | None = None
+    circle_ids: tuple[int, ...] = ()
+
+
+AfterCommit = Callable[[Changed], Awaitable[None]]
 NOWHERE = Where()
 ALREADY_HANDLED = Reply(views.plain("Already done."))
 SAME_MOMENT = Reply(
@@ -54,6 +65,7 @@ class CircleService:
         self.db = db
         self.clock = clock
         self.port_for = port_for
+        self.after_commit: list[AfterCommit] = []  # e.g. the scheduler re-plans what is due
 
     async def run_command(self, actor: Actor, text: str, where: Where = NOWHERE, key: str | None = None) -> Reply:
         try:
@@ -131,7 +143,9 @@ class CircleService:
             await meeting.advance_phase(scene, None, round_.phase)
             await uow.commit()
             effects = list(uow.effects)
+            circle_id = circle.id
         await deliver(self.db, self.port_for(workspace), effects)
+        await self._notify(Changed(circle_ids=(circle_id,)))
 
     async def _handle(
         self, actor: Actor, where: Where, key: str | None, work: Callable[[RequestContext], Awaitable[Reply]]
@@ -147,6 +161,7 @@ class CircleService:
                 await uow.commit()
                 effects: list[Effect] = list(uow.effects)
                 workspace = ctx.workspace
+                changed = Changed(ctx.person.id, _circles_in(effects))
         except CircleError as error:
             return Reply(views.plain(error.message))
         except StaleDataError:  # another worker changed the same meeting or round a moment before
@@ -156,7 +171,16 @@ class CircleService:
                 return ALREADY_HANDLED
             raise
         await deliver(self.db, self.port_for(workspace), effects)
+        await self._notify(changed)
         return reply
+
+    async def _notify(self, changed: Changed) -> None:
+        """Tells listeners after the commit; a listener's failure never fails the request."""
+        for listener in self.after_commit:
+            try:
+                await listener(changed)
+            except Exception:
+                log.exception("after-commit listener failed")
 
     async def _was_handled(self, key: str) -> bool:
         async with self.db.unit_of_work() as uow:
@@ -164,6 +188,11 @@ class CircleService:
 
 
 SILENT = Reply(views.plain(""))
+
+
+def _circles_in(effects: list[Effect]) -> tuple[int, ...]:
+    touching = (OpenSpace, AddToSpace, RemoveFromSpace, ArchiveSpace, PostToCircle)
+    return tuple(dict.fromkeys(e.circle_id for e in effects if isinstance(e, touching)))
 
 
 async def _run(ctx: RequestContext, command: Command) -> Reply:
@@ -175,4 +204,4 @@ async def _or_silent(work: Awaitable[Reply | None]) -> Reply:
     return SILENT if reply is None else reply
 
 
-__all__ = ["Actor", "CircleService", "FormResult", "UnitOfWork", "Where"]
+__all__ = ["Actor", "Changed", "CircleService", "FormResult", "UnitOfWork", "Where"]

@@ -14,6 +14,7 @@ from core.models.meetings import (
     ReportBack,
     Round,
 )
+from core.models.scheduling import DueItem, DueKind, DueState
 
 __all__ = [
     "Base",
@@ -23,6 +24,9 @@ __all__ = [
     "Commitment",
     "CommitmentUpdate",
     "Contribution",
+    "DueItem",
+    "DueKind",
+    "DueState",
     "HandledRequest",
     "Meeting",
     "MeetingFeedback",

@@ -1,0 +1,633 @@
+"""Claims the due items, decides what each still means, sends it through the workspace's port and
+records the outcome.
+
+Exactly once, as far as a chat platform allows:
+- A claim is one atomic UPDATE: on PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so two
+  workers never claim the same item; on SQLite one process is assumed (its writes are serialised).
+- A claim is a lease (`claimed_until`). A worker killed between claiming and sending leaves the
+  item claimed; once the lease runs out another worker takes it and sends it once.
+- An item is marked sent only after the platform accepted it, and right after: sent items are
+  written in group commits (those that arrive during one write go in the next, optionally after
+  `record_window` seconds), so the window in which a crash could send something twice is one
+  short write. Nothing is ever marked sent that was not sent.
+- Refused sends come back later: 429 pauses the platform and retries after `retry_after`; other
+  errors back off exponentially; `Undeliverable` (DMs closed, person gone) is final, and the
+  circle's facilitator is told once.
+Messages to one person (or one space) go out one after another in due order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.formats import get_format
+from core.messages import Message
+from core.models import (
+    Circle,
+    Commitment,
+    Contribution,
+    DueItem,
+    DueKind,
+    DueState,
+    Meeting,
+    MeetingFeedback,
+    Person,
+    Round,
+    Workspace,
+)
+from core.models.base import UTCDateTime
+from core.port import RateLimited, SpaceRef, Undeliverable
+from core.scheduling import views
+from core.scheduling.hours import hours_of
+from core.scheduling.pacing import Pacer, Sleep
+from core.service import CircleService
+from core.vocabulary import STILL_OPEN, CircleStatus, MeetingState, Phase, Platform, Role
+
+log = logging.getLogger(__name__)
+
+NUDGE_KINDS = (DueKind.COMMITMENT_CHECK_IN, DueKind.CHECK_IN_NUDGE, DueKind.PHASE_NUDGE)
+MAX_ATTEMPTS = 8
+UNREACHABLE_FOR = timedelta(days=7)  # a closed DM is not tried again for a week
+MIN_RETRY = timedelta(seconds=1)
+DB_ERRORS = (SQLAlchemyError, OSError)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+# What an item comes to -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Send:
+    message: Message
+    person: Person | None = None  # a DM to this person, else a post in `space`
+    space: str | None = None
+
+
+@dataclass(frozen=True)
+class AdvanceRounds:
+    """An async phase's time is up: the service moves the round on (re-checked under a row lock)."""
+
+
+@dataclass(frozen=True)
+class Drop:
+    reason: str
+    loud: bool = False  # logged at INFO: something fell due and will never be sent
+
+
+@dataclass(frozen=True)
+class Defer:
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    reason: str
+
+
+Outcome = Send | AdvanceRounds | Drop | Defer | Unreachable
+
+
+@dataclass
+class Job:
+    item: DueItem
+    outcome: Outcome
+    workspace: Workspace
+    channel: tuple[str, int]
+
+    @property
+    def platform(self) -> Platform:
+        return self.workspace.platform
+
+
+@dataclass
+class Settlement:
+    """One item's new state, written with others in a single statement."""
+
+    item_id: int
+    state: DueState
+    not_before: datetime
+    error: str = ""
+    sent_at: datetime | None = None
+    asked_timezone: int | None = None  # person id: remember they were asked
+    unreachable: int | None = None  # person id whose DMs are closed
+    notice: dict[str, Any] | None = None  # a one-off notice row to plan for the facilitator
+
+
+# The facts a batch is decided on ---------------------------------------------------------------
+
+
+@dataclass
+class _Facts:
+    people: dict[int, Person] = field(default_factory=dict)
+    workspaces: dict[int, Workspace] = field(default_factory=dict)
+    circles: dict[int, Circle] = field(default_factory=dict)
+    meetings: dict[int, Meeting] = field(default_factory=dict)
+    commitments: dict[int, Commitment] = field(default_factory=dict)
+    rounds: dict[int, Round] = field(default_factory=dict)
+    spoken: set[tuple[int, str, int]] = field(default_factory=set)  # (round, phase, person)
+    committed_rounds: set[int] = field(default_factory=set)
+    feedback: set[tuple[int, int]] = field(default_factory=set)  # (meeting, person)
+
+    @classmethod
+    async def load(cls, session: Any, items: list[DueItem]) -> _Facts:
+        facts = cls()
+
+        def ids(name: str) -> set[int]:
+            return {value for item in items if (value := getattr(item, name)) is not None}
+
+        async def by_id(model: Any, wanted: set[int]) -> dict[int, Any]:
+            if not wanted:
+                return {}
+            return {row.id: row for row in await session.scalars(select(model).where(model.id.in_(wanted)))}
+
+        facts.workspaces = await by_id(Workspace, ids("workspace_id"))
+        facts.circles = await by_id(Circle, ids("circle_id"))
+        facts.people = await by_id(Person, ids("person_id"))
+        for circle in facts.circles.values():
+            facts.people.update({m.person_id: m.person for m in circle.memberships})
+        facts.meetings = await by_id(Meeting, ids("meeting_id"))
+        facts.commitments = await by_id(Commitment, ids("commitment_id"))
+        round_ids = ids("round_id")
+        facts.rounds = await by_id(Round, round_ids)
+        if round_ids:
+            rows = await session.execute(
+                select(Contribution.round_id, Contribution.phase, Contribution.person_id).where(
+                    Contribution.round_id.in_(round_ids)
+                )
+            )
+            facts.spoken = {(r, Phase(p).value, person) for r, p, person in rows}
+            facts.committed_rounds = set(
+                await session.scalars(select(Commitment.round_id).where(Commitment.round_id.in_(round_ids)))
+            )
+        feedback_meetings = {i.meeting_id for i in items if i.kind == DueKind.FEEDBACK_REQUEST and i.meeting_id}
+        if feedback_meetings:
+            rows = await session.execute(
+                select(MeetingFeedback.meeting_id, MeetingFeedback.person_id).where(
+                    MeetingFeedback.meeting_id.in_(feedback_meetings)
+                )
+            )
+            facts.feedback = {(m, p) for m, p in rows}
+        return facts
+
+
+def _name(circle: Circle, person_id: int | None) -> str:
+    for membership in circle.memberships:
+        if membership.person_id == person_id:
+            return membership.person.display_name
+    return "nobody yet"
+
+
+def _facilitator(circle: Circle, meeting: Meeting | None, about: int | None) -> Person | None:
+    """Who runs the circle: the meeting's facilitator, a named facilitator, or whoever set it up."""
+    members = {m.person_id: m for m in circle.active_memberships()}
+    candidates = [meeting.facilitator_id if meeting else None]
+    candidates += [m.person_id for m in members.values() if m.role == Role.FACILITATOR]
+    candidates.append(circle.created_by_id)
+    for person_id in candidates:
+        if person_id is not None and person_id != about and person_id in members:
+            return members[person_id].person
+    return None
+
+
+def decide(item: DueItem, facts: _Facts, now: datetime) -> Outcome:
+    """What a claimed item comes to now: a message, a round to move on, later, or never."""
+    if item.expires_at is not None and now >= item.expires_at:
+        return Drop(f"fell due at {item.due_at:%Y-%m-%d %H:%M} UTC; no longer meaningful", loud=True)
+    if item.attempts > MAX_ATTEMPTS:
+        return Drop(f"gave up after {MAX_ATTEMPTS} attempts: {item.last_error}", loud=True)
+    circle = facts.circles.get(item.circle_id) if item.circle_id is not None else None
+    if item.circle_id is not None and (circle is None or circle.status in (CircleStatus.PAUSED, CircleStatus.CLOSED)):
+        return Drop("the circle is paused or closed")
+    if item.kind == DueKind.PHASE_DEADLINE:
+        round_ = facts.rounds.get(item.round_id or 0)
+        if round_ is None or round_.phase.value != item.payload.get("phase"):
+            return Drop("the round has already moved on")
+        return AdvanceRounds()
+    if item.kind == DueKind.CALL_FOR_BIDS:
+        return _call_for_bids(item, facts, circle)
+    return _direct_message(item, facts, circle, now)
+
+
+def _call_for_bids(item: DueItem, facts: _Facts, circle: Circle | None) -> Outcome:
+    meeting = facts.meetings.get(item.meeting_id or 0)
+    if circle is None or meeting is None or meeting.state != MeetingState.SCHEDULED:
+        return Drop("the meeting is no longer ahead")
+    if not circle.space_ref:
+        return Drop("the circle has no space yet")
+    zone = facts.workspaces[item.workspace_id].default_timezone
+    return Send(views.call_for_bids(circle, meeting, zone), space=circle.space_ref)
+
+
+def _direct_message(item: DueItem, facts: _Facts, circle: Circle | None, now: datetime) -> Outcome:
+    person = facts.people.get(item.person_id or 0)
+    if person is None:
+        return Drop("the person is gone")
+    target: Person | None = person
+    if item.kind == DueKind.UNDELIVERABLE_NOTICE:
+        target = _facilitator(circle, facts.meetings.get(item.meeting_id or 0), person.id) if circle else None
+        if target is None:
+            return Drop("nobody to tell")
+    elif circle is not None and all(m.person_id != person.id for m in circle.active_memberships()):
+        return Drop("no longer in the circle")
+    assert target is not None
+    if target.dm_undeliverable_at is not None and now - target.dm_undeliverable_at < UNREACHABLE_FOR:
+        return Unreachable("their DMs were closed recently")
+    if item.kind in NUDGE_KINDS:
+        if not target.nudges_enabled:
+            return Drop("nudges are off")
+        if target.nudges_paused_until is not None and target.nudges_paused_until > now:
+            return _later(item, target.nudges_paused_until, "nudges are paused")
+    hours = hours_of(target, facts.workspaces[item.workspace_id])
+    if hours.is_quiet(now):
+        return _later(item, hours.next_allowed_moment(now), "quiet hours")
+    rendered = _render(item, facts, circle, person, hours.zone.key)
+    return rendered if isinstance(rendered, Drop) else Send(rendered, person=target)
+
+
+def _later(item: DueItem, until: datetime, reason: str) -> Outcome:
+    if item.expires_at is not None and until >= item.expires_at:
+        return Drop(f"{reason} last until it no longer matters", loud=True)
+    return Defer(until, reason)
+
+
+def _render(item: DueItem, facts: _Facts, circle: Circle | None, person: Person, zone: str) -> Message | Drop:
+    meeting = facts.meetings.get(item.meeting_id or 0)
+    commitment = facts.commitments.get(item.commitment_id or 0)
+    round_ = facts.rounds.get(item.round_id or 0)
+    match item.kind:
+        case DueKind.TIMEZONE_QUESTION:
+            return Drop("their time zone is known now") if person.timezone else views.timezone_question(zone)
+        case _ if circle is None:
+            return Drop("the circle is gone")
+        case DueKind.UNDELIVERABLE_NOTICE:
+            return views.undeliverable_notice(circle, person.display_name)
+        case DueKind.MEETING_REMINDER:
+            if meeting is None or meeting.state != MeetingState.SCHEDULED or meeting.scheduled_start is None:
+                return Drop("the meeting has started or moved")
+            fmt = get_format(circle.format_key)
+            return views.meeting_reminder(circle, meeting, fmt, _name(circle, meeting.facilitator_id), zone)
+        case DueKind.COMMITMENT_CHECK_IN | DueKind.CHECK_IN_NUDGE:
+            if commitment is None or commitment.status not in STILL_OPEN:
+                return Drop("the commitment is settled")
+            next_start = datetime.fromisoformat(item.payload["next_start"])
+            if item.kind == DueKind.COMMITMENT_CHECK_IN:
+                return views.commitment_check_in(circle, commitment, next_start, zone)
+            if commitment.updated_at >= datetime.fromisoformat(item.payload["quiet_since"]):
+                return Drop("they have checked in since")
+            return views.check_in_nudge(circle, commitment, next_start, zone)
+        case DueKind.PHASE_NUDGE:
+            if round_ is None or round_.phase.value != item.payload.get("phase"):
+                return Drop("the round has moved on")
+            if (round_.id, round_.phase.value, person.id) in facts.spoken or (
+                round_.phase == Phase.COMMIT and (round_.holder_passed or round_.id in facts.committed_rounds)
+            ):
+                return Drop("they have contributed")
+            return views.phase_nudge(circle, round_, _name(circle, round_.issue_holder_id), zone)
+        case DueKind.FEEDBACK_REQUEST:
+            if meeting is None or (meeting.id, person.id) in facts.feedback:
+                return Drop("feedback already given")
+            return views.feedback_request(circle, meeting)
+    return Drop(f"unknown kind {item.kind}")
+
+
+# The ledger: outcomes written in group commits -------------------------------------------------
+
+
+SETTLE = (
+    update(DueItem.__table__)  # type: ignore[arg-type]
+    .where(
+        DueItem.__table__.c.id == bindparam("b_id"),
+        DueItem.__table__.c.claimed_by == bindparam("b_worker"),
+    )
+    .values(
+        state=bindparam("b_state", type_=DueItem.__table__.c.state.type),
+        not_before=bindparam("b_not_before", type_=UTCDateTime()),
+        last_error=bindparam("b_error"),
+        sent_at=bindparam("b_sent_at", type_=UTCDateTime()),
+        claimed_until=None,
+    )
+)
+
+
+class Ledger:
+    """Writes settlements as they come, all that queued up during the previous write at once."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self._queue: list[Settlement] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    def note(self, settlement: Settlement) -> None:
+        self._queue.append(settlement)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all())
+
+    async def drain(self) -> None:
+        while self._writer is not None and not self._writer.done():
+            await self._writer
+
+    async def _write_all(self) -> None:
+        while self._queue:
+            if self.dispatcher.record_window and len(self._queue) < self.dispatcher.batch_size:
+                await self.dispatcher.sleep(self.dispatcher.record_window)
+            batch, self._queue = self._queue, []
+            for attempt in range(4):
+                try:
+                    await self._write(batch)
+                    break
+                except DB_ERRORS as error:
+                    if attempt == 3:
+                        # The items stay claimed: when the lease runs out they are tried again.
+                        log.error("could not record %d outcomes: %s", len(batch), error)
+                        break
+                    await self.dispatcher.sleep(0.2 * 2**attempt)
+
+    async def _write(self, batch: list[Settlement]) -> None:
+        dispatcher = self.dispatcher
+        now = dispatcher.clock.now()
+        async with dispatcher.db.unit_of_work() as uow:
+            await uow.session.execute(
+                SETTLE,
+                [
+                    {
+                        "b_id": s.item_id,
+                        "b_worker": dispatcher.worker,
+                        "b_state": s.state,
+                        "b_not_before": s.not_before,
+                        "b_error": s.error[:500],
+                        "b_sent_at": s.sent_at,
+                    }
+                    for s in batch
+                ],
+            )
+            unreachable = {s.unreachable for s in batch if s.unreachable is not None}
+            if unreachable:
+                await uow.session.execute(
+                    update(Person).where(Person.id.in_(unreachable)).values(dm_undeliverable_at=now)
+                )
+            asked = {s.asked_timezone for s in batch if s.asked_timezone is not None}
+            if asked:
+                await uow.session.execute(update(Person).where(Person.id.in_(asked)).values(timezone_asked_at=now))
+            notices = list({s.notice["key"]: s.notice for s in batch if s.notice is not None}.values())
+            if notices:
+                insert = sqlite.insert if dispatcher.db.is_sqlite else postgresql.insert
+                await uow.session.execute(insert(DueItem).on_conflict_do_nothing(index_elements=["key"]), notices)
+            await uow.commit()
+
+
+# The dispatcher --------------------------------------------------------------------------------
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        service: CircleService,
+        *,
+        worker: str | None = None,
+        batch_size: int = 500,
+        concurrency: int = 16,
+        lease: timedelta = timedelta(minutes=5),
+        rates: Mapping[Platform, float] | None = None,
+        max_inline_wait: float = 5.0,
+        record_window: float = 0.0,
+        burst: int = 1,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self.service = service
+        self.db = service.db
+        self.clock = service.clock
+        self.worker = worker or worker_name()
+        # A batch must go out well within its lease, or another worker would take it over meanwhile.
+        slowest = min(rates.values()) if rates else None
+        self.batch_size = min(batch_size, max(1, int(slowest * lease.total_seconds() / 4))) if slowest else batch_size
+        self.concurrency = concurrency
+        self.lease = lease
+        self.max_inline_wait = max_inline_wait
+        self.record_window = record_window  # seconds outcomes may gather before one write
+        self.burst = burst
+        self.sleep: Sleep = sleep or asyncio.sleep
+        self._rates = dict(rates or {})
+        self._pacers: dict[Platform, Pacer] = {}
+        self._blocked_until: dict[Platform, datetime] = {}
+        self.ledger = Ledger(self)
+
+    def pacer(self, platform: Platform) -> Pacer:
+        if platform not in self._pacers:
+            self._pacers[platform] = Pacer(self._rates.get(platform), self.burst, sleep=self.sleep)
+        return self._pacers[platform]
+
+    async def tick(self) -> int:
+        """Sends everything due now; returns how many went out. A database outage ends the tick
+        early without losing anything: the next tick carries on."""
+        sent = 0
+        try:
+            batch = await self.claim()
+            while batch:
+                upcoming = asyncio.create_task(self.claim())  # read ahead while this batch sends
+                try:
+                    sent += await self._run(batch)
+                finally:
+                    batch = await upcoming
+        except DB_ERRORS as error:
+            log.warning("database unavailable, trying again on the next tick: %s", error)
+        await self.ledger.drain()
+        return sent
+
+    async def claim(self) -> list[Job]:
+        """Atomically takes up to `batch_size` due items (or items whose lease ran out)."""
+        now = self.clock.now()
+        due = or_(
+            and_(DueItem.state == DueState.PENDING, DueItem.not_before <= now),
+            and_(DueItem.state == DueState.CLAIMED, DueItem.claimed_until <= now),
+        )
+        pick = select(DueItem.id).where(due).order_by(DueItem.not_before, DueItem.id).limit(self.batch_size)
+        if not self.db.is_sqlite:
+            pick = pick.with_for_update(skip_locked=True)
+        statement = (
+            update(DueItem)
+            .where(DueItem.id.in_(pick.scalar_subquery()))
+            .values(
+                state=DueState.CLAIMED,
+                claimed_by=self.worker,
+                claimed_until=now + self.lease,
+                attempts=DueItem.attempts + 1,
+            )
+            .returning(DueItem)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.db.unit_of_work() as uow:
+            items = sorted((await uow.session.scalars(statement)).all(), key=lambda i: (i.not_before, i.id))
+            await uow.commit()
+            if not items:
+                return []
+            facts = await _Facts.load(uow.session, items)
+        jobs = []
+        for index, item in enumerate(items):
+            if index % 25 == 24:
+                await asyncio.sleep(0)  # let the batch before this one keep sending meanwhile
+            jobs.append(self._job(item, facts, now))
+        return jobs
+
+    def _job(self, item: DueItem, facts: _Facts, now: datetime) -> Job:
+        try:
+            outcome = decide(item, facts, now)
+        except Exception as error:  # one unreadable item must not hold up the others
+            log.exception("could not read due item %s", item.key)
+            outcome = Drop(f"unreadable: {error!r}", loud=True)
+        match outcome:
+            case Send(person=Person() as person):
+                channel = ("dm", person.id)
+            case Send():
+                channel = ("space", item.circle_id or 0)
+            case _:
+                channel = ("rounds", 0)
+        return Job(item, outcome, facts.workspaces[item.workspace_id], channel)
+
+    async def _run(self, jobs: list[Job]) -> int:
+        groups: dict[tuple[str, int], list[Job]] = defaultdict(list)
+        for job in jobs:
+            if isinstance(job.outcome, Send | AdvanceRounds):
+                groups[job.channel].append(job)
+            else:
+                self._settle_unsent(job)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def run(group: list[Job]) -> int:
+            async with gate:
+                return await self._send_in_order(group)
+
+        return sum(await asyncio.gather(*(run(group) for group in groups.values())))
+
+    def _settle_unsent(self, job: Job) -> None:
+        item = job.item
+        match job.outcome:
+            case Drop(reason=reason, loud=loud):
+                log.log(logging.INFO if loud else logging.DEBUG, "dropped %s: %s", item.key, reason)
+                self.ledger.note(Settlement(item.id, DueState.DROPPED, item.not_before, reason))
+            case Defer(until=until, reason=reason):
+                self.ledger.note(Settlement(item.id, DueState.PENDING, until, reason))
+            case Unreachable(reason=reason):
+                self._unreachable(job, reason, said_by_platform=False)
+
+    async def _send_in_order(self, group: list[Job]) -> int:
+        """One channel's messages, oldest first; a message that must wait holds back the rest."""
+        sent = 0
+        for index, job in enumerate(group):
+            result = await self._send(job)
+            if result == "sent":
+                sent += 1
+                continue
+            rest = group[index + 1 :]
+            for later in rest:
+                if result == "unreachable":
+                    self._unreachable(later, "their DMs are closed", said_by_platform=False)
+                else:
+                    self._release(later, self._retry_at(job), "waiting behind an earlier message")
+            break
+        return sent
+
+    async def _send(self, job: Job) -> str:
+        item = job.item
+        for _ in range(5):
+            blocked = self._blocked_until.get(job.platform)
+            if blocked is not None and blocked > self.clock.now():
+                self._release(job, blocked, "the platform asked us to wait")
+                return "released"
+            await self.pacer(job.platform).turn()
+            try:
+                await self._deliver(job)
+            except RateLimited as limited:
+                # A short wait is waited out here; a long one sends this platform's items back to the
+                # database until then, so nobody keeps knocking.
+                if limited.retry_after <= self.max_inline_wait:
+                    self.pacer(job.platform).hold(limited.retry_after)
+                else:
+                    self._blocked_until[job.platform] = self.clock.now() + timedelta(seconds=limited.retry_after)
+                continue
+            except Undeliverable as error:
+                self._unreachable(job, str(error) or "undeliverable", said_by_platform=True)
+                return "unreachable"
+            except Exception as error:
+                log.warning("sending %s failed (attempt %d): %r", item.key, item.attempts, error)
+                self._release(job, self._backoff(item), repr(error))
+                return "released"
+            now = self.clock.now()
+            asked = item.person_id if item.kind == DueKind.TIMEZONE_QUESTION else None
+            self.ledger.note(Settlement(item.id, DueState.SENT, now, sent_at=now, asked_timezone=asked))
+            return "sent"
+        self._release(job, self._retry_at(job), "rate limited")
+        return "released"
+
+    async def _deliver(self, job: Job) -> None:
+        outcome = job.outcome
+        if isinstance(outcome, AdvanceRounds):
+            await self.service.advance_due_rounds()
+            return
+        assert isinstance(outcome, Send)
+        port = self.service.port_for(job.workspace)
+        if outcome.person is not None:
+            await port.send_dm(outcome.person.external_id, outcome.message)
+        elif outcome.space is not None:
+            await port.post(SpaceRef(outcome.space), outcome.message)
+
+    def _backoff(self, item: DueItem) -> datetime:
+        doubling = 1 << min(max(0, item.attempts - 1), 7)
+        return self.clock.now() + min(timedelta(seconds=30 * doubling), timedelta(hours=1))
+
+    def _retry_at(self, job: Job) -> datetime:
+        blocked = self._blocked_until.get(job.platform)
+        now = self.clock.now()
+        return max(blocked or now, now + MIN_RETRY)
+
+    def _release(self, job: Job, at: datetime, why: str) -> None:
+        self.ledger.note(Settlement(job.item.id, DueState.PENDING, max(at, self.clock.now() + MIN_RETRY), why))
+
+    def _unreachable(self, job: Job, why: str, *, said_by_platform: bool) -> None:
+        """Final for this item; when the platform said so, the person is flagged (no retry storm)
+        and the facilitator gets one notice per circle."""
+        item = job.item
+        log.info("undeliverable %s: %s", item.key, why)
+        notice = None
+        about_member = item.kind != DueKind.UNDELIVERABLE_NOTICE and item.person_id is not None
+        if said_by_platform and about_member and item.circle_id is not None:
+            now = self.clock.now()
+            notice = {
+                "key": f"undeliverable:circle:{item.circle_id}:person:{item.person_id}",
+                "kind": DueKind.UNDELIVERABLE_NOTICE,
+                "state": DueState.PENDING,
+                "workspace_id": item.workspace_id,
+                "circle_id": item.circle_id,
+                "person_id": item.person_id,
+                "meeting_id": None,
+                "due_at": now,
+                "not_before": now,
+                "payload": {},
+            }
+        target = job.outcome.person if isinstance(job.outcome, Send) else None
+        self.ledger.note(
+            Settlement(
+                item.id,
+                DueState.UNDELIVERABLE,
+                item.not_before,
+                why,
+                unreachable=(target.id if target is not None else item.person_id) if said_by_platform else None,
+                notice=notice,
+            )
+        )
