@@ -27,13 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bots.bootstrap import App, Settings
+from bots.bootstrap import Settings, assemble
 from bots.slack.app import WORKERS, SlackAdapter, build_slack_adapter, slack_web_app
 from bots.slack.port import SlackPorts
 from core.clock import SystemClock
 from core.db import Database
 from core.models import Base
-from core.service import CircleService
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-test"
@@ -182,7 +181,7 @@ async def main(argv: Sequence[str]) -> dict[str, float | int]:
         ports = SlackPorts(api_url, TOKEN)
         clock = SystemClock()
         adapter: SlackAdapter = build_slack_adapter(
-            App(settings, db, clock, CircleService(db, clock, ports.port_for)), settings, ports, args.workers
+            assemble(settings, db, clock, ports.port_for), settings, ports, args.workers
         )
         ours_runner, ours_url = await serve(slack_web_app(adapter.bolt))
         bare_runner, bare_url = await serve(slack_web_app(bare_app(api_url)))

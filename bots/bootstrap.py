@@ -77,7 +77,10 @@ def build(settings: Settings, port_for: PortFor, clock: Clock | None = None, app
     """Migrates the database (the app always starts on the newest schema) and wires the service."""
     if apply_migrations:
         migrate(settings.database_url)
-    db = Database(settings.database_url)
-    clock = clock or SystemClock()
+    return assemble(settings, Database(settings.database_url), clock or SystemClock(), port_for)
+
+
+def assemble(settings: Settings, db: Database, clock: Clock, port_for: PortFor) -> App:
+    """Wires service and scheduler onto a database that is already migrated (tests, benchmarks)."""
     service = CircleService(db, clock, port_for)
     return App(settings, db, clock, service, Scheduler(service))

@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession, web
 
-from bots.bootstrap import App, Settings
+from bots.bootstrap import Settings, assemble
 from bots.slack.app import SlackAdapter, build_slack_adapter, slack_web_app
 from bots.slack.blocks import Json, core_action
 from bots.slack.port import SlackPorts
 from core.clock import ManualClock
 from core.db import Database
-from core.service import CircleService
 from tests.fakes.slack_api import Channel, FakeSlack, Posted, Sent, SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
@@ -114,7 +113,7 @@ class Running:
 async def running(fake_slack: FakeSlack, db: Database, clock: ManualClock) -> AsyncIterator[Running]:
     settings = slack_settings(fake_slack, db.url)
     ports = SlackPorts(settings.slack_api_url, settings.slack_bot_token)
-    app = App(settings, db, clock, CircleService(db, clock, ports.port_for))
+    app = assemble(settings, db, clock, ports.port_for)
     adapter = build_slack_adapter(app, settings, ports)
     runner = web.AppRunner(slack_web_app(adapter.bolt), access_log=None)
     await runner.setup()

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import ClientSession, web
 from sqlalchemy import create_engine, inspect
 
-from bots.bootstrap import App, Settings
+from bots.bootstrap import Settings, assemble
 from bots.slack.app import SlackAdapter, build_slack_adapter, slack_web_app
 from bots.slack.port import SlackPorts
 from bots.slack.store import slack_metadata
@@ -20,7 +20,6 @@ from core.db import Database, migrate, sync_url
 from core.messages import message
 from core.models import Workspace
 from core.port import Undeliverable
-from core.service import CircleService
 from core.vocabulary import Platform
 from tests.bots.slack.conftest import SIGNING_SECRET
 from tests.fakes.slack_api import FakeSlack, SlackSender
@@ -40,7 +39,7 @@ async def multi(fake_slack: FakeSlack, db: Database, clock: ManualClock) -> Asyn
         slack_api_url=fake_slack.api_url,
     )
     ports = SlackPorts(settings.slack_api_url, None)
-    adapter = build_slack_adapter(App(settings, db, clock, CircleService(db, clock, ports.port_for)), settings, ports)
+    adapter = build_slack_adapter(assemble(settings, db, clock, ports.port_for), settings, ports)
     runner = web.AppRunner(slack_web_app(adapter.bolt), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
