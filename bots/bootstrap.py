@@ -33,6 +33,7 @@ class Settings:
     discord_token: str | None = None
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
+    discord_message_content: bool = False  # read round-thread replies: needs the privileged intent
     host: str = "127.0.0.1"
     port: int = 8000
     extra: dict[str, str] = field(default_factory=dict)
@@ -51,6 +52,7 @@ class Settings:
             discord_token=env.get("DISCORD_TOKEN") or None,
             discord_api_url=env.get("DISCORD_API_URL") or None,
             discord_gateway_url=env.get("DISCORD_GATEWAY_URL") or None,
+            discord_message_content=env.get("DISCORD_MESSAGE_CONTENT", "").lower() in ("1", "true", "yes"),
             host=env.get("CIRCLES_HOST", "127.0.0.1"),
             port=int(env.get("CIRCLES_PORT") or env.get("PORT") or 8000),
         )

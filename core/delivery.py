@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from core import views
 from core.db import Database, UnitOfWork
@@ -20,6 +21,7 @@ from core.effects import (
     OpenSpace,
     PostInThread,
     PostToCircle,
+    PublishMeeting,
     RefreshThreadHeader,
     RemoveFromSpace,
     StartThread,
@@ -28,7 +30,7 @@ from core.formats import GROUND_RULES, get_format
 from core.meeting import Scene
 from core.messages import Message
 from core.models import Circle, Meeting, Person, Round
-from core.port import ChatPort, MessageRef, SpaceRef, Undeliverable
+from core.port import ChatPort, MessageRef, PublishesMeetings, SpaceRef, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,9 @@ class Courier:
                 round_, _ = await self._round(round_id)
                 if round_.thread_ref:
                     await self.port.update(MessageRef.decode(round_.thread_ref), await self._header(round_id))
+            case PublishMeeting(meeting_id=meeting_id):
+                if isinstance(self.port, PublishesMeetings):
+                    await self._publish_meeting(meeting_id)
             case DirectMessage(person_id=person_id, message=message):
                 await self.port.send_dm(await self._user(person_id), message)
 
@@ -129,3 +134,18 @@ class Courier:
         ref = await self.port.post(SpaceRef(circle.space_ref), await self._header(round_id))
         round_.thread_ref = ref.encode()
         await self.uow.session.commit()
+
+    async def _publish_meeting(self, meeting_id: int) -> None:
+        """Platforms with a calendar of their own (Discord's scheduled events) show the meeting there."""
+        assert isinstance(self.port, PublishesMeetings)
+        meeting = await self.uow.session.get(Meeting, meeting_id)
+        if meeting is None or meeting.scheduled_start is None:
+            return
+        space = await self._space(meeting.circle_id)
+        if space is None:
+            return
+        circle = await self._circle(meeting.circle_id)
+        end = meeting.scheduled_start + timedelta(minutes=meeting.duration_minutes)
+        await self.port.publish_meeting(
+            space, f"Meeting {meeting.number} of {circle.name}", meeting.scheduled_start, end
+        )

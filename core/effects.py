@@ -59,6 +59,13 @@ class RefreshThreadHeader:
 
 
 @dataclass(frozen=True)
+class PublishMeeting:
+    """A live meeting's time, for platforms with calendar events (Discord's scheduled events)."""
+
+    meeting_id: int
+
+
+@dataclass(frozen=True)
 class DirectMessage:
     person_id: int
     message: Message
@@ -74,4 +81,5 @@ Effect = (
     | PostInThread
     | RefreshThreadHeader
     | DirectMessage
+    | PublishMeeting
 )

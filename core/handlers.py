@@ -15,7 +15,7 @@ from sqlalchemy import select
 from core import forms, meeting, views
 from core.commands import Command, usage
 from core.context import NOT_YOURS, RequestContext
-from core.effects import AddToSpace, ArchiveSpace, OpenSpace, PostToCircle, RemoveFromSpace
+from core.effects import AddToSpace, ArchiveSpace, OpenSpace, PostToCircle, PublishMeeting, RemoveFromSpace
 from core.errors import CircleError, NotAllowed, NotFound, UsageError
 from core.formats import FORMATS, get_format
 from core.forms import Action, FormId
@@ -227,6 +227,8 @@ async def schedule(ctx: RequestContext, cmd: Command) -> Reply:
     meeting_.scheduled_start = start
     if "minutes" in cmd.options:
         meeting_.duration_minutes = _whole_number(cmd.options["minutes"], 15, 480, "minutes")
+    if circle.mode == Mode.LIVE:
+        ctx.uow.emit(PublishMeeting(meeting_.id))
     ctx.uow.emit(
         PostToCircle(
             circle.id,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from core.messages import Form, Message
 
@@ -66,3 +67,10 @@ class ChatPort(Protocol):
     async def open_form(self, trigger: str, user_id: str, form: Form) -> None: ...
 
     async def notify_privately(self, space: SpaceRef, user_id: str, message: Message) -> None: ...
+
+
+@runtime_checkable
+class PublishesMeetings(Protocol):
+    """Optional: a platform with its own calendar events. Publishing the same title again moves the event."""
+
+    async def publish_meeting(self, space: SpaceRef, title: str, start: datetime, end: datetime) -> None: ...

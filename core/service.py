@@ -27,9 +27,9 @@ from core.effects import AddToSpace, ArchiveSpace, Effect, OpenSpace, PostToCirc
 from core.errors import CircleError
 from core.formats import get_format
 from core.messages import Reply
-from core.models import Circle, HandledRequest, Meeting, Round, Workspace
+from core.models import Circle, HandledRequest, Meeting, Membership, Person, Round, Workspace
 from core.port import ChatPort
-from core.vocabulary import MeetingState, Mode, Phase
+from core.vocabulary import CircleStatus, MeetingState, Mode, Phase
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,43 @@ class CircleService:
     async def home(self, actor: Actor) -> Reply:
         """What the App Home (or the playground's sidebar) shows this person."""
         return await self._handle(actor, Where(), None, handlers.home)
+
+    async def circle_names(self, actor: Actor) -> list[str]:
+        """The names of the actor's own open circles (autocomplete): nothing about anyone else's."""
+        async with self.db.unit_of_work() as uow:
+            names = await uow.session.scalars(
+                select(Circle.name)
+                .join(Membership, Membership.circle_id == Circle.id)
+                .join(Person, Person.id == Membership.person_id)
+                .join(Workspace, Workspace.id == Person.workspace_id)
+                .where(
+                    Workspace.platform == actor.platform,
+                    Workspace.external_id == actor.workspace,
+                    Person.external_id == actor.user,
+                    Membership.left_at.is_(None),
+                    Circle.status != CircleStatus.CLOSED,
+                )
+                .order_by(Circle.name)
+            )
+            return list(names)
+
+    async def should_ask_timezone(self, actor: Actor) -> bool:
+        """True exactly once for a known person without a time zone: some platforms never tell us theirs."""
+        async with self.db.unit_of_work() as uow:
+            person = await uow.session.scalar(
+                select(Person)
+                .join(Workspace, Workspace.id == Person.workspace_id)
+                .where(
+                    Workspace.platform == actor.platform,
+                    Workspace.external_id == actor.workspace,
+                    Person.external_id == actor.user,
+                )
+            )
+            if person is None or person.timezone or person.timezone_asked_at is not None:
+                return False
+            person.timezone_asked_at = self.clock.now()
+            await uow.commit()
+            return True
 
     async def advance_due_rounds(self) -> int:
         """The bot moves on every async round whose phase deadline has passed; returns how many."""

@@ -77,6 +77,8 @@ class Send:
     message: Message
     person: Person | None = None  # a DM to this person, else a post in `space`
     space: str | None = None
+    # Also shown to one person only, in a circle's space: (space, their platform id, message).
+    private_notice: tuple[str, str, Message] | None = None
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,12 @@ def _direct_message(item: DueItem, facts: _Facts, circle: Circle | None, now: da
     if hours.is_quiet(now):
         return _later(item, hours.next_allowed_moment(now), "quiet hours")
     rendered = _render(item, facts, circle, person, hours.zone.key)
-    return rendered if isinstance(rendered, Drop) else Send(rendered, person=target)
+    if isinstance(rendered, Drop):
+        return rendered
+    if item.kind == DueKind.UNDELIVERABLE_NOTICE and circle is not None and circle.space_ref:
+        notice = (circle.space_ref, person.external_id, views.dms_closed_for_you())
+        return Send(rendered, person=target, private_notice=notice)
+    return Send(rendered, person=target)
 
 
 def _later(item: DueItem, until: datetime, reason: str) -> Outcome:
@@ -586,6 +593,9 @@ class Dispatcher:
             await port.send_dm(outcome.person.external_id, outcome.message)
         elif outcome.space is not None:
             await port.post(SpaceRef(outcome.space), outcome.message)
+        if outcome.private_notice is not None:
+            space, user, notice = outcome.private_notice
+            await port.notify_privately(SpaceRef(space), user, notice)
 
     def _backoff(self, item: DueItem) -> datetime:
         doubling = 1 << min(max(0, item.attempts - 1), 7)
@@ -600,13 +610,15 @@ class Dispatcher:
         self.ledger.note(Settlement(job.item.id, DueState.PENDING, max(at, self.clock.now() + MIN_RETRY), why))
 
     def _unreachable(self, job: Job, why: str, *, said_by_platform: bool) -> None:
-        """Final for this item; when the platform said so, the person is flagged (no retry storm)
-        and the facilitator gets one notice per circle."""
+        """Final for this item; when the platform said so, the person is flagged (no retry storm);
+        the facilitator gets one notice per circle, and the person one in the circle's space."""
         item = job.item
         log.info("undeliverable %s: %s", item.key, why)
         notice = None
         about_member = item.kind != DueKind.UNDELIVERABLE_NOTICE and item.person_id is not None
-        if said_by_platform and about_member and item.circle_id is not None:
+        # Planned whichever item first meets the closed DMs (its key makes it once per circle), so a
+        # refusal met first by an item of no circle still reaches each circle's facilitator.
+        if about_member and item.circle_id is not None:
             now = self.clock.now()
             notice = {
                 "key": f"undeliverable:circle:{item.circle_id}:person:{item.person_id}",

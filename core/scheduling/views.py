@@ -113,6 +113,18 @@ def undeliverable_notice(circle: Circle, person: str) -> Message:
     )
 
 
+def dms_closed_for_you() -> Message:
+    return Message(
+        (
+            Text(
+                "I tried to send you a direct message but couldn't, so you'll miss reminders and check-ins. "
+                "Allow direct messages from this app to get them."
+            ),
+        ),
+        "Your direct messages are closed",
+    )
+
+
 def timezone_question(zone: str) -> Message:
     return Message(
         (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from core.messages import Form, Message
 from core.port import MessageRef, SpaceRef, Undeliverable
@@ -12,7 +13,7 @@ from core.port import MessageRef, SpaceRef, Undeliverable
 
 @dataclass
 class Sent:
-    kind: str  # "post", "reply", "update", "dm", "notice", "form", "open", "add", "remove", "archive"
+    kind: str  # "post", "reply", "update", "dm", "notice", "form", "open", "add", "remove", "archive", "event"
     target: str  # space id, thread ref, or user id
     message: Message | None = None
     form: Form | None = None
@@ -71,6 +72,9 @@ class RecordingPort:
 
     async def open_form(self, trigger: str, user_id: str, form: Form) -> None:
         self.transcript.append(Sent("form", user_id, form=form))
+
+    async def publish_meeting(self, space: SpaceRef, title: str, start: datetime, end: datetime) -> None:
+        self.transcript.append(Sent("event", f"{space.id}:{title}:{start.isoformat()}:{end.isoformat()}"))
 
     async def notify_privately(self, space: SpaceRef, user_id: str, message: Message) -> None:
         self.transcript.append(Sent("notice", f"{space.id}:{user_id}", message))

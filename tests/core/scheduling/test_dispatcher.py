@@ -86,6 +86,9 @@ async def test_closed_dms_are_marked_and_the_facilitator_is_told_once(
     notices = [s for s in port.of_kind("dm") if "can't reach" in s.text]
     assert [n.target for n in notices] == [circle.lead.user]
     assert "Chidi" in notices[0].text or closed.user in notices[0].text
+    told = [s for s in port.of_kind("notice") if "couldn't" in s.text]
+    assert len(told) == 1  # once, shown only to them, in their circle's space
+    assert told[0].target.endswith(f":{closed.user}")
     assert len([s for s in port.of_kind("dm") if s.target == circle.people[1].user]) == 2
 
 

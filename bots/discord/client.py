@@ -1,0 +1,556 @@
+"""The Discord client: `/circle` commands, buttons, modals and (optionally) thread messages, each
+turned into one call on the core service. No workflow rule lives here.
+
+Interactions must be answered within 3 s. The service usually answers in milliseconds, so the
+reply (or the modal a button opens) is sent as the first response; when it is slower than
+`ack_within`, the interaction is deferred first and the reply follows up. Every answer is
+ephemeral: only the person who acted sees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import zoneinfo
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+
+from bots.bootstrap import Settings, build
+from bots.discord.port import DiscordMemory, DiscordPort
+from bots.discord.render import BUTTON_TEMPLATE, form_errors, modal, modal_values, parse_form_id, render
+from core.context import Actor, Where
+from core.messages import Form, Message, Reply, Text
+from core.models import Workspace
+from core.port import MessageRef
+from core.service import CircleService
+from core.vocabulary import Platform
+
+log = logging.getLogger(__name__)
+
+NOBODY = discord.AllowedMentions.none()
+DEFAULT_API_URL = "https://discord.com/api/v10"
+SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Nothing was changed; please try again."
+ASK_TIMEZONE = (
+    "One question, once: Discord doesn't tell me your time zone. "
+    "Run `/circle timezone` and start typing your city, so meeting times show in your local time."
+)
+ZONES = sorted(zoneinfo.available_timezones())
+Answer = Callable[[], Awaitable[Reply]]
+
+
+def point_at(api_url: str | None, gateway_url: str | None) -> None:
+    """discord.py keeps its endpoints on classes: set them here, once, before the client connects."""
+    base = (api_url or DEFAULT_API_URL).rstrip("/")
+    if not re.search(r"/api/v\d+$", base):
+        base += "/api/v10"
+    discord.http.Route.BASE = base
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def intents(read_thread_messages: bool) -> discord.Intents:
+    """Guilds only: interactions need no intent. Reading replies in round threads needs messages and
+    the privileged message-content intent, which the Developer Portal must enable."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    if read_thread_messages:
+        chosen.guild_messages = True
+        chosen.message_content = True
+    return chosen
+
+
+class CirclesBot(discord.Client):
+    def __init__(
+        self,
+        service: CircleService | None = None,
+        *,
+        read_thread_messages: bool = False,
+        sync_commands: bool = True,
+        ack_within: float = 2.0,
+        **options: Any,
+    ) -> None:
+        super().__init__(intents=intents(read_thread_messages), allowed_mentions=NOBODY, **options)
+        self._service = service
+        self.read_thread_messages = read_thread_messages
+        self.sync_commands = sync_commands
+        self.ack_within = ack_within
+        self.memory = DiscordMemory()
+        self.waiting_interactions: dict[str, discord.Interaction[Any]] = {}
+        self.thread_parents: dict[int, int] = {}  # channel id -> parent channel id (0: not a thread)
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(CircleCommands(self))
+        self.tree.error(self.on_command_error)
+
+    @property
+    def service(self) -> CircleService:
+        if self._service is None:
+            raise RuntimeError("CirclesBot has no service yet")
+        return self._service
+
+    @service.setter
+    def service(self, value: CircleService) -> None:
+        self._service = value
+
+    def port_for(self, workspace: Workspace) -> DiscordPort:
+        return DiscordPort(self, int(workspace.external_id))
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(CircleButton)
+        if self.sync_commands:
+            await self.tree.sync()
+
+    # Who and where ------------------------------------------------------------------------------
+
+    def actor(self, interaction: discord.Interaction[Any], guild_id: int | None = None) -> Actor | None:
+        guild = interaction.guild_id or guild_id
+        if guild is None:
+            return None
+        user = interaction.user
+        return Actor(Platform.DISCORD, str(guild), str(user.id), user.display_name)
+
+    def where(self, interaction: discord.Interaction[Any]) -> Where:
+        channel = interaction.channel
+        if isinstance(channel, discord.Thread) and channel.parent_id:
+            return Where(
+                space=str(channel.parent_id), thread=MessageRef(str(channel.parent_id), str(channel.id)).encode()
+            )
+        return Where(space=str(interaction.channel_id)) if interaction.channel_id else Where()
+
+    # Answering ----------------------------------------------------------------------------------
+
+    async def answer(self, interaction: discord.Interaction[Any], work: Answer, actor: Actor | None) -> None:
+        """Runs the service call; answers in time whatever it takes, and privately."""
+        key = str(interaction.id)
+        self.waiting_interactions[key] = interaction
+        task = asyncio.ensure_future(work())
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.ack_within)
+            if not done:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            reply = await task
+            message = reply.message
+            if actor is not None and reply.form is None and await self.service.should_ask_timezone(actor):
+                message = Message((*message.blocks, Text(ASK_TIMEZONE)), message.summary)
+            await self.respond(interaction, message, reply.form)
+        finally:
+            self.waiting_interactions.pop(key, None)
+
+    async def respond(self, interaction: discord.Interaction[Any], message: Message, form: Form | None) -> None:
+        guild = interaction.guild_id or _guild_of(interaction)
+        if form is not None and not interaction.response.is_done():
+            await interaction.response.send_modal(modal(form, guild))
+            return
+        if form is not None:  # the service was too slow to open it in time
+            message = Message((*message.blocks, Text("Press the button again to open the form.")), message.summary)
+        rendered = render(message, guild)
+        view = rendered.view() or discord.utils.MISSING
+        if interaction.response.is_done():
+            await interaction.followup.send(
+                content=rendered.content, embeds=rendered.embeds, view=view, ephemeral=True, allowed_mentions=NOBODY
+            )
+        else:
+            await interaction.response.send_message(
+                content=rendered.content, embeds=rendered.embeds, view=view, ephemeral=True, allowed_mentions=NOBODY
+            )
+
+    async def run_command(
+        self, interaction: discord.Interaction[Any], *words: str | None, **options: str | None
+    ) -> None:
+        """Reassembles a subcommand and its options into the one `/circle` grammar."""
+        text = " ".join(w for w in words if w)
+        text += "".join(f" {name.rstrip('_')}={value}" for name, value in options.items() if value)
+        actor = self.actor(interaction)
+        if actor is None:
+            await self.tell(interaction, "Please use /circle in a server, not in a DM.")
+            return
+        where = self.where(interaction)
+        await self.answer(
+            interaction, lambda: self.service.run_command(actor, text, where, key=f"discord:{interaction.id}"), actor
+        )
+
+    async def press(self, interaction: discord.Interaction[Any], action: str, value: str, guild: int | None) -> None:
+        actor = self.actor(interaction, guild)
+        if actor is None:
+            await self.tell(interaction, "That button has lost track of its server. Use /circle status there.")
+            return
+        where = self.where(interaction) if interaction.guild_id else Where()
+        await self.answer(
+            interaction,
+            lambda: self.service.press(actor, action, value, where, key=f"discord:{interaction.id}"),
+            actor,
+        )
+
+    async def tell(self, interaction: discord.Interaction[Any], text: str) -> None:
+        await self.respond(interaction, Message((Text(text),), text), None)
+
+    # Events -------------------------------------------------------------------------------------
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Modal submits are ours to route (by custom id), so a form opened before a restart still lands."""
+        if interaction.type != discord.InteractionType.modal_submit or not isinstance(interaction.data, dict):
+            return
+        data: dict[str, Any] = dict(interaction.data)
+        parsed = parse_form_id(str(data.get("custom_id", "")))
+        if parsed is None:
+            return
+        form_id, context, guild = parsed
+        actor = self.actor(interaction, guild)
+        if actor is None:
+            await self.tell(interaction, "That form has lost track of its server. Use /circle there.")
+            return
+        values = modal_values(list(data.get("components", [])))
+
+        async def submit() -> Reply:
+            result = await self.service.submit(actor, form_id, context, values, key=f"discord:{interaction.id}")
+            if result.errors:
+                return Reply(form_errors(form_id, result.errors, values))
+            assert result.reply is not None
+            return result.reply
+
+        try:
+            await self.answer(interaction, submit, actor)
+        except Exception as error:
+            await self.on_interaction_error(interaction, error)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """A reply in a round's thread is a contribution (needs the message-content intent)."""
+        if not self.read_thread_messages or message.author.bot or message.guild is None or not message.content:
+            return
+        parent = await self._thread_parent(message.channel)
+        if not parent:
+            return
+        actor = Actor(Platform.DISCORD, str(message.guild.id), str(message.author.id), message.author.display_name)
+        thread = MessageRef(str(parent), str(message.channel.id)).encode()
+        try:
+            reply = await self.service.reply_in_thread(
+                actor, thread, message.content, key=f"discord:message:{message.id}"
+            )
+            if reply is not None and reply.message.plain_text.strip():
+                await self._tell_by_dm(message.author, reply.message)
+        finally:
+            self.dispatch("thread_reply_handled", message)
+
+    async def _tell_by_dm(self, person: discord.User | discord.Member, message: Message) -> None:
+        """A thread message has no private answer on Discord: what the core says back goes by DM."""
+        rendered = render(message, None)
+        with contextlib.suppress(discord.Forbidden):  # DMs closed: the thread reply stands as it is
+            await person.send(content=rendered.content, embeds=rendered.embeds, allowed_mentions=NOBODY)
+
+    async def _thread_parent(self, channel: Any) -> int:
+        if isinstance(channel, discord.Thread):
+            return channel.parent_id or 0
+        known = self.thread_parents.get(channel.id)
+        if known is None:
+            data: dict[str, Any] = dict(await self.http.get_channel(channel.id))
+            is_thread = data.get("type") in (10, 11, 12)
+            known = self.thread_parents[channel.id] = int(data["parent_id"]) if is_thread else 0
+        return known
+
+    async def on_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        await self.on_interaction_error(interaction, error)
+
+    async def on_interaction_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+        log.error("interaction %s failed", interaction.id, exc_info=error)
+        try:
+            await self.tell(interaction, SOMETHING_WENT_WRONG)
+        except discord.HTTPException:
+            log.warning("could not tell the user interaction %s failed", interaction.id)
+
+
+class CircleButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTON_TEMPLATE):
+    """Every core button, whatever message carries it and whenever the process started."""
+
+    def __init__(self, item: discord.ui.Button[Any], action: str, value: str, guild: int | None) -> None:
+        super().__init__(item)
+        self.action, self.value, self.guild = action, value, guild
+
+    @classmethod
+    def make(cls, label: str, custom_id: str, style: discord.ButtonStyle, row: int) -> CircleButton:
+        match = re.fullmatch(BUTTON_TEMPLATE, custom_id)
+        if match is None:
+            raise ValueError(f"not a circle button id: {custom_id[:40]}")
+        button: discord.ui.Button[Any] = discord.ui.Button(label=label, custom_id=custom_id, style=style, row=row)
+        return cls(button, *_parts(match))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> CircleButton:
+        assert isinstance(item, discord.ui.Button)
+        return cls(item, *_parts(match))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot = interaction.client
+        assert isinstance(bot, CirclesBot)
+        try:
+            await bot.press(interaction, self.action, self.value, self.guild)
+        except Exception as error:
+            await bot.on_interaction_error(interaction, error)
+
+
+def _guild_of(interaction: discord.Interaction[Any]) -> int | None:
+    """The guild a DM's button belongs to, from its custom id: a form opened there must find it again."""
+    data: dict[str, Any] = dict(interaction.data) if isinstance(interaction.data, dict) else {}
+    match = re.fullmatch(BUTTON_TEMPLATE, str(data.get("custom_id", "")))
+    return _parts(match)[2] if match else None
+
+
+def _parts(match: re.Match[str]) -> tuple[str, str, int | None]:
+    guild = match["guild"]
+    return match["action"], match["value"], int(guild) if guild else None
+
+
+# The /circle command group -----------------------------------------------------------------------
+
+
+async def circle_names(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    bot = interaction.client
+    assert isinstance(bot, CirclesBot)
+    actor = bot.actor(interaction)
+    if actor is None:
+        return []
+    names = await bot.service.circle_names(actor)
+    return [app_commands.Choice(name=n, value=n) for n in names if current.lower() in n][:25]
+
+
+async def zone_names(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    wanted = current.lower().replace(" ", "_")
+    return [app_commands.Choice(name=z, value=z) for z in ZONES if wanted in z.lower()][:25]
+
+
+Circle = app_commands.Range[str, 1, 80]
+Long = app_commands.Range[str, 1, 3000]
+
+
+@app_commands.guild_only()
+class CircleCommands(app_commands.Group):
+    """`/circle …`: 25 subcommands (Discord's limit); `/circle do` takes any line of the grammar."""
+
+    def __init__(self, bot: CirclesBot) -> None:
+        super().__init__(name="circle", description="Peer learning circles: check in, bid, work rounds, commit")
+        self.bot = bot
+
+    @app_commands.command(description="Show what you can do")
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        await self.bot.run_command(interaction, "help")
+
+    @app_commands.command(description="Type any /circle command as text, e.g. 'pause in=team-a'")
+    async def do(self, interaction: discord.Interaction[Any], text: Long) -> None:
+        await self.bot.run_command(interaction, text)
+
+    @app_commands.command(description="Start a new circle (you become its lead)")
+    @app_commands.choices(mode=[app_commands.Choice(name=m, value=m) for m in ("live", "async")])
+    async def new(
+        self, interaction: discord.Interaction[Any], name: Circle, format: str | None = None, mode: str | None = None
+    ) -> None:
+        await self.bot.run_command(interaction, "new", name, format=format, mode=mode)
+
+    @app_commands.command(description="Join a circle that is forming")
+    async def join(self, interaction: discord.Interaction[Any], name: Circle) -> None:
+        await self.bot.run_command(interaction, "join", name)
+
+    @app_commands.command(description="Leave a circle")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def leave(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
+        await self.bot.run_command(interaction, "leave", in_=circle)
+
+    @app_commands.command(description="Your circles, the meeting, your commitments")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def status(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
+        await self.bot.run_command(interaction, "status", in_=circle)
+
+    @app_commands.command(description="Set the next meeting's start (date YYYY-MM-DD, time HH:MM)")
+    @app_commands.rename(circle="in", zone="tz")
+    @app_commands.autocomplete(circle=circle_names, zone=zone_names)
+    async def schedule(
+        self,
+        interaction: discord.Interaction[Any],
+        date: app_commands.Range[str, 10, 10],
+        time: app_commands.Range[str, 4, 5],
+        zone: str | None = None,
+        minutes: app_commands.Range[int, 15, 480] | None = None,
+        circle: str | None = None,
+    ) -> None:
+        await self.bot.run_command(interaction, "schedule", date, time, tz=zone, minutes=_text(minutes), in_=circle)
+
+    @app_commands.command(description="Open the meeting with a check-in")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def start(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
+        await self.bot.run_command(interaction, "start", in_=circle)
+
+    @app_commands.command(description="Check in: how you are, what you bring")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def checkin(self, interaction: discord.Interaction[Any], text: Long, circle: str | None = None) -> None:
+        await self.bot.run_command(interaction, "checkin", text, in_=circle)
+
+    @app_commands.command(description="Call for bids")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def bids(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
+        await self.bot.run_command(interaction, "bids", in_=circle)
+
+    @app_commands.command(description="Bid for airtime with a live issue")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    @app_commands.choices(urgency=[app_commands.Choice(name=u, value=u) for u in ("low", "medium", "high")])
+    async def bid(
+        self,
+        interaction: discord.Interaction[Any],
+        topic: Long,
+        urgency: str | None = None,
+        minutes: app_commands.Range[int, 5, 120] | None = None,
+        circle: str | None = None,
+    ) -> None:
+        await self.bot.run_command(interaction, "bid", topic, urgency=urgency, minutes=_text(minutes), in_=circle)
+
+    @app_commands.command(description="Withdraw your bid")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def withdraw(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
+        await self.bot.run_command(interaction, "withdraw", in_=circle)
+
+    @app_commands.command(name="round", description="Start the next round (top bid, or the person named)")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def round_(
+        self, interaction: discord.Interaction[Any], person: discord.User | None = None, circle: str | None = None
+    ) -> None:
+        await self.bot.run_command(interaction, "round", _mention(person), in_=circle)
+
+    @app_commands.command(name="next", description="Move the round to its next phase")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def next_(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
+        await self.bot.run_command(interaction, "next", in_=circle)
+
+    @app_commands.command(description="Contribute to the current round")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    @app_commands.choices(
+        kind=[
+            app_commands.Choice(name=k, value=k)
+            for k in ("question", "feedback", "challenge", "suggestion", "advice", "reflection")
+        ]
+    )
+    async def say(
+        self, interaction: discord.Interaction[Any], text: Long, kind: str | None = None, circle: str | None = None
+    ) -> None:
+        await self.bot.run_command(interaction, "say", text, kind=kind, in_=circle)
+
+    @app_commands.command(description="Commit to an action (issue holder)")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def commit(
+        self, interaction: discord.Interaction[Any], action: Long, due: str | None = None, circle: str | None = None
+    ) -> None:
+        await self.bot.run_command(interaction, "commit", action, due=due, in_=circle)
+
+    @app_commands.command(name="pass", description="Close your round without a commitment")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def pass_(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
+        await self.bot.run_command(interaction, "pass", in_=circle)
+
+    @app_commands.command(description="Mark one of your commitments done")
+    async def done(
+        self, interaction: discord.Interaction[Any], number: app_commands.Range[int, 1], note: str | None = None
+    ) -> None:
+        await self.bot.run_command(interaction, "done", str(number), note)
+
+    @app_commands.command(description="Say how one of your commitments is going")
+    @app_commands.choices(
+        status=[app_commands.Choice(name=s.replace("_", " "), value=s) for s in ("in_progress", "stuck", "dropped")]
+    )
+    async def update(
+        self,
+        interaction: discord.Interaction[Any],
+        number: app_commands.Range[int, 1],
+        status: str,
+        note: str | None = None,
+    ) -> None:
+        await self.bot.run_command(interaction, "update", str(number), status, note)
+
+    @app_commands.command(description="Close the meeting and ask for feedback")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def close(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
+        await self.bot.run_command(interaction, "close", in_=circle)
+
+    @app_commands.command(description="Rate the last meeting from 1 to 5")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def feedback(
+        self,
+        interaction: discord.Interaction[Any],
+        rating: app_commands.Range[int, 1, 5],
+        text: str | None = None,
+        circle: str | None = None,
+    ) -> None:
+        await self.bot.run_command(interaction, "feedback", str(rating), text, in_=circle)
+
+    @app_commands.command(description="Add someone to the circle")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    @app_commands.choices(role=[app_commands.Choice(name=r, value=r) for r in ("member", "facilitator")])
+    async def add(
+        self,
+        interaction: discord.Interaction[Any],
+        person: discord.User,
+        role: str | None = None,
+        circle: str | None = None,
+    ) -> None:
+        await self.bot.run_command(interaction, "add", _mention(person), role=role, in_=circle)
+
+    @app_commands.command(description="Remove someone from the circle")
+    @app_commands.rename(circle="in")
+    @app_commands.autocomplete(circle=circle_names)
+    async def remove(
+        self, interaction: discord.Interaction[Any], person: discord.User, circle: str | None = None
+    ) -> None:
+        await self.bot.run_command(interaction, "remove", _mention(person), in_=circle)
+
+    @app_commands.command(description="Set your time zone (start typing your city)")
+    @app_commands.autocomplete(zone=zone_names)
+    async def timezone(self, interaction: discord.Interaction[Any], zone: str) -> None:
+        await self.bot.run_command(interaction, "timezone", zone)
+
+    @app_commands.command(description="Reminders about check-ins: on, off, or pause for some days")
+    @app_commands.choices(setting=[app_commands.Choice(name=s, value=s) for s in ("on", "off", "pause")])
+    async def nudges(
+        self,
+        interaction: discord.Interaction[Any],
+        setting: str,
+        days: app_commands.Range[int, 1, 365] | None = None,
+    ) -> None:
+        await self.bot.run_command(interaction, "nudges", setting, _text(days))
+
+
+def _mention(person: discord.abc.User | None) -> str | None:
+    return f"<@{person.id}>" if person is not None else None
+
+
+def _text(number: int | None) -> str | None:
+    return None if number is None else str(number)
+
+
+async def run_discord(settings: Settings) -> None:
+    """`circles run` with DISCORD_TOKEN set: migrate, wire the service to this client, connect."""
+    point_at(settings.discord_api_url, settings.discord_gateway_url)
+    bot = CirclesBot(read_thread_messages=settings.discord_message_content)
+    app = build(settings, bot.port_for)
+    bot.service = app.service
+    assert settings.discord_token is not None
+    async with bot:
+        await bot.start(settings.discord_token)

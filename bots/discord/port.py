@@ -1,0 +1,289 @@
+"""The core's port on Discord: a private channel per circle, a thread per round, DMs.
+
+Bound to one guild (the workspace). Talks to Discord through discord.py's HTTP client and partial
+objects only, so nothing depends on what the gateway has cached (a channel created a second ago,
+a thread from before a restart). Every send notifies nobody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bots.discord.render import Rendered, modal, render
+from core.messages import Form, Message
+from core.port import MessageRef, SpaceRef, Undeliverable
+
+if TYPE_CHECKING:
+    from bots.discord.client import CirclesBot
+
+log = logging.getLogger(__name__)
+
+CATEGORY_NAME = "Peer circles"
+TEXT_CHANNEL, VOICE_CHANNEL, CATEGORY = 0, 2, 4
+VOICE_EVENT, GUILD_ONLY = 2, 2
+ROLE, MEMBER = 0, 1
+DMS_CLOSED = 50007
+THREAD_EXISTS = 160004
+WEEK_IN_MINUTES = 10080
+
+MEMBER_ALLOW = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    read_message_history=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    connect=True,
+    speak=True,
+)
+BOT_ALLOW = discord.Permissions(MEMBER_ALLOW.value, create_public_threads=True, manage_events=True)
+# What the invite asks for: the channel permissions it grants members (it can only grant what it has),
+# plus making channels, setting who sees them (Manage Roles) and publishing events.
+INVITE_PERMISSIONS = discord.Permissions(BOT_ALLOW.value, manage_channels=True, manage_roles=True)
+READ_ONLY_ALLOW = discord.Permissions(view_channel=True, read_message_history=True)
+READ_ONLY_DENY = discord.Permissions(send_messages=True, send_messages_in_threads=True)
+NOBODY = discord.AllowedMentions.none()
+
+
+@dataclass
+class DiscordMemory:
+    """What the bot remembers between requests in one process: lookups it need not repeat."""
+
+    categories: dict[int, int] = field(default_factory=dict)  # guild id -> "Peer circles" category id
+    threads: set[int] = field(default_factory=set)  # thread ids known to exist
+    voice: dict[int, int] = field(default_factory=dict)  # circle text channel id -> its voice channel id
+    thread_names: dict[int, str] = field(default_factory=dict)  # header message id -> thread name
+    dm_channels: dict[str, int] = field(default_factory=dict)  # user id -> DM channel id
+    dms_closed: set[str] = field(default_factory=set)  # users who refused a DM: never retried here
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class DiscordPort:
+    """Permission bits go out as integers, as Discord's OpenAPI description types them (discord.py's
+    own helpers send strings, which Discord also takes)."""
+
+    def __init__(self, bot: CirclesBot, guild_id: int) -> None:
+        self.bot = bot
+        self.guild_id = guild_id
+        self.memory = bot.memory
+
+    @property
+    def http(self) -> Any:  # discord.py's HTTPClient is internal and only partly typed
+        return self.bot.http
+
+    # Spaces --------------------------------------------------------------------------------------
+
+    async def open_private_space(self, name: str, topic: str, member_ids: Sequence[str]) -> SpaceRef:
+        """A text channel under "Peer circles" that only the members and the bot can see."""
+        category = await self._category()
+        bot_id = self.bot.user.id if self.bot.user else 0
+        overwrites = [
+            {"id": str(self.guild_id), "type": ROLE, "allow": 0, "deny": discord.Permissions(view_channel=True).value},
+            {"id": str(bot_id), "type": MEMBER, "allow": BOT_ALLOW.value, "deny": 0},
+        ]
+        overwrites.extend(
+            {"id": user, "type": MEMBER, "allow": MEMBER_ALLOW.value, "deny": 0}
+            for user in dict.fromkeys(member_ids)
+            if user.isdigit() and int(user) != bot_id
+        )
+        channel = await self.http.create_channel(
+            self.guild_id,
+            TEXT_CHANNEL,
+            name=channel_name(name),
+            topic=topic[:1024],
+            parent_id=category,
+            permission_overwrites=overwrites,
+            reason="Peer circle's private space",
+        )
+        return SpaceRef(str(channel["id"]))
+
+    async def _category(self) -> int:
+        async with self.memory.lock:
+            known = self.memory.categories.get(self.guild_id)
+            if known is not None:
+                return known
+            channels = await self.http.get_all_guild_channels(self.guild_id)
+            found = next((c for c in channels if c["type"] == CATEGORY and c["name"] == CATEGORY_NAME), None)
+            if found is None:
+                found = await self.http.create_channel(self.guild_id, CATEGORY, name=CATEGORY_NAME)
+            self.memory.categories[self.guild_id] = int(found["id"])
+            return int(found["id"])
+
+    async def add_member(self, space: SpaceRef, user_id: str) -> None:
+        for channel in await self._circle_channels(space):
+            await self.http.edit_channel_permissions(
+                channel, int(user_id), MEMBER_ALLOW.value, 0, MEMBER, reason="Joined the circle"
+            )
+
+    async def remove_member(self, space: SpaceRef, user_id: str) -> None:
+        """Leaving takes away the text channel and, for a live circle, its voice channel too."""
+        for channel in await self._circle_channels(space):
+            with contextlib.suppress(discord.NotFound):  # already gone: leaving twice is not an error
+                await self.http.delete_channel_permissions(channel, int(user_id), reason="Left the circle")
+
+    async def _circle_channels(self, space: SpaceRef) -> list[int]:
+        voice = await self._voice_channel(space, create=False)
+        return [int(space.id)] + ([voice] if voice else [])
+
+    async def _voice_channel(self, space: SpaceRef, create: bool) -> int | None:
+        """A live circle's voice channel: same name, same category, same people as its text channel."""
+        text_id = int(space.id)
+        if text_id in self.memory.voice:
+            return self.memory.voice[text_id]
+        text = await self.http.get_channel(text_id)
+        channels = await self.http.get_all_guild_channels(self.guild_id)
+        found = next(
+            (
+                c
+                for c in channels
+                if c["type"] == VOICE_CHANNEL
+                and c["name"] == text["name"]
+                and c.get("parent_id") == text.get("parent_id")
+            ),
+            None,
+        )
+        if found is None and create:
+            found = await self.http.create_channel(
+                self.guild_id,
+                VOICE_CHANNEL,
+                name=text["name"],
+                parent_id=text.get("parent_id"),
+                permission_overwrites=[
+                    {"id": o["id"], "type": o["type"], "allow": int(o["allow"]), "deny": int(o["deny"])}
+                    for o in text.get("permission_overwrites", [])
+                ],
+                reason="Live circle's meeting room",
+            )
+        if found is None:
+            return None
+        self.memory.voice[text_id] = int(found["id"])
+        return int(found["id"])
+
+    async def publish_meeting(self, space: SpaceRef, title: str, start: datetime, end: datetime) -> None:
+        """A scheduled event in the circle's private voice channel, so only its members see it."""
+        voice = await self._voice_channel(space, create=True)
+        events = await self.http.get_scheduled_events(self.guild_id, False)
+        existing = next((e for e in events if e["name"] == title and e.get("channel_id") == str(voice)), None)
+        when = {"scheduled_start_time": start.isoformat(), "scheduled_end_time": end.isoformat()}
+        if existing is not None:
+            await self.http.edit_scheduled_event(self.guild_id, int(existing["id"]), **when)
+            return
+        await self.http.create_guild_scheduled_event(
+            self.guild_id,
+            name=title[:100],
+            channel_id=str(voice),
+            entity_type=VOICE_EVENT,
+            privacy_level=GUILD_ONLY,
+            description="Peer circle meeting. What is said in the circle stays in the circle.",
+            reason="Circle meeting scheduled",
+            **when,
+        )
+
+    async def archive_space(self, space: SpaceRef) -> None:
+        """Members keep reading the record but can no longer write in it."""
+        channel = await self.http.get_channel(int(space.id))
+        bot_id = str(self.bot.user.id) if self.bot.user else ""
+        for overwrite in channel.get("permission_overwrites", []):
+            if overwrite["type"] == MEMBER and str(overwrite["id"]) != bot_id:
+                await self.http.edit_channel_permissions(
+                    int(space.id), int(overwrite["id"]), READ_ONLY_ALLOW.value, READ_ONLY_DENY.value, MEMBER
+                )
+        await self.http.edit_channel(int(space.id), name=channel_name(f"archived-{channel.get('name', '')}"))
+
+    # Messages ------------------------------------------------------------------------------------
+
+    async def post(self, space: SpaceRef, message: Message) -> MessageRef:
+        sent = await self._send(int(space.id), render(message, self.guild_id))
+        self.memory.thread_names[sent.id] = (message.summary or "Round")[:100]
+        return MessageRef(space.id, str(sent.id))
+
+    async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
+        """Posts in the thread started from `thread`'s message (same id), starting it the first time."""
+        thread_id = await self._thread(thread)
+        sent = await self._send(thread_id, render(message, self.guild_id))
+        return MessageRef(thread.space_id, str(sent.id))
+
+    async def _thread(self, header: MessageRef) -> int:
+        thread_id = int(header.message_id)
+        if thread_id in self.memory.threads:
+            return thread_id
+        try:
+            await self.http.start_thread_with_message(
+                int(header.space_id),
+                thread_id,
+                name=self.memory.thread_names.get(thread_id, "Round"),
+                auto_archive_duration=WEEK_IN_MINUTES,
+                reason="A round of the circle",
+            )
+        except discord.HTTPException as error:
+            if error.code != THREAD_EXISTS:
+                raise
+        self.memory.threads.add(thread_id)
+        return thread_id
+
+    async def update(self, ref: MessageRef, message: Message) -> None:
+        rendered = render(message, self.guild_id)
+        partial = self.bot.get_partial_messageable(int(ref.space_id)).get_partial_message(int(ref.message_id))
+        await partial.edit(
+            content=rendered.content, embeds=rendered.embeds, view=rendered.view(), allowed_mentions=NOBODY
+        )
+        if message.summary:
+            self.memory.thread_names[int(ref.message_id)] = message.summary[:100]
+
+    async def send_dm(self, user_id: str, message: Message) -> MessageRef:
+        """A DM; a person whose DMs are closed (50007) is remembered and never asked again here."""
+        if user_id in self.memory.dms_closed:
+            raise Undeliverable(f"{user_id} does not accept direct messages")
+        channel_id = self.memory.dm_channels.get(user_id)
+        if channel_id is None:
+            channel = await self.http.start_private_message(int(user_id))
+            channel_id = self.memory.dm_channels[user_id] = int(channel["id"])
+        try:
+            sent = await self._send(channel_id, render(message, self.guild_id))
+        except discord.Forbidden as error:
+            if error.code == DMS_CLOSED:
+                self.memory.dms_closed.add(user_id)
+                raise Undeliverable(f"{user_id} does not accept direct messages") from error
+            raise
+        return MessageRef(str(channel_id), str(sent.id))
+
+    async def open_form(self, trigger: str, user_id: str, form: Form) -> None:
+        """A modal can only answer an interaction still waiting for its first response."""
+        interaction = self.bot.waiting_interactions.get(trigger)
+        if interaction is None or interaction.response.is_done():
+            raise Undeliverable("a form can only open in answer to a click or a command")
+        await interaction.response.send_modal(modal(form, self.guild_id))
+
+    async def notify_privately(self, space: SpaceRef, user_id: str, message: Message) -> None:
+        """Discord has no per-person message in a channel outside an interaction: the circle's own
+        private channel, pinging that one person and nobody else, is as private as it gets."""
+        rendered = render(message, self.guild_id)
+        channel = self.bot.get_partial_messageable(int(space.id))
+        await channel.send(
+            content=f"<@{int(user_id)}> {rendered.content}"[:2000],
+            embeds=rendered.embeds,
+            allowed_mentions=discord.AllowedMentions(
+                everyone=False, roles=False, replied_user=False, users=[discord.Object(int(user_id))]
+            ),
+        )
+
+    async def _send(self, channel_id: int, rendered: Rendered) -> discord.Message:
+        channel = self.bot.get_partial_messageable(channel_id)
+        view = rendered.view()
+        if view is None:
+            return await channel.send(content=rendered.content, embeds=rendered.embeds, allowed_mentions=NOBODY)
+        return await channel.send(content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=NOBODY)
+
+
+def channel_name(name: str) -> str:
+    """Discord text channel names: lower case, no spaces, at most 100 characters."""
+    slug = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")
+    return (slug or "circle")[:100]
