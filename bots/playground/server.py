@@ -1,0 +1,455 @@
+"""The playground: a browser workspace on the embedded database, for trying circles without
+creating a Slack app or a Discord bot.
+
+One aiohttp process serves the page (plain HTML, CSS and JavaScript), a small JSON API and a
+WebSocket that tells each open page when something it may see has changed. The page's person is
+a cookie set by the "you are" switcher; every request checks, in the database, that this person
+is an active member of the circle whose channel they ask for. Everything a member does goes
+through `CircleService`, exactly as the Slack and Discord adapters do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from bots.bootstrap import Settings, build
+from bots.playground import demo
+from bots.playground.clock import AsyncRoundDeadlines, DueWork, MovableClock, RunningClock, skip_ahead
+from bots.playground.port import BOT_NAME, Change, PlaygroundPort, dm_space
+from bots.playground.wire import Json, form_json, message_json, posted_json
+from core.context import NOT_YOURS, Actor, Where
+from core.messages import MAX_TEXT, Reply, message
+from core.models import Circle, Membership, Person, Workspace
+from core.port import MessageRef
+from core.service import CircleService
+from core.vocabulary import Platform
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+COOKIE = "playground_person"
+PICK_SOMEONE = "Pick who you are first, with the 'You are' switcher."
+ONLY_CIRCLE = "The playground knows one command, /circle. Try /circle help."
+_MENTION = re.compile(r"(?<![<\w])@([A-Za-z][A-Za-z0-9_.-]*)")
+
+
+@dataclass
+class Playground:
+    service: CircleService
+    port: PlaygroundPort
+    clock: MovableClock
+    due: DueWork
+    sockets: dict[str, set[web.WebSocketResponse]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.port.listener = self.tell
+
+    # Who may see what ------------------------------------------------------------------------------
+
+    async def person(self, user: str | None) -> Person | None:
+        if not user:
+            return None
+        async with self.service.db.unit_of_work() as uow:
+            return await uow.session.scalar(
+                select(Person)
+                .join(Workspace, Workspace.id == Person.workspace_id)
+                .where(
+                    Workspace.platform == Platform.PLAYGROUND,
+                    Workspace.external_id == demo.WORKSPACE,
+                    Person.external_id == user,
+                )
+            )
+
+    async def people(self) -> list[Person]:
+        async with self.service.db.unit_of_work() as uow:
+            rows = await uow.session.scalars(
+                select(Person)
+                .join(Workspace, Workspace.id == Person.workspace_id)
+                .where(Workspace.platform == Platform.PLAYGROUND, Workspace.external_id == demo.WORKSPACE)
+                .order_by(Person.display_name)
+            )
+            return list(rows)
+
+    async def channels(self, user: str) -> list[Circle]:
+        """The circles whose channel this person sees: those they are an active member of."""
+        async with self.service.db.unit_of_work() as uow:
+            rows = await uow.session.scalars(
+                select(Circle)
+                .join(Workspace, Workspace.id == Circle.workspace_id)
+                .join(Membership, Membership.circle_id == Circle.id)
+                .join(Person, Person.id == Membership.person_id)
+                .where(
+                    Workspace.platform == Platform.PLAYGROUND,
+                    Workspace.external_id == demo.WORKSPACE,
+                    Person.external_id == user,
+                    Membership.left_at.is_(None),
+                    Circle.space_ref.is_not(None),
+                )
+                .order_by(Circle.name)
+            )
+            return list(rows)
+
+    async def may_read(self, user: str, space: str) -> Circle | bool | None:
+        """The circle whose channel this is (True for the person's own DMs), or None: not theirs."""
+        if space.startswith("D-"):
+            return space == dm_space(user) or None
+        return next((c for c in await self.channels(user) if c.space_ref == space), None)
+
+    async def members_of(self, space: str) -> set[str]:
+        if space.startswith("D-"):
+            return {space.removeprefix("D-")}
+        async with self.service.db.unit_of_work() as uow:
+            rows = await uow.session.scalars(
+                select(Person.external_id)
+                .join(Membership, Membership.person_id == Person.id)
+                .join(Circle, Circle.id == Membership.circle_id)
+                .where(Circle.space_ref == space, Membership.left_at.is_(None))
+            )
+            return set(rows)
+
+    # Live updates ----------------------------------------------------------------------------------
+
+    async def tell(self, change: Change) -> None:
+        """Tells each open page that may see the change to fetch it again; nobody else hears of it."""
+        users = set(change.users)
+        if change.space is not None:
+            users |= await self.members_of(change.space)
+        for user in users:
+            await self.send(user, {"type": "changed", "space": change.space})
+
+    async def send(self, user: str, event: Json) -> None:
+        for socket in list(self.sockets.get(user, ())):
+            try:
+                await socket.send_json(event)
+            except (ConnectionError, RuntimeError):
+                self.sockets[user].discard(socket)
+
+    async def tell_everyone(self, event: Json) -> None:
+        for user in list(self.sockets):
+            await self.send(user, event)
+
+
+# The web application ---------------------------------------------------------------------------
+
+PLAYGROUND = web.AppKey("playground", Playground)
+routes = web.RouteTableDef()
+
+
+def make_web_app(playground: Playground) -> web.Application:
+    app = web.Application(client_max_size=64 * 1024)
+    app[PLAYGROUND] = playground
+    app.add_routes(routes)
+    app.router.add_static("/static/", STATIC)
+    return app
+
+
+def _playground(request: web.Request) -> Playground:
+    return request.app[PLAYGROUND]
+
+
+def _error(status: int, text: str) -> web.HTTPException:
+    kind = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 404: web.HTTPNotFound}[status]
+    return kind(text=json.dumps({"error": text}), content_type="application/json")
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    """JSON bodies only: a form post from another site (no preflight) is refused."""
+    if request.content_type != "application/json":
+        raise _error(400, "Send JSON.")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise _error(400, "That request wasn't valid JSON.") from None
+    if not isinstance(body, dict):
+        raise _error(400, "That request wasn't a JSON object.")
+    return body
+
+
+def _text(body: dict[str, Any], name: str, limit: int = 200) -> str:
+    value = body.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > limit:
+        raise _error(400, f"'{name}' must be text under {limit} characters.")
+    return value
+
+
+async def _me(request: web.Request) -> tuple[Playground, Person]:
+    playground = _playground(request)
+    person = await playground.person(request.cookies.get(COOKIE))
+    if person is None:
+        raise _error(401, PICK_SOMEONE)
+    return playground, person
+
+
+def _actor(person: Person) -> Actor:
+    return Actor(Platform.PLAYGROUND, demo.WORKSPACE, person.external_id, person.display_name, person.timezone)
+
+
+def _key(person: Person, body: dict[str, Any]) -> str | None:
+    """The page sends a fresh key per click, so a repeated request is applied once."""
+    key = _text(body, "key", 64)
+    return f"playground:{person.external_id}:{key}" if key else None
+
+
+async def _readable(playground: Playground, person: Person, space: str) -> Circle | bool | None:
+    found = await playground.may_read(person.external_id, space)
+    if not found:
+        raise _error(404, NOT_YOURS)
+    return found
+
+
+def _reply_json(reply: Reply | None) -> Json:
+    if reply is None:
+        return {"reply": None, "form": None}
+    return {"reply": message_json(reply.message), "form": form_json(reply.form) if reply.form else None}
+
+
+@routes.get("/")
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+@routes.get("/api/state")
+async def state(request: web.Request) -> web.Response:
+    """The sidebar: who you are, whom you may switch to, your channels, and the clock."""
+    playground = _playground(request)
+    people = await playground.people()
+    me = await playground.person(request.cookies.get(COOKIE))
+    channels = await playground.channels(me.external_id) if me else []
+    return web.json_response(
+        {
+            "me": _person_json(me) if me else None,
+            "people": [_person_json(p) for p in people],
+            "channels": [
+                {
+                    "id": c.space_ref,
+                    "name": c.name,
+                    "format": c.format_key,
+                    "mode": c.mode.value,
+                    "archived": c.space_ref in playground.port.archived,
+                }
+                for c in channels
+            ],
+            "dm": {"id": dm_space(me.external_id), "name": BOT_NAME} if me else None,
+            "now": playground.clock.now().isoformat(),
+        }
+    )
+
+
+def _person_json(person: Person) -> Json:
+    return {
+        "id": person.external_id,
+        "name": person.display_name,
+        "department": person.department or "",
+        "timezone": person.timezone or "UTC",
+    }
+
+
+@routes.post("/api/me")
+async def switch_person(request: web.Request) -> web.Response:
+    playground = _playground(request)
+    body = await _body(request)
+    person = await playground.person(_text(body, "person", 64))
+    if person is None:
+        raise _error(404, "There's nobody by that name in the playground.")
+    response = web.json_response({"me": _person_json(person)})
+    response.set_cookie(COOKIE, person.external_id, httponly=True, samesite="Strict")
+    return response
+
+
+@routes.get("/api/spaces/{space}")
+async def read_space(request: web.Request) -> web.Response:
+    playground, person = await _me(request)
+    space = request.match_info["space"]
+    circle = await _readable(playground, person, space)
+    name = circle.name if isinstance(circle, Circle) else BOT_NAME
+    messages = playground.port.channel(space, person.external_id)
+    return web.json_response(
+        {
+            "id": space,
+            "name": name,
+            "topic": playground.port.topics.get(space, ""),
+            "archived": space in playground.port.archived,
+            "messages": [posted_json(p) for p in messages],
+        }
+    )
+
+
+@routes.get("/api/spaces/{space}/threads/{message}")
+async def read_thread(request: web.Request) -> web.Response:
+    playground, person = await _me(request)
+    space = request.match_info["space"]
+    await _readable(playground, person, space)
+    found = playground.port.thread(space, request.match_info["message"], person.external_id)
+    if found is None:
+        raise _error(404, "That thread isn't here any more.")
+    parent, replies = found
+    return web.json_response({"parent": posted_json(parent), "replies": [posted_json(p) for p in replies]})
+
+
+@routes.post("/api/send")
+async def send(request: web.Request) -> web.Response:
+    """A line typed in a channel, thread or DM: a `/circle` command, or a message to the others."""
+    playground, person = await _me(request)
+    body = await _body(request)
+    space, thread = _text(body, "space", 64), _text(body, "thread", 64)
+    text = _text(body, "text", MAX_TEXT + 200)
+    if not text.strip():
+        raise _error(400, "Write something first.")
+    circle = await _readable(playground, person, space)
+    where = Where(
+        space=space if isinstance(circle, Circle) else None,
+        thread=MessageRef(space, thread).encode() if thread else None,
+    )
+    if text.lstrip().startswith("/"):
+        if not re.match(r"^\s*/circle(\s|$)", text):
+            return web.json_response(_reply_json(Reply(message(ONLY_CIRCLE))))
+        people = await playground.people()
+        reply = await playground.service.run_command(
+            _actor(person), _with_mentions(text, people), where, _key(person, body)
+        )
+        return web.json_response(_reply_json(reply))
+    if len(text) > MAX_TEXT:
+        raise _error(400, f"Please keep messages under {MAX_TEXT} characters.")
+    posted = await playground.port.write(
+        space, thread or None, message(text), author=person.display_name, author_id=person.external_id
+    )
+    if posted.thread is None or not isinstance(circle, Circle):
+        return web.json_response(_reply_json(None))
+    answer = await playground.service.reply_in_thread(
+        _actor(person), MessageRef(space, posted.thread).encode(), text, _key(person, body)
+    )
+    return web.json_response(_reply_json(answer))
+
+
+def _with_mentions(text: str, people: list[Person]) -> str:
+    """`@ben` or `@Ben` (a first name) becomes the mention the core reads, as Slack would send it."""
+    known: dict[str, str] = {}
+    for p in people:
+        known[p.external_id.lower()] = p.external_id
+        known.setdefault(p.display_name.split(" ")[0].lower(), p.external_id)
+
+    def swap(match: re.Match[str]) -> str:
+        user = known.get(match.group(1).lower())
+        return f"<@{user}>" if user else match.group(0)
+
+    return _MENTION.sub(swap, text)
+
+
+@routes.post("/api/press")
+async def press(request: web.Request) -> web.Response:
+    playground, person = await _me(request)
+    body = await _body(request)
+    space = _text(body, "space", 64)
+    circle = await _readable(playground, person, space)
+    where = Where(space=space if isinstance(circle, Circle) else None)
+    reply = await playground.service.press(
+        _actor(person), _text(body, "action_id", 64), _text(body, "value", 64), where, _key(person, body)
+    )
+    return web.json_response(_reply_json(reply))
+
+
+@routes.post("/api/submit")
+async def submit(request: web.Request) -> web.Response:
+    playground, person = await _me(request)
+    body = await _body(request)
+    raw = body.get("values")
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise _error(400, "A form's values must be text.")
+    values = {str(k)[:64]: v[: MAX_TEXT + 1] for k, v in list(raw.items())[:20]}
+    result = await playground.service.submit(
+        _actor(person), _text(body, "form_id", 64), _text(body, "context", 64), values, _key(person, body)
+    )
+    return web.json_response({"errors": result.errors, **_reply_json(result.reply)})
+
+
+@routes.post("/api/skip")
+async def skip(request: web.Request) -> web.Response:
+    playground, _person = await _me(request)
+    skipped = await skip_ahead(playground.clock, playground.due)
+    now = playground.clock.now().isoformat()
+    await playground.tell_everyone({"type": "clock", "now": now})
+    return web.json_response({"summary": skipped.summary, "handled": skipped.handled, "now": now})
+
+
+@routes.get("/ws")
+async def live(request: web.Request) -> web.WebSocketResponse:
+    playground, person = await _me(request)
+    socket = web.WebSocketResponse(heartbeat=30)
+    await socket.prepare(request)
+    playground.sockets.setdefault(person.external_id, set()).add(socket)
+    try:
+        async for received in socket:
+            if received.type == WSMsgType.ERROR:
+                break
+    finally:
+        playground.sockets[person.external_id].discard(socket)
+    return socket
+
+
+# Starting it -----------------------------------------------------------------------------------
+
+
+async def open_playground(settings: Settings, clock: MovableClock, seed: bool) -> Playground:
+    """Migrates the database, wires the service to the playground's port and seeds the demo
+    programme when asked (or when the playground has nobody in it yet)."""
+    _make_sqlite_folder(settings.database_url)
+    port = PlaygroundPort(clock)
+    app = await asyncio.to_thread(build, settings, lambda _workspace: port, clock)
+    playground = Playground(app.service, port, clock, AsyncRoundDeadlines(app.service))
+    if seed or not await playground.people():
+        await demo.seed_demo(playground.service)
+    return playground
+
+
+def _make_sqlite_folder(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def start_site(playground: Playground, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Listens on host:port (0 picks a free port); returns the runner and the port it got."""
+    runner = web.AppRunner(make_web_app(playground))
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner, int(runner.addresses[0][1])
+
+
+def serve(settings: Settings, port: int, demo: bool) -> int:
+    """`circles run` with no tokens set, and `circles demo`: runs until Ctrl+C."""
+    try:
+        asyncio.run(_serve(settings, port, demo))
+    except KeyboardInterrupt:
+        print("\nPlayground stopped.")
+    return 0
+
+
+async def _serve(settings: Settings, port: int, seed: bool) -> None:
+    playground = await open_playground(settings, RunningClock(), seed)
+    runner, bound = await start_site(playground, settings.host, port)
+    print(
+        f"Peer Circles playground is running on {make_url(settings.database_url).get_backend_name()}.\n"
+        f"Open http://{settings.host}:{bound} in your browser (Ctrl+C stops it).",
+        flush=True,
+    )
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await playground.service.db.dispose()
+
+
+__all__ = ["Playground", "make_web_app", "open_playground", "serve", "start_site"]

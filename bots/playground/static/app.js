@@ -1,0 +1,389 @@
+// The playground page. Plain JavaScript, no build step.
+// Every piece of text from the server is put on the page with textContent (never innerHTML),
+// so what members type is shown exactly as typed and never runs.
+"use strict";
+
+const state = {
+  me: null,
+  view: null,        // the open channel or DM: {id, name}
+  thread: null,      // the open thread's parent message id
+  notes: {},         // private replies to this person, by "space" or "space/thread"
+  unread: new Set(),
+  socket: null,
+};
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "text") node.textContent = value;
+    else if (key === "className") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+function newKey() {
+  return (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2));
+}
+
+async function api(method, path, body) {
+  const options = { method, headers: {} };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  const data = await response.json().catch(() => ({ error: "The playground didn't answer." }));
+  if (!response.ok) throw new Error(data.error || "Something went wrong.");
+  return data;
+}
+
+function say(text) {
+  $("status").textContent = text;
+}
+
+// Our own *emphasis* becomes bold; member text (a person's message, a quote) stays exactly as typed.
+function richText(text, emphasis) {
+  const p = el("p", { className: "text" });
+  if (!emphasis) {
+    p.textContent = text;
+    return p;
+  }
+  const parts = text.split(/\*([^*\n]+)\*/);
+  parts.forEach((part, i) => p.append(i % 2 ? el("strong", { text: part }) : document.createTextNode(part)));
+  return p;
+}
+
+function renderBlocks(blocks, fromBot, space) {
+  const out = [];
+  for (const block of blocks) {
+    if (block.type === "heading") out.push(el("h3", { className: "heading", text: block.text }));
+    else if (block.type === "text") out.push(richText(block.text, fromBot));
+    else if (block.type === "quote") {
+      out.push(el("blockquote", {}, el("cite", { text: block.author }), el("p", { className: "text", text: block.text })));
+    } else if (block.type === "fields") {
+      const dl = el("dl", { className: "fields" });
+      for (const [name, value] of block.pairs) dl.append(el("dt", { text: name }), el("dd", { text: value }));
+      out.push(dl);
+    } else if (block.type === "actions") {
+      const row = el("div", { className: "actions" });
+      for (const b of block.buttons) {
+        row.append(el("button", {
+          type: "button", className: b.style, text: b.label,
+          onclick: () => press(space, b.action_id, b.value),
+        }));
+      }
+      out.push(row);
+    }
+  }
+  return out;
+}
+
+function renderMessage(m, inThread) {
+  const when = new Date(m.at);
+  const head = el("header", {},
+    el("span", { className: "author", text: m.author }),
+    m.bot ? el("span", { className: "tag", text: "app" }) : null,
+    m.private ? el("span", { className: "tag private", text: "only visible to you" }) : null,
+    el("time", { datetime: m.at, text: when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) }));
+  const article = el("article", { className: "msg" + (m.bot ? " bot" : "") }, head, ...renderBlocks(m.blocks, m.bot, m.space));
+  if (!inThread && !m.private && !m.space.startsWith("D-")) {
+    const label = m.replies ? `${m.replies} ${m.replies === 1 ? "reply" : "replies"}` : "Reply in thread";
+    const className = m.replies ? "link" : "link start-thread";
+    article.append(el("button", { type: "button", className, text: label, onclick: () => openThread(m.id) }));
+  }
+  return article;
+}
+
+function renderNotes(key) {
+  return (state.notes[key] || []).map((note) => {
+    const article = el("article", { className: "msg note" },
+      el("header", {}, el("span", { className: "author", text: "Peer Circles" }),
+        el("span", { className: "tag private", text: "only visible to you" })),
+      ...renderBlocks(note.blocks, true, state.view && state.view.id));
+    return article;
+  });
+}
+
+function noteKey(thread) {
+  return thread ? `${state.view.id}/${thread}` : state.view.id;
+}
+
+function addNote(reply, thread) {
+  if (!reply || !reply.blocks.length || !reply.blocks.some((b) => b.text !== "")) return;
+  const key = noteKey(thread);
+  state.notes[key] = [...(state.notes[key] || []), reply].slice(-5);
+}
+
+// The sidebar ----------------------------------------------------------------------------------
+
+async function loadState() {
+  const data = await api("GET", "/api/state");
+  state.me = data.me;
+  const picker = $("you-are");
+  picker.replaceChildren(el("option", { value: "", text: "Pick someone…" }));
+  for (const p of data.people) {
+    const option = el("option", { value: p.id, text: `${p.name} — ${p.department}, ${p.timezone}` });
+    if (data.me && p.id === data.me.id) option.selected = true;
+    picker.append(option);
+  }
+  $("clock").textContent = new Date(data.now).toUTCString().replace("GMT", "UTC");
+  const channels = $("channels");
+  channels.replaceChildren(...data.channels.map((c) => sidebarItem(c.id, `# ${c.name}`, c.archived ? "archived" : c.mode)));
+  $("no-channels").hidden = !data.me || data.channels.length > 0;
+  $("dms").replaceChildren(...(data.dm ? [sidebarItem(data.dm.id, data.dm.name, "")] : []));
+  return data;
+}
+
+function sidebarItem(id, label, detail) {
+  const current = state.view && state.view.id === id;
+  const button = el("button", {
+    type: "button", className: "channel" + (state.unread.has(id) ? " unread" : ""),
+    onclick: () => openView(id),
+  }, el("span", { text: label }), detail ? el("small", { text: detail }) : null);
+  if (current) button.setAttribute("aria-current", "page");
+  if (state.unread.has(id)) button.setAttribute("aria-description", "new messages");
+  return el("li", {}, button);
+}
+
+// Views ----------------------------------------------------------------------------------------
+
+async function openView(id) {
+  state.unread.delete(id);
+  if (!state.view || state.view.id !== id) state.thread = null;
+  state.view = { id, name: "" };
+  if (location.hash !== `#${id}`) history.replaceState(null, "", `#${id}`);
+  await refresh();
+  $("composer-text").focus();
+}
+
+async function refreshView() {
+  const messages = $("messages");
+  if (!state.view) {
+    $("view-title").textContent = state.me ? "Pick a channel" : "Welcome";
+    $("view-topic").textContent = state.me
+      ? "Your circles' channels are on the left. Type /circle help to see what you can do."
+      : "Pick who you are to start: each person sees only their own circles.";
+    messages.replaceChildren();
+    $("composer").hidden = !state.me;
+    return;
+  }
+  $("composer").hidden = false;
+  try {
+    const data = await api("GET", `/api/spaces/${encodeURIComponent(state.view.id)}`);
+    state.view.name = data.name;
+    $("view-title").textContent = data.id.startsWith("D-") ? data.name : `# ${data.name}`;
+    $("view-topic").textContent = data.archived ? "This channel is archived." : data.topic;
+    messages.replaceChildren(...data.messages.map((m) => renderMessage(m, false)), ...renderNotes(noteKey(null)));
+    messages.scrollTop = messages.scrollHeight;
+  } catch (error) {
+    $("view-title").textContent = "Not available";
+    $("view-topic").textContent = "";
+    messages.replaceChildren(el("p", { className: "error", text: error.message }));
+    $("composer").hidden = true;
+    state.thread = null;
+  }
+}
+
+async function openThread(messageId) {
+  state.thread = messageId;
+  await refreshThread();
+  $("thread-text").focus();
+}
+
+async function refreshThread() {
+  const panel = $("thread");
+  if (!state.thread || !state.view) {
+    panel.hidden = true;
+    return;
+  }
+  try {
+    const data = await api("GET", `/api/spaces/${encodeURIComponent(state.view.id)}/threads/${encodeURIComponent(state.thread)}`);
+    panel.hidden = false;
+    const list = $("thread-messages");
+    list.replaceChildren(renderMessage(data.parent, true), ...data.replies.map((m) => renderMessage(m, true)),
+      ...renderNotes(noteKey(state.thread)));
+    list.scrollTop = list.scrollHeight;
+  } catch (error) {
+    state.thread = null;
+    panel.hidden = true;
+    say(error.message);
+  }
+}
+
+async function refresh() {
+  await loadState();
+  await refreshView();
+  await refreshThread();
+}
+
+// Acting ---------------------------------------------------------------------------------------
+
+function answer(data, thread) {
+  addNote(data.reply, thread);
+  if (data.form) openForm(data.form, thread);
+}
+
+async function send(text, thread) {
+  if (!state.view || !text.trim()) return;
+  try {
+    const data = await api("POST", "/api/send", { space: state.view.id, thread: thread || "", text, key: newKey() });
+    answer(data, thread);
+  } catch (error) {
+    addNote({ blocks: [{ type: "text", text: error.message }] }, thread);
+  }
+  await refresh();
+}
+
+async function press(space, actionId, value) {
+  const thread = state.thread;
+  try {
+    const data = await api("POST", "/api/press", { space, action_id: actionId, value, key: newKey() });
+    answer(data, thread);
+  } catch (error) {
+    addNote({ blocks: [{ type: "text", text: error.message }] }, thread);
+  }
+  await refresh();
+}
+
+function openForm(form, thread) {
+  const dialog = $("form-dialog");
+  $("form-title").textContent = form.title;
+  $("form-intro").textContent = form.intro;
+  $("form-intro").hidden = !form.intro;
+  $("form-submit").textContent = form.submit_label;
+  $("form-error").textContent = "";
+  const fields = form.inputs.map((input) => formField(input));
+  $("form-fields").replaceChildren(...fields);
+  const formNode = $("form");
+  formNode.onsubmit = async (event) => {
+    event.preventDefault();
+    const values = {};
+    for (const input of form.inputs) values[input.name] = $(`field-${input.name}`).value;
+    try {
+      const data = await api("POST", "/api/submit", {
+        form_id: form.form_id, context: form.context, values, key: newKey(),
+      });
+      for (const input of form.inputs) $(`field-${input.name}-error`).textContent = data.errors[input.name] || "";
+      if (Object.keys(data.errors).length) {
+        $(`field-${Object.keys(data.errors)[0]}`).focus();
+        return;
+      }
+      dialog.close();
+      answer(data, thread);
+      await refresh();
+    } catch (error) {
+      $("form-error").textContent = error.message;
+    }
+  };
+  $("form-cancel").onclick = () => dialog.close();
+  dialog.showModal();
+  const first = fields[0] && fields[0].querySelector("input, textarea, select");
+  if (first) first.focus();
+}
+
+function formField(input) {
+  const id = `field-${input.name}`;
+  const label = el("label", { for: id, text: input.label + (input.required ? "" : " (optional)") });
+  let control;
+  if (input.choices.length) {
+    control = el("select", { id, name: input.name });
+    for (const choice of input.choices) {
+      const option = el("option", { value: choice.value, text: choice.label });
+      if (choice.value === input.initial) option.selected = true;
+      control.append(option);
+    }
+  } else if (input.multiline) {
+    control = el("textarea", { id, name: input.name, rows: "4", maxlength: String(input.max_length) });
+    control.value = input.initial;
+  } else {
+    control = el("input", { id, name: input.name, type: "text", maxlength: String(input.max_length) });
+    if (input.integer_range) control.setAttribute("inputmode", "numeric");
+    control.value = input.initial;
+  }
+  if (input.placeholder) control.setAttribute("placeholder", input.placeholder);
+  if (input.required) control.setAttribute("aria-required", "true");
+  control.setAttribute("aria-describedby", `${id}-error`);
+  return el("div", { className: "field" }, label, control, el("span", { id: `${id}-error`, className: "error" }));
+}
+
+// Live updates ---------------------------------------------------------------------------------
+
+function connect() {
+  if (state.socket) state.socket.close();
+  if (!state.me) return;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
+  state.socket = socket;
+  socket.onmessage = async (event) => {
+    const data = JSON.parse(event.data);
+    if (data.type === "changed" && data.space && (!state.view || data.space !== state.view.id)) {
+      state.unread.add(data.space);
+    }
+    await refresh();
+  };
+  socket.onclose = () => {
+    if (state.socket === socket) setTimeout(connect, 2000);
+  };
+}
+
+function composer(formId, textId, threadOf) {
+  const box = $(textId);
+  $(formId).addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = box.value;
+    box.value = "";
+    await send(text, threadOf());
+    box.focus();
+  });
+  box.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      $(formId).requestSubmit();
+    }
+  });
+}
+
+async function start() {
+  composer("composer", "composer-text", () => null);
+  composer("thread-composer", "thread-text", () => state.thread);
+  $("close-thread").addEventListener("click", () => {
+    state.thread = null;
+    $("thread").hidden = true;
+    $("composer-text").focus();
+  });
+  $("you-are").addEventListener("change", async (event) => {
+    if (!event.target.value) return;
+    await api("POST", "/api/me", { person: event.target.value });
+    state.notes = {};
+    state.unread.clear();
+    state.thread = null;
+    const data = await loadState();
+    const still = state.view && (data.channels.some((c) => c.id === state.view.id));
+    state.view = still ? state.view : null;
+    if (!still) history.replaceState(null, "", location.pathname);
+    connect();
+    await refresh();
+    say(`You are now ${data.me.name}.`);
+  });
+  $("skip-ahead").addEventListener("click", async () => {
+    try {
+      const data = await api("POST", "/api/skip", {});
+      say(data.summary);
+    } catch (error) {
+      say(error.message);
+    }
+    await refresh();
+  });
+  const data = await loadState();
+  const wanted = location.hash.slice(1);
+  if (wanted && data.me) state.view = { id: decodeURIComponent(wanted), name: "" };
+  connect();
+  await refresh();
+}
+
+document.addEventListener("DOMContentLoaded", start);
