@@ -8,7 +8,6 @@ on an old database can never hand a new circle an id that an old circle still ho
 
 from __future__ import annotations
 
-import itertools
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ class Posted:
     """One message as the playground shows it. `author_id` is None for the bot."""
 
     id: str
+    seq: int
     space: str
     thread: str | None  # the id of the message this replies to
     author: str
@@ -65,7 +65,7 @@ class PlaygroundPort:
         self.topics: dict[str, str] = {}
         self.archived: set[str] = set()
         self.forms: dict[str, Form] = {}  # user id -> a form the bot asked them to fill in
-        self._ids = itertools.count(1)
+        self.last_seq = 0  # messages are numbered in the order they were written
 
     # ChatPort ------------------------------------------------------------------------------------
 
@@ -127,7 +127,10 @@ class PlaygroundPort:
             parent = None
         if thread and parent is None:
             thread = None  # a message we no longer hold (the playground restarted): post in the channel
-        posted = Posted(f"m{next(self._ids)}", space, thread, author, author_id, self.clock.now(), message, only_for)
+        self.last_seq += 1
+        posted = Posted(
+            f"m{self.last_seq}", self.last_seq, space, thread, author, author_id, self.clock.now(), message, only_for
+        )
         self.messages[posted.id] = posted
         if parent is not None:
             parent.replies.append(posted.id)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -129,6 +129,8 @@ class Playground:
 
     async def send(self, user: str, event: Json) -> None:
         for socket in list(self.sockets.get(user, ())):
+            if not socket.prepared:
+                continue
             try:
                 await socket.send_json(event)
             except (ConnectionError, RuntimeError):
@@ -150,7 +152,15 @@ def make_web_app(playground: Playground) -> web.Application:
     app[PLAYGROUND] = playground
     app.add_routes(routes)
     app.router.add_static("/static/", STATIC)
+    app.on_shutdown.append(_close_sockets)
     return app
+
+
+async def _close_sockets(app: web.Application) -> None:
+    """Open pages would otherwise hold the shutdown until they go away."""
+    for sockets in app[PLAYGROUND].sockets.values():
+        for socket in list(sockets):
+            await socket.close(code=WSCloseCode.GOING_AWAY, message=b"The playground stopped.")
 
 
 def _playground(request: web.Request) -> Playground:
@@ -209,10 +219,14 @@ async def _readable(playground: Playground, person: Person, space: str) -> Circl
     return found
 
 
-def _reply_json(reply: Reply | None) -> Json:
+def _reply_json(playground: Playground, reply: Reply | None) -> Json:
+    """The private answer, placed after every message written so far (the page shows it there)."""
     if reply is None:
         return {"reply": None, "form": None}
-    return {"reply": message_json(reply.message), "form": form_json(reply.form) if reply.form else None}
+    return {
+        "reply": {**message_json(reply.message), "seq": playground.port.last_seq},
+        "form": form_json(reply.form) if reply.form else None,
+    }
 
 
 @routes.get("/")
@@ -314,23 +328,23 @@ async def send(request: web.Request) -> web.Response:
     )
     if text.lstrip().startswith("/"):
         if not re.match(r"^\s*/circle(\s|$)", text):
-            return web.json_response(_reply_json(Reply(message(ONLY_CIRCLE))))
+            return web.json_response(_reply_json(playground, Reply(message(ONLY_CIRCLE))))
         people = await playground.people()
         reply = await playground.service.run_command(
             _actor(person), _with_mentions(text, people), where, _key(person, body)
         )
-        return web.json_response(_reply_json(reply))
+        return web.json_response(_reply_json(playground, reply))
     if len(text) > MAX_TEXT:
         raise _error(400, f"Please keep messages under {MAX_TEXT} characters.")
     posted = await playground.port.write(
         space, thread or None, message(text), author=person.display_name, author_id=person.external_id
     )
     if posted.thread is None or not isinstance(circle, Circle):
-        return web.json_response(_reply_json(None))
+        return web.json_response(_reply_json(playground, None))
     answer = await playground.service.reply_in_thread(
         _actor(person), MessageRef(space, posted.thread).encode(), text, _key(person, body)
     )
-    return web.json_response(_reply_json(answer))
+    return web.json_response(_reply_json(playground, answer))
 
 
 def _with_mentions(text: str, people: list[Person]) -> str:
@@ -357,7 +371,7 @@ async def press(request: web.Request) -> web.Response:
     reply = await playground.service.press(
         _actor(person), _text(body, "action_id", 64), _text(body, "value", 64), where, _key(person, body)
     )
-    return web.json_response(_reply_json(reply))
+    return web.json_response(_reply_json(playground, reply))
 
 
 @routes.post("/api/submit")
@@ -371,7 +385,7 @@ async def submit(request: web.Request) -> web.Response:
     result = await playground.service.submit(
         _actor(person), _text(body, "form_id", 64), _text(body, "context", 64), values, _key(person, body)
     )
-    return web.json_response({"errors": result.errors, **_reply_json(result.reply)})
+    return web.json_response({"errors": result.errors, **_reply_json(playground, result.reply)})
 
 
 @routes.post("/api/skip")
@@ -387,9 +401,9 @@ async def skip(request: web.Request) -> web.Response:
 async def live(request: web.Request) -> web.WebSocketResponse:
     playground, person = await _me(request)
     socket = web.WebSocketResponse(heartbeat=30)
-    await socket.prepare(request)
-    playground.sockets.setdefault(person.external_id, set()).add(socket)
+    playground.sockets.setdefault(person.external_id, set()).add(socket)  # before the handshake ends
     try:
+        await socket.prepare(request)
         async for received in socket:
             if received.type == WSMsgType.ERROR:
                 break

@@ -41,6 +41,7 @@ def block_json(block: Heading | Text | Fields | Quote | Actions) -> Json:
 def posted_json(posted: Posted) -> Json:
     return {
         "id": posted.id,
+        "seq": posted.seq,
         "space": posted.space,
         "thread": posted.thread,
         "author": posted.author,

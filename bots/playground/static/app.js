@@ -9,6 +9,7 @@ const state = {
   thread: null,      // the open thread's parent message id
   notes: {},         // private replies to this person, by "space" or "space/thread"
   unread: new Set(),
+  lastSeq: 0,        // the newest message this page has shown
   socket: null,
 };
 
@@ -42,8 +43,22 @@ async function api(method, path, body) {
   return data;
 }
 
+let sayTimer = null;
 function say(text) {
   $("status").textContent = text;
+  clearTimeout(sayTimer);
+  sayTimer = setTimeout(() => { $("status").textContent = ""; }, 6000);
+}
+
+// Times are shown in the time zone of the person you are, as their own client would show them.
+function localTime(iso) {
+  const options = { dateStyle: "medium", timeStyle: "short" };
+  options.timeZone = state.me ? state.me.timezone : "UTC";
+  try {
+    return new Date(iso).toLocaleString([], options);
+  } catch (error) {
+    return new Date(iso).toUTCString();
+  }
 }
 
 // Our own *emphasis* becomes bold; member text (a person's message, a quote) stays exactly as typed.
@@ -84,12 +99,11 @@ function renderBlocks(blocks, fromBot, space) {
 }
 
 function renderMessage(m, inThread) {
-  const when = new Date(m.at);
   const head = el("header", {},
     el("span", { className: "author", text: m.author }),
     m.bot ? el("span", { className: "tag", text: "app" }) : null,
     m.private ? el("span", { className: "tag private", text: "only visible to you" }) : null,
-    el("time", { datetime: m.at, text: when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) }));
+    el("time", { datetime: m.at, text: localTime(m.at) }));
   const article = el("article", { className: "msg" + (m.bot ? " bot" : "") }, head, ...renderBlocks(m.blocks, m.bot, m.space));
   if (!inThread && !m.private && !m.space.startsWith("D-")) {
     const label = m.replies ? `${m.replies} ${m.replies === 1 ? "reply" : "replies"}` : "Reply in thread";
@@ -99,14 +113,23 @@ function renderMessage(m, inThread) {
   return article;
 }
 
-function renderNotes(key) {
-  return (state.notes[key] || []).map((note) => {
-    const article = el("article", { className: "msg note" },
-      el("header", {}, el("span", { className: "author", text: "Peer Circles" }),
-        el("span", { className: "tag private", text: "only visible to you" })),
-      ...renderBlocks(note.blocks, true, state.view && state.view.id));
-    return article;
-  });
+function renderNote(note) {
+  return el("article", { className: "msg note" },
+    el("header", {}, el("span", { className: "author", text: "Peer Circles" }),
+      el("span", { className: "tag private", text: "only visible to you" })),
+    ...renderBlocks(note.blocks, true, state.view && state.view.id));
+}
+
+// Messages and this person's private answers, each answer after what was written before it.
+function renderTimeline(messages, key, inThread) {
+  const notes = [...(state.notes[key] || [])];
+  const out = [];
+  for (const m of messages) {
+    state.lastSeq = Math.max(state.lastSeq, m.seq);
+    while (notes.length && notes[0].seq < m.seq) out.push(renderNote(notes.shift()));
+    out.push(renderMessage(m, inThread));
+  }
+  return [...out, ...notes.map(renderNote)];
 }
 
 function noteKey(thread) {
@@ -114,9 +137,9 @@ function noteKey(thread) {
 }
 
 function addNote(reply, thread) {
-  if (!reply || !reply.blocks.length || !reply.blocks.some((b) => b.text !== "")) return;
+  if (!reply || !reply.blocks.some((b) => b.text)) return;
   const key = noteKey(thread);
-  state.notes[key] = [...(state.notes[key] || []), reply].slice(-5);
+  state.notes[key] = [...(state.notes[key] || []), reply].slice(-20);
 }
 
 // The sidebar ----------------------------------------------------------------------------------
@@ -131,7 +154,7 @@ async function loadState() {
     if (data.me && p.id === data.me.id) option.selected = true;
     picker.append(option);
   }
-  $("clock").textContent = new Date(data.now).toUTCString().replace("GMT", "UTC");
+  $("clock").textContent = localTime(data.now) + (data.me ? ` (${data.me.timezone})` : " UTC");
   const channels = $("channels");
   channels.replaceChildren(...data.channels.map((c) => sidebarItem(c.id, `# ${c.name}`, c.archived ? "archived" : c.mode)));
   $("no-channels").hidden = !data.me || data.channels.length > 0;
@@ -178,7 +201,7 @@ async function refreshView() {
     state.view.name = data.name;
     $("view-title").textContent = data.id.startsWith("D-") ? data.name : `# ${data.name}`;
     $("view-topic").textContent = data.archived ? "This channel is archived." : data.topic;
-    messages.replaceChildren(...data.messages.map((m) => renderMessage(m, false)), ...renderNotes(noteKey(null)));
+    messages.replaceChildren(...renderTimeline(data.messages, noteKey(null), false));
     messages.scrollTop = messages.scrollHeight;
   } catch (error) {
     $("view-title").textContent = "Not available";
@@ -205,8 +228,7 @@ async function refreshThread() {
     const data = await api("GET", `/api/spaces/${encodeURIComponent(state.view.id)}/threads/${encodeURIComponent(state.thread)}`);
     panel.hidden = false;
     const list = $("thread-messages");
-    list.replaceChildren(renderMessage(data.parent, true), ...data.replies.map((m) => renderMessage(m, true)),
-      ...renderNotes(noteKey(state.thread)));
+    list.replaceChildren(renderMessage(data.parent, true), ...renderTimeline(data.replies, noteKey(state.thread), true));
     list.scrollTop = list.scrollHeight;
   } catch (error) {
     state.thread = null;
@@ -224,8 +246,8 @@ async function refresh() {
 // Acting ---------------------------------------------------------------------------------------
 
 function answer(data, thread) {
-  addNote(data.reply, thread);
-  if (data.form) openForm(data.form, thread);
+  if (data.form) openForm(data.form, thread);  // a form opens quietly, as a modal does
+  else addNote(data.reply, thread);
 }
 
 async function send(text, thread) {
@@ -234,7 +256,7 @@ async function send(text, thread) {
     const data = await api("POST", "/api/send", { space: state.view.id, thread: thread || "", text, key: newKey() });
     answer(data, thread);
   } catch (error) {
-    addNote({ blocks: [{ type: "text", text: error.message }] }, thread);
+    addNote({ blocks: [{ type: "text", text: error.message }], seq: state.lastSeq }, thread);
   }
   await refresh();
 }
@@ -245,7 +267,7 @@ async function press(space, actionId, value) {
     const data = await api("POST", "/api/press", { space, action_id: actionId, value, key: newKey() });
     answer(data, thread);
   } catch (error) {
-    addNote({ blocks: [{ type: "text", text: error.message }] }, thread);
+    addNote({ blocks: [{ type: "text", text: error.message }], seq: state.lastSeq }, thread);
   }
   await refresh();
 }
@@ -378,6 +400,10 @@ async function start() {
       say(error.message);
     }
     await refresh();
+  });
+  window.addEventListener("hashchange", () => {
+    const wanted = decodeURIComponent(location.hash.slice(1));
+    if (wanted && (!state.view || state.view.id !== wanted)) openView(wanted);
   });
   const data = await loadState();
   const wanted = location.hash.slice(1);
