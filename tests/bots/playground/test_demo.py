@@ -11,12 +11,16 @@ from core.models import Circle, Meeting, Person, Round
 from core.vocabulary import MeetingState, Mode, Phase
 
 
-async def test_seven_people_across_departments_and_time_zones(playground: Playground) -> None:
+async def test_seven_people_across_departments_and_time_zones_seeded_once(playground: Playground) -> None:
+    assert not await seed_demo(playground.service)
     people = await playground.people()
     assert len(people) == 7
     assert len({p.department for p in people}) == 7
     assert len({p.timezone for p in people}) == 7
     assert {p.external_id for p in people} == {p.user for p in PEOPLE}
+    async with playground.service.db.unit_of_work() as uow:
+        assert await uow.session.scalar(select(func.count(Circle.id))) == len(CIRCLES)
+        assert await uow.session.scalar(select(func.count(Person.id))) == len(PEOPLE)
 
 
 async def test_one_circle_per_format_each_with_its_members_and_channel(playground: Playground) -> None:
@@ -42,10 +46,3 @@ async def test_the_async_circle_is_mid_round_so_skip_ahead_has_work(playground: 
     assert round_ is not None
     assert round_.phase == Phase.PRESENT
     assert await playground.due.next_due_at() == round_.phase_deadline
-
-
-async def test_seeding_again_adds_nothing(playground: Playground) -> None:
-    assert not await seed_demo(playground.service)
-    async with playground.service.db.unit_of_work() as uow:
-        assert await uow.session.scalar(select(func.count(Circle.id))) == len(CIRCLES)
-        assert await uow.session.scalar(select(func.count(Person.id))) == len(PEOPLE)
