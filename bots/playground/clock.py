@@ -1,8 +1,9 @@
 """Playground time, and *skip ahead*: jump the clock to the next thing due so that reminders,
 check-in DMs and async deadlines can be watched without waiting days for them.
 
-What is due is asked of a `DueWork` (the scheduler's `next_due_at()` and `tick()` fit it as they
-are); until the scheduler is plugged in, `AsyncRoundDeadlines` covers the async phase deadlines.
+What is due is asked of a `DueWork`: the scheduler's `next_due_at()` and `tick()` fit it as they
+are, and `EarliestOf(scheduler, AsyncRoundDeadlines(service))` joins it to the async phase
+deadlines, which are all the playground watches until the scheduler is plugged in.
 """
 
 from __future__ import annotations
@@ -65,6 +66,20 @@ class AsyncRoundDeadlines:
 
     async def tick(self) -> int:
         return await self.service.advance_due_rounds()
+
+
+class EarliestOf:
+    """Several sources of due work as one: the scheduler's items and the async deadlines, say."""
+
+    def __init__(self, *sources: DueWork) -> None:
+        self.sources = sources
+
+    async def next_due_at(self) -> datetime | None:
+        moments = [m for m in [await source.next_due_at() for source in self.sources] if m is not None]
+        return min(moments) if moments else None
+
+    async def tick(self) -> int:
+        return sum([await source.tick() for source in self.sources])
 
 
 @dataclass(frozen=True)

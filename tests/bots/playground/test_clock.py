@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bots.playground.clock import RunningClock, Skipped, skip_ahead
+from bots.playground.clock import EarliestOf, RunningClock, Skipped, skip_ahead
 from core.clock import ManualClock
 
 
@@ -50,3 +50,12 @@ async def test_nothing_due_leaves_the_clock_alone(clock: ManualClock) -> None:
     assert skipped.handled == 0
     assert due.ticks == 0
     assert clock.now() == start
+
+
+async def test_several_sources_skip_to_the_earliest_and_all_tick(clock: ManualClock) -> None:
+    soon, later, idle = Due(clock.now() + timedelta(hours=1)), Due(clock.now() + timedelta(days=1)), Due(None)
+    skipped = await skip_ahead(clock, EarliestOf(later, idle, soon))
+    assert skipped.moved_to == soon.at
+    assert skipped.handled == 6
+    assert (soon.ticks, later.ticks, idle.ticks) == (1, 1, 1)
+    assert await EarliestOf(idle).next_due_at() is None
