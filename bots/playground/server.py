@@ -256,9 +256,16 @@ async def state(request: web.Request) -> web.Response:
                 for c in channels
             ],
             "dm": {"id": dm_space(me.external_id), "name": BOT_NAME} if me else None,
+            "form": _pending_form(playground, me),
             "now": playground.clock.now().isoformat(),
         }
     )
+
+
+def _pending_form(playground: Playground, me: Person | None) -> Json | None:
+    """A form the bot opened for this person (`ChatPort.open_form`), shown once."""
+    form = playground.port.take_form(me.external_id) if me else None
+    return form_json(form) if form else None
 
 
 def _person_json(person: Person) -> Json:
@@ -400,6 +407,9 @@ async def skip(request: web.Request) -> web.Response:
 @routes.get("/ws")
 async def live(request: web.Request) -> web.WebSocketResponse:
     playground, person = await _me(request)
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        raise web.HTTPForbidden(text="Open the playground from its own address.")
     socket = web.WebSocketResponse(heartbeat=30)
     playground.sockets.setdefault(person.external_id, set()).add(socket)  # before the handshake ends
     try:
@@ -435,7 +445,7 @@ def _make_sqlite_folder(url: str) -> None:
 
 async def start_site(playground: Playground, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Listens on host:port (0 picks a free port); returns the runner and the port it got."""
-    runner = web.AppRunner(make_web_app(playground))
+    runner = web.AppRunner(make_web_app(playground), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -15,6 +15,13 @@ const state = {
 
 const $ = (id) => document.getElementById(id);
 
+const WELCOME = [
+  "1. Pick who you are with the 'You are' switcher. Each of the seven demo people sees only their own circles.",
+  "2. Open a circle's channel on the left. The facilitator types /circle start; everyone checks in and bids.",
+  "3. Rounds run in threads: press the buttons or type replies. Switch person to play each part.",
+  "4. Skip ahead moves the clock to the next reminder, check-in or async deadline, so you can watch them happen.",
+];
+
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
@@ -61,15 +68,18 @@ function localTime(iso) {
   }
 }
 
-// Our own *emphasis* becomes bold; member text (a person's message, a quote) stays exactly as typed.
+// Our own *emphasis* becomes bold and `code` code; member text (a person's message, a quote) stays exactly as typed.
 function richText(text, emphasis) {
   const p = el("p", { className: "text" });
   if (!emphasis) {
     p.textContent = text;
     return p;
   }
-  const parts = text.split(/\*([^*\n]+)\*/);
-  parts.forEach((part, i) => p.append(i % 2 ? el("strong", { text: part }) : document.createTextNode(part)));
+  for (const part of text.split(/(`[^`\n]+`|\*[^*\n]+\*)/)) {
+    if (/^`[^`\n]+`$/.test(part)) p.append(el("code", { text: part.slice(1, -1) }));
+    else if (/^\*[^*\n]+\*$/.test(part)) p.append(el("strong", { text: part.slice(1, -1) }));
+    else p.append(document.createTextNode(part));
+  }
   return p;
 }
 
@@ -187,11 +197,11 @@ async function openView(id) {
 async function refreshView() {
   const messages = $("messages");
   if (!state.view) {
-    $("view-title").textContent = state.me ? "Pick a channel" : "Welcome";
+    $("view-title").textContent = state.me ? "Pick a channel" : "Welcome to the playground";
     $("view-topic").textContent = state.me
       ? "Your circles' channels are on the left. Type /circle help to see what you can do."
-      : "Pick who you are to start: each person sees only their own circles.";
-    messages.replaceChildren();
+      : "A workspace of your own for trying Peer Circles: no Slack app or Discord bot needed.";
+    messages.replaceChildren(...WELCOME.map((line) => el("p", { className: "welcome", text: line })));
     $("composer").hidden = !state.me;
     return;
   }
@@ -237,10 +247,29 @@ async function refreshThread() {
   }
 }
 
+// One refresh at a time; news that arrives meanwhile is fetched by one more pass, so an older
+// answer never paints over a newer one.
+let refreshing = null;
+let refreshAgain = false;
 async function refresh() {
-  await loadState();
-  await refreshView();
-  await refreshThread();
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    do {
+      refreshAgain = false;
+      const data = await loadState();
+      if (data.form && !$("form-dialog").open) openForm(data.form, null);
+      await refreshView();
+      await refreshThread();
+    } while (refreshAgain);
+  })();
+  try {
+    await refreshing;
+  } finally {
+    refreshing = null;
+  }
 }
 
 // Acting ---------------------------------------------------------------------------------------

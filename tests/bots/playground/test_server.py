@@ -260,3 +260,24 @@ async def test_live_updates_reach_members_only(as_person: Session, spaces: dict[
     nobody = await as_person("")
     with pytest.raises(aiohttp.WSServerHandshakeError):
         await nobody.ws_connect("/ws")
+
+
+async def test_a_page_from_another_site_cannot_listen_in(as_person: Session) -> None:
+    ben = await as_person("ben")
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await ben.ws_connect("/ws", headers={"Origin": "http://evil.example"})
+    assert refused.value.status == 403
+
+
+async def test_a_form_the_bot_opens_is_shown_once(as_person: Session, playground: Playground) -> None:
+    from core.forms import feedback_form
+
+    await playground.port.open_form("trigger-1", "ben", feedback_form(7))
+    ben = await as_person("ben")
+    _, state = await call(ben, "GET", "/api/state")
+    assert state["form"]["title"] == "How was the meeting?"
+    assert state["form"]["context"] == "7"
+    _, state = await call(ben, "GET", "/api/state")
+    assert state["form"] is None
+    _, others = await call(await as_person("amara"), "GET", "/api/state")
+    assert others["form"] is None
