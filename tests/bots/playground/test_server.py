@@ -10,12 +10,15 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import update
 
 from bots.playground.server import ONLY_CIRCLE, PICK_SOMEONE, Playground
 from core.clock import ManualClock
 from core.commands import parse
 from core.context import NOT_YOURS
 from core.errors import UsageError
+from core.forms import feedback_form
+from core.models import Round
 
 Session = Callable[[str], Awaitable[aiohttp.ClientSession]]
 
@@ -236,10 +239,6 @@ async def test_skip_ahead_with_nothing_due_leaves_the_clock(
     as_person: Session, playground: Playground, clock: ManualClock
 ) -> None:
     async with playground.service.db.unit_of_work() as uow:
-        from sqlalchemy import update
-
-        from core.models import Round
-
         await uow.session.execute(update(Round).values(phase_deadline=None))
         await uow.commit()
     start = clock.now()
@@ -270,8 +269,6 @@ async def test_a_page_from_another_site_cannot_listen_in(as_person: Session) -> 
 
 
 async def test_a_form_the_bot_opens_is_shown_once(as_person: Session, playground: Playground) -> None:
-    from core.forms import feedback_form
-
     await playground.port.open_form("trigger-1", "ben", feedback_form(7))
     ben = await as_person("ben")
     _, state = await call(ben, "GET", "/api/state")
