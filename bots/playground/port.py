@@ -1,4 +1,5 @@
-"""The playground's chat platform: channels, threads and DMs kept in memory.
+"""The playground's chat platform: channels, threads and DMs, kept in memory (and saved by
+`bots.playground.history` when the database is a SQLite file).
 
 The port only keeps what was said. Who may read a channel is never decided here: the server asks
 the database (the circle whose space it is, and its active memberships), exactly as Slack or
@@ -57,9 +58,12 @@ def dm_space(user_id: str) -> str:
 
 
 class PlaygroundPort:
-    def __init__(self, clock: Clock, listener: Listener | None = None) -> None:
+    def __init__(
+        self, clock: Clock, listener: Listener | None = None, keep: Callable[[PlaygroundPort], None] | None = None
+    ) -> None:
         self.clock = clock
         self.listener = listener
+        self.keep = keep  # saves the history after each change (see bots.playground.history)
         self.messages: dict[str, Posted] = {}
         self.timeline: dict[str, list[str]] = {}  # space id -> top-level message ids, oldest first
         self.topics: dict[str, str] = {}
@@ -152,6 +156,8 @@ class PlaygroundPort:
         return self.forms.pop(user_id, None)
 
     async def _tell(self, change: Change) -> None:
+        if self.keep is not None:
+            self.keep(self)
         if self.listener is not None:
             await self.listener(change)
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bots.bootstrap import Settings, build
-from bots.playground import demo
+from bots.playground import demo, history
 from bots.playground.clock import AsyncRoundDeadlines, DueWork, MovableClock, RunningClock, skip_ahead
 from bots.playground.port import BOT_NAME, Change, PlaygroundPort, dm_space
 from bots.playground.wire import Json, form_json, message_json, posted_json
@@ -430,6 +430,10 @@ async def open_playground(settings: Settings, clock: MovableClock, seed: bool) -
     programme when asked (or when the playground has nobody in it yet)."""
     _make_sqlite_folder(settings.database_url)
     port = PlaygroundPort(clock)
+    saved = history.history_path(settings.database_url)
+    if saved is not None:
+        history.load(port, saved)
+        port.keep = lambda kept: history.save(kept, saved)
     app = await asyncio.to_thread(build, settings, lambda _workspace: port, clock)
     playground = Playground(app.service, port, clock, AsyncRoundDeadlines(app.service))
     if seed or not await playground.people():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bots.playground.port import Posted
-from core.messages import Actions, Fields, Form, Heading, Message, Quote, Text
+from core.messages import Actions, Button, ButtonStyle, Fields, Form, Heading, Message, Quote, Text
 
 Json = dict[str, Any]
 
@@ -75,3 +75,28 @@ def form_json(form: Form) -> Json:
             for i in form.inputs
         ],
     }
+
+
+def message_from_json(data: Json) -> Message:
+    """The inverse of `message_json`, for the playground's saved history."""
+    return Message(tuple(block_from_json(b) for b in data["blocks"]), str(data.get("summary", "")))
+
+
+def block_from_json(data: Json) -> Heading | Text | Fields | Quote | Actions:
+    match data["type"]:
+        case "heading":
+            return Heading(str(data["text"]))
+        case "text":
+            return Text(str(data["text"]))
+        case "fields":
+            return Fields(tuple((str(k), str(v)) for k, v in data["pairs"]))
+        case "quote":
+            return Quote(str(data["author"]), str(data["text"]))
+        case "actions":
+            return Actions(
+                tuple(
+                    Button(str(b["label"]), str(b["action_id"]), str(b["value"]), ButtonStyle(b["style"]))
+                    for b in data["buttons"]
+                )
+            )
+    raise ValueError(f"unknown block type {data['type']!r}")

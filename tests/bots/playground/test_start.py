@@ -10,6 +10,8 @@ from bots import runner
 from bots.bootstrap import Settings
 from bots.playground import server
 from core.clock import ManualClock
+from core.context import Actor
+from core.vocabulary import Platform
 
 
 async def test_a_fresh_sqlite_file_is_migrated_and_seeded(tmp_path: Path, clock: ManualClock) -> None:
@@ -22,6 +24,30 @@ async def test_a_fresh_sqlite_file_is_migrated_and_seeded(tmp_path: Path, clock:
         assert [c.name for c in await playground.channels("amara")] == ["feedback-module", "handover", "leaders"]
     finally:
         await playground.service.db.dispose()
+
+
+async def test_a_restart_keeps_the_channels_and_their_threads(tmp_path: Path, clock: ManualClock) -> None:
+    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'circles.sqlite3'}"})
+    first = await server.open_playground(settings, clock, seed=False)
+    coaching = next(c for c in await first.channels("fatima") if c.name == "coaching")
+    assert coaching.space_ref is not None
+    before = [p.message for p in first.port.channel(coaching.space_ref, "fatima")]
+    await first.service.db.dispose()
+
+    second = await server.open_playground(settings, clock, seed=True)
+    try:
+        assert [p.message for p in second.port.channel(coaching.space_ref, "fatima")] == before
+        header = next(p for p in second.port.channel(coaching.space_ref, "fatima") if p.replies)
+        actor = Actor(Platform.PLAYGROUND, "playground", "fatima", "Fatima Haddad")
+        await second.service.reply_in_thread(actor, header.ref.encode(), "Presenting after the restart")
+        found = second.port.thread(coaching.space_ref, header.id, "fatima")
+        assert found is not None
+        said = [p.message.plain_text for p in found[1]]
+        assert "Fatima Haddad (presentation): Presenting after the restart" in said
+        assert said[-1].startswith("*Clarifying questions*")  # she was the last to speak: the bot moved on
+        assert len(await second.channels("fatima")) == 3  # seeding again added no circles
+    finally:
+        await second.service.db.dispose()
 
 
 def test_no_tokens_runs_the_playground_on_the_given_port(monkeypatch: pytest.MonkeyPatch) -> None:
