@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.typedefs import Handler
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -41,6 +42,15 @@ COOKIE = "playground_person"
 PICK_SOMEONE = "Pick who you are first, with the 'You are' switcher."
 ONLY_CIRCLE = "The playground knows one command, /circle. Try /circle help."
 _MENTION = re.compile(r"(?<![<\w])@([A-Za-z][A-Za-z0-9_.-]*)")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel the page may show: a circle's private channel, or the person's DM with the bot."""
+
+    id: str
+    name: str
+    circle: bool
 
 
 @dataclass
@@ -99,11 +109,12 @@ class Playground:
             )
             return list(rows)
 
-    async def may_read(self, user: str, space: str) -> Circle | bool | None:
-        """The circle whose channel this is (True for the person's own DMs), or None: not theirs."""
+    async def may_read(self, user: str, space: str) -> Channel | None:
+        """The channel, when it is this person's own DM or the channel of a circle they are in."""
         if space.startswith("D-"):
-            return space == dm_space(user) or None
-        return next((c for c in await self.channels(user) if c.space_ref == space), None)
+            return Channel(space, BOT_NAME, circle=False) if space == dm_space(user) else None
+        circle = next((c for c in await self.channels(user) if c.space_ref == space), None)
+        return Channel(space, circle.name, circle=True) if circle else None
 
     async def members_of(self, space: str) -> set[str]:
         if space.startswith("D-"):
@@ -147,8 +158,24 @@ PLAYGROUND = web.AppKey("playground", Playground)
 routes = web.RouteTableDef()
 
 
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+@web.middleware
+async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A second line behind `textContent`: the page runs only its own script file."""
+    response = await handler(request)
+    if not response.prepared:  # a WebSocket has sent its headers already
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def make_web_app(playground: Playground) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=64 * 1024, middlewares=[_guarded])
     app[PLAYGROUND] = playground
     app.add_routes(routes)
     app.router.add_static("/static/", STATIC)
@@ -212,7 +239,7 @@ def _key(person: Person, body: dict[str, Any]) -> str | None:
     return f"playground:{person.external_id}:{key}" if key else None
 
 
-async def _readable(playground: Playground, person: Person, space: str) -> Circle | bool | None:
+async def _readable(playground: Playground, person: Person, space: str) -> Channel:
     found = await playground.may_read(person.external_id, space)
     if not found:
         raise _error(404, NOT_YOURS)
@@ -293,13 +320,12 @@ async def switch_person(request: web.Request) -> web.Response:
 async def read_space(request: web.Request) -> web.Response:
     playground, person = await _me(request)
     space = request.match_info["space"]
-    circle = await _readable(playground, person, space)
-    name = circle.name if isinstance(circle, Circle) else BOT_NAME
+    channel = await _readable(playground, person, space)
     messages = playground.port.channel(space, person.external_id)
     return web.json_response(
         {
             "id": space,
-            "name": name,
+            "name": channel.name,
             "topic": playground.port.topics.get(space, ""),
             "archived": space in playground.port.archived,
             "messages": [posted_json(p) for p in messages],
@@ -328,9 +354,9 @@ async def send(request: web.Request) -> web.Response:
     text = _text(body, "text", MAX_TEXT + 200)
     if not text.strip():
         raise _error(400, "Write something first.")
-    circle = await _readable(playground, person, space)
+    channel = await _readable(playground, person, space)
     where = Where(
-        space=space if isinstance(circle, Circle) else None,
+        space=space if channel.circle else None,
         thread=MessageRef(space, thread).encode() if thread else None,
     )
     if text.lstrip().startswith("/"):
@@ -346,7 +372,7 @@ async def send(request: web.Request) -> web.Response:
     posted = await playground.port.write(
         space, thread or None, message(text), author=person.display_name, author_id=person.external_id
     )
-    if posted.thread is None or not isinstance(circle, Circle):
+    if posted.thread is None or not channel.circle:
         return web.json_response(_reply_json(playground, None))
     answer = await playground.service.reply_in_thread(
         _actor(person), MessageRef(space, posted.thread).encode(), text, _key(person, body)
@@ -373,8 +399,8 @@ async def press(request: web.Request) -> web.Response:
     playground, person = await _me(request)
     body = await _body(request)
     space = _text(body, "space", 64)
-    circle = await _readable(playground, person, space)
-    where = Where(space=space if isinstance(circle, Circle) else None)
+    channel = await _readable(playground, person, space)
+    where = Where(space=space if channel.circle else None)
     reply = await playground.service.press(
         _actor(person), _text(body, "action_id", 64), _text(body, "value", 64), where, _key(person, body)
     )

@@ -1,5 +1,5 @@
 // The playground page. Plain JavaScript, no build step.
-// Every piece of text from the server is put on the page with textContent (never innerHTML),
+// Every piece of text from the server is put on the page with textContent, never parsed as HTML,
 // so what members type is shown exactly as typed and never runs.
 "use strict";
 

@@ -278,3 +278,16 @@ async def test_a_form_the_bot_opens_is_shown_once(as_person: Session, playground
     assert state["form"] is None
     _, others = await call(await as_person("amara"), "GET", "/api/state")
     assert others["form"] is None
+
+
+async def test_the_page_runs_only_its_own_script_and_never_parses_text_as_html(site: str) -> None:
+    async with aiohttp.ClientSession(base_url=site) as browser:
+        async with browser.get("/") as page:
+            assert page.status == 200
+            assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+            assert '<label for="composer-text">Message</label>' in await page.text()
+        async with browser.get("/static/app.js") as script:
+            source = await script.text()
+    assert "textContent" in source
+    for risky in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert risky not in source
