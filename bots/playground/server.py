@@ -372,7 +372,9 @@ async def send(request: web.Request) -> web.Response:
     posted = await playground.port.write(
         space, thread or None, message(text), author=person.display_name, author_id=person.external_id
     )
-    if posted.thread is None or not channel.circle:
+    if not channel.circle:
+        return web.json_response(_reply_json(playground, Reply(message(ONLY_CIRCLE))))  # the bot's DM
+    if posted.thread is None:
         return web.json_response(_reply_json(playground, None))
     answer = await playground.service.reply_in_thread(
         _actor(person), MessageRef(space, posted.thread).encode(), text, _key(person, body)

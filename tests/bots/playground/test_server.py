@@ -111,6 +111,10 @@ async def test_a_malformed_command_gets_the_cores_usage_message(as_person: Sessi
         assert answer["form"] is None
     _, answer = await call(ben, "POST", "/api/send", {"space": spaces["leaders"], "text": "/giphy cats"})
     assert text_of(answer["reply"]) == ONLY_CIRCLE
+    _, answer = await call(ben, "POST", "/api/send", {"space": "D-ben", "text": "hello bot"})
+    assert text_of(answer["reply"]) == ONLY_CIRCLE
+    _, answer = await call(ben, "POST", "/api/send", {"space": "D-ben", "text": "/circle bid"})
+    assert text_of(answer["reply"]) == usage_text("/circle bid")  # the same from the bot's DM
 
 
 async def test_empty_huge_and_malformed_requests_change_nothing(
