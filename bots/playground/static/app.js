@@ -158,12 +158,13 @@ async function loadState() {
   const data = await api("GET", "/api/state");
   state.me = data.me;
   const picker = $("you-are");
-  picker.replaceChildren(el("option", { value: "", text: "Pick someone…" }));
-  for (const p of data.people) {
-    const option = el("option", { value: p.id, text: `${p.name} — ${p.department}, ${p.timezone}` });
-    if (data.me && p.id === data.me.id) option.selected = true;
-    picker.append(option);
+  const people = JSON.stringify(data.people);
+  if (picker.dataset.people !== people) {  // rebuilt only when it changed, so an open list stays open
+    picker.dataset.people = people;
+    picker.replaceChildren(el("option", { value: "", text: "Pick someone…" }),
+      ...data.people.map((p) => el("option", { value: p.id, text: `${p.name} — ${p.department}, ${p.timezone}` })));
   }
+  picker.value = data.me ? data.me.id : "";
   $("clock").textContent = localTime(data.now) + (data.me ? ` (${data.me.timezone})` : " UTC");
   const channels = $("channels");
   channels.replaceChildren(...data.channels.map((c) => sidebarItem(c.id, `# ${c.name}`, c.archived ? "archived" : c.mode)));
@@ -201,6 +202,7 @@ async function refreshView() {
     $("view-topic").textContent = state.me
       ? "Your circles' channels are on the left. Type /circle help to see what you can do."
       : "A workspace of your own for trying Peer Circles: no Slack app or Discord bot needed.";
+    messages.dataset.view = "";
     messages.replaceChildren(...WELCOME.map((line) => el("p", { className: "welcome", text: line })));
     $("composer").hidden = !state.me;
     return;
@@ -211,15 +213,26 @@ async function refreshView() {
     state.view.name = data.name;
     $("view-title").textContent = data.id.startsWith("D-") ? data.name : `# ${data.name}`;
     $("view-topic").textContent = data.archived ? "This channel is archived." : data.topic;
-    messages.replaceChildren(...renderTimeline(data.messages, noteKey(null), false));
-    messages.scrollTop = messages.scrollHeight;
+    const fresh = messages.dataset.view !== data.id;
+    messages.dataset.view = data.id;
+    showLatest(messages, fresh, () => messages.replaceChildren(...renderTimeline(data.messages, noteKey(null), false)));
   } catch (error) {
     $("view-title").textContent = "Not available";
     $("view-topic").textContent = "";
+    messages.dataset.view = "";
     messages.replaceChildren(el("p", { className: "error", text: error.message }));
     $("composer").hidden = true;
     state.thread = null;
   }
+}
+
+// Follows new messages only when the reader is already at the bottom (or has just arrived),
+// so reading back through a channel is not interrupted by live updates.
+function showLatest(list, fresh, render) {
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  const kept = list.scrollTop;
+  render();
+  list.scrollTop = fresh || atBottom ? list.scrollHeight : kept;
 }
 
 async function openThread(messageId) {
@@ -238,8 +251,10 @@ async function refreshThread() {
     const data = await api("GET", `/api/spaces/${encodeURIComponent(state.view.id)}/threads/${encodeURIComponent(state.thread)}`);
     panel.hidden = false;
     const list = $("thread-messages");
-    list.replaceChildren(renderMessage(data.parent, true), ...renderTimeline(data.replies, noteKey(state.thread), true));
-    list.scrollTop = list.scrollHeight;
+    const fresh = list.dataset.thread !== data.parent.id;
+    list.dataset.thread = data.parent.id;
+    showLatest(list, fresh, () => list.replaceChildren(renderMessage(data.parent, true),
+      ...renderTimeline(data.replies, noteKey(state.thread), true)));
   } catch (error) {
     state.thread = null;
     panel.hidden = true;
