@@ -162,7 +162,7 @@ async function loadState() {
   if (picker.dataset.people !== people) {  // rebuilt only when it changed, so an open list stays open
     picker.dataset.people = people;
     picker.replaceChildren(el("option", { value: "", text: "Pick someone…" }),
-      ...data.people.map((p) => el("option", { value: p.id, text: `${p.name} — ${p.department}, ${p.timezone}` })));
+      ...data.people.map((p) => el("option", { value: p.id, text: `${p.name} · ${p.department}` })));
   }
   picker.value = data.me ? data.me.id : "";
   $("clock").textContent = localTime(data.now) + (data.me ? ` (${data.me.timezone})` : " UTC");
