@@ -157,11 +157,17 @@ async def test_two_people_play_a_round_and_an_outsider_sees_nothing(
     await amara.screenshot(path=str(ARTIFACTS / "playground-round.png"))
     assert errors == []
 
-    # Gabriel is not in the circle: no channel in his sidebar, and its address tells him nothing.
+    # Gabriel is not in the circle. Switching Amara's page to him takes the channel away at once;
+    # its address, opened fresh, tells him nothing either.
+    await amara.get_by_label("You are").select_option("gabriel")
+    await expect(amara.get_by_role("status")).to_have_text("You are now Gabriel Souza.")
+    await expect(amara.get_by_role("button", name="# handover")).to_be_visible()
+    await expect(amara.get_by_role("button", name="# leaders")).to_have_count(0)
+    await expect(amara.get_by_text("Rested and curious")).to_have_count(0)
+    await expect(amara.locator("#thread")).to_be_hidden()
     gabriel = await open_as(browser, site, "gabriel", "Gabriel Souza", errors)
-    await expect(gabriel.get_by_role("button", name="# handover")).to_be_visible()
-    await expect(gabriel.get_by_role("button", name="# leaders")).to_have_count(0)
     await gabriel.goto(f"{site}/#{spaces['leaders']}")
     await expect(gabriel.get_by_text(NOT_YOURS)).to_be_visible()
     await expect(gabriel.get_by_text("Rested and curious")).to_have_count(0)
     await expect(gabriel.get_by_label("Message", exact=True)).to_be_hidden()
+    assert errors == []
