@@ -464,8 +464,8 @@ async def open_playground(settings: Settings, clock: MovableClock, seed: bool) -
         port.keep = lambda kept: history.save(kept, saved)
     app = await asyncio.to_thread(build, settings, lambda _workspace: port, clock)
     playground = Playground(app.service, port, clock, AsyncRoundDeadlines(app.service))
-    if seed or not await playground.people():
-        await demo.seed_demo(playground.service)
+    if (seed or not await playground.people()) and await demo.seed_demo(playground.service):
+        log.info("Seeded the demo programme: %d people, %d circles.", len(demo.PEOPLE), len(demo.CIRCLES))
     return playground
 
 
@@ -493,11 +493,18 @@ def serve(settings: Settings, port: int, demo: bool) -> int:
     return 0
 
 
+def _database_name(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"the SQLite database {parsed.database}"
+    return parsed.render_as_string(hide_password=True)
+
+
 async def _serve(settings: Settings, port: int, seed: bool) -> None:
     playground = await open_playground(settings, RunningClock(), seed)
     runner, bound = await start_site(playground, settings.host, port)
     print(
-        f"Peer Circles playground is running on {make_url(settings.database_url).get_backend_name()}.\n"
+        f"Peer Circles playground is running on {_database_name(settings.database_url)}.\n"
         f"Open http://{settings.host}:{bound} in your browser (Ctrl+C stops it).",
         flush=True,
     )
