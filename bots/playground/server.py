@@ -15,6 +15,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -285,8 +286,13 @@ async def state(request: web.Request) -> web.Response:
             "dm": {"id": dm_space(me.external_id), "name": BOT_NAME} if me else None,
             "form": _pending_form(playground, me),
             "now": playground.clock.now().isoformat(),
+            "next_due": _iso(await playground.due.next_due_at()),
         }
     )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _pending_form(playground: Playground, me: Person | None) -> Json | None:

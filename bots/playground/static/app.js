@@ -10,6 +10,7 @@ const state = {
   notes: {},         // private replies to this person, by "space" or "space/thread"
   unread: new Set(),
   lastSeq: 0,        // the newest message this page has shown
+  follow: false,     // after this person acts, show the newest messages wherever they had scrolled
   socket: null,
 };
 
@@ -147,6 +148,7 @@ function noteKey(thread) {
 }
 
 function addNote(reply, thread) {
+  state.follow = true;
   if (!reply || !reply.blocks.some((b) => b.text)) return;
   const key = noteKey(thread);
   state.notes[key] = [...(state.notes[key] || []), reply].slice(-20);
@@ -166,6 +168,7 @@ async function loadState() {
   }
   picker.value = data.me ? data.me.id : "";
   $("clock").textContent = localTime(data.now) + (data.me ? ` (${data.me.timezone})` : " UTC");
+  $("next-due").textContent = data.next_due ? `next due: ${localTime(data.next_due)}` : "nothing due";
   const channels = $("channels");
   channels.replaceChildren(...data.channels.map((c) => sidebarItem(c.id, `# ${c.name}`, c.archived ? "archived" : c.mode)));
   $("no-channels").hidden = !data.me || data.channels.length > 0;
@@ -232,7 +235,7 @@ function showLatest(list, fresh, render) {
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   const kept = list.scrollTop;
   render();
-  list.scrollTop = fresh || atBottom ? list.scrollHeight : kept;
+  list.scrollTop = fresh || atBottom || state.follow ? list.scrollHeight : kept;
 }
 
 async function openThread(messageId) {
@@ -279,6 +282,7 @@ async function refresh() {
       await refreshView();
       await refreshThread();
     } while (refreshAgain);
+    state.follow = false;
   })();
   try {
     await refreshing;
@@ -290,6 +294,7 @@ async function refresh() {
 // Acting ---------------------------------------------------------------------------------------
 
 function answer(data, thread) {
+  state.follow = true;
   if (data.form) openForm(data.form, thread);  // a form opens quietly, as a modal does
   else addNote(data.reply, thread);
 }

@@ -227,6 +227,8 @@ async def test_skip_ahead_moves_the_clock_to_the_next_async_deadline(
 ) -> None:
     start = clock.now()
     chen = await as_person("chen")
+    _, state = await call(chen, "GET", "/api/state")
+    assert state["next_due"] == (start + timedelta(hours=24)).isoformat()
     _, skipped = await call(chen, "POST", "/api/skip", {})
     assert skipped["handled"] == 1
     assert clock.now() == start + timedelta(hours=24)
