@@ -4,8 +4,8 @@ creating a Slack app or a Discord bot.
 One aiohttp process serves the page (plain HTML, CSS and JavaScript), a small JSON API and a
 WebSocket that tells each open page when something it may see has changed. The page's person is
 a cookie set by the "you are" switcher; every request checks, in the database, that this person
-is an active member of the circle whose channel they ask for. Everything a member does goes
-through `CircleService`, exactly as the Slack and Discord adapters do.
+is an active member of the circle whose channel they ask for (`bots.playground.workspace`).
+Everything a member does goes through `CircleService`, exactly as the Slack and Discord adapters do.
 """
 
 from __future__ import annotations
@@ -14,26 +14,24 @@ import asyncio
 import json
 import logging
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.typedefs import Handler
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bots.bootstrap import Settings, build
 from bots.playground import demo, history
-from bots.playground.clock import AsyncRoundDeadlines, DueWork, MovableClock, RunningClock, skip_ahead
-from bots.playground.port import BOT_NAME, Change, PlaygroundPort, dm_space
+from bots.playground.clock import AsyncRoundDeadlines, MovableClock, RunningClock, skip_ahead
+from bots.playground.port import BOT_NAME, PlaygroundPort, dm_space
 from bots.playground.wire import Json, form_json, message_json, posted_json
+from bots.playground.workspace import Channel, Playground
 from core.context import NOT_YOURS, Actor, Where
 from core.messages import MAX_TEXT, Reply, message
-from core.models import Circle, Membership, Person, Workspace
+from core.models import Person
 from core.port import MessageRef
-from core.service import CircleService
 from core.vocabulary import Platform
 
 log = logging.getLogger(__name__)
@@ -43,114 +41,6 @@ COOKIE = "playground_person"
 PICK_SOMEONE = "Pick who you are first, with the 'You are' switcher."
 ONLY_CIRCLE = "The playground knows one command, /circle. Try /circle help."
 _MENTION = re.compile(r"(?<![<\w])@([A-Za-z][A-Za-z0-9_.-]*)")
-
-
-@dataclass(frozen=True)
-class Channel:
-    """A channel the page may show: a circle's private channel, or the person's DM with the bot."""
-
-    id: str
-    name: str
-    circle: bool
-
-
-@dataclass
-class Playground:
-    service: CircleService
-    port: PlaygroundPort
-    clock: MovableClock
-    due: DueWork
-    sockets: dict[str, set[web.WebSocketResponse]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.port.listener = self.tell
-
-    # Who may see what ------------------------------------------------------------------------------
-
-    async def person(self, user: str | None) -> Person | None:
-        if not user:
-            return None
-        async with self.service.db.unit_of_work() as uow:
-            return await uow.session.scalar(
-                select(Person)
-                .join(Workspace, Workspace.id == Person.workspace_id)
-                .where(
-                    Workspace.platform == Platform.PLAYGROUND,
-                    Workspace.external_id == demo.WORKSPACE,
-                    Person.external_id == user,
-                )
-            )
-
-    async def people(self) -> list[Person]:
-        async with self.service.db.unit_of_work() as uow:
-            rows = await uow.session.scalars(
-                select(Person)
-                .join(Workspace, Workspace.id == Person.workspace_id)
-                .where(Workspace.platform == Platform.PLAYGROUND, Workspace.external_id == demo.WORKSPACE)
-                .order_by(Person.display_name)
-            )
-            return list(rows)
-
-    async def channels(self, user: str) -> list[Circle]:
-        """The circles whose channel this person sees: those they are an active member of."""
-        async with self.service.db.unit_of_work() as uow:
-            rows = await uow.session.scalars(
-                select(Circle)
-                .join(Workspace, Workspace.id == Circle.workspace_id)
-                .join(Membership, Membership.circle_id == Circle.id)
-                .join(Person, Person.id == Membership.person_id)
-                .where(
-                    Workspace.platform == Platform.PLAYGROUND,
-                    Workspace.external_id == demo.WORKSPACE,
-                    Person.external_id == user,
-                    Membership.left_at.is_(None),
-                    Circle.space_ref.is_not(None),
-                )
-                .order_by(Circle.name)
-            )
-            return list(rows)
-
-    async def may_read(self, user: str, space: str) -> Channel | None:
-        """The channel, when it is this person's own DM or the channel of a circle they are in."""
-        if space.startswith("D-"):
-            return Channel(space, BOT_NAME, circle=False) if space == dm_space(user) else None
-        circle = next((c for c in await self.channels(user) if c.space_ref == space), None)
-        return Channel(space, circle.name, circle=True) if circle else None
-
-    async def members_of(self, space: str) -> set[str]:
-        if space.startswith("D-"):
-            return {space.removeprefix("D-")}
-        async with self.service.db.unit_of_work() as uow:
-            rows = await uow.session.scalars(
-                select(Person.external_id)
-                .join(Membership, Membership.person_id == Person.id)
-                .join(Circle, Circle.id == Membership.circle_id)
-                .where(Circle.space_ref == space, Membership.left_at.is_(None))
-            )
-            return set(rows)
-
-    # Live updates ----------------------------------------------------------------------------------
-
-    async def tell(self, change: Change) -> None:
-        """Tells each open page that may see the change to fetch it again; nobody else hears of it."""
-        users = set(change.users)
-        if change.space is not None:
-            users |= await self.members_of(change.space)
-        for user in users:
-            await self.send(user, {"type": "changed", "space": change.space})
-
-    async def send(self, user: str, event: Json) -> None:
-        for socket in list(self.sockets.get(user, ())):
-            if not socket.prepared:
-                continue
-            try:
-                await socket.send_json(event)
-            except (ConnectionError, RuntimeError):
-                self.sockets[user].discard(socket)
-
-    async def tell_everyone(self, event: Json) -> None:
-        for user in list(self.sockets):
-            await self.send(user, event)
 
 
 # The web application ---------------------------------------------------------------------------
@@ -521,4 +411,4 @@ async def _serve(settings: Settings, port: int, seed: bool) -> None:
         await playground.service.db.dispose()
 
 
-__all__ = ["Playground", "make_web_app", "open_playground", "serve", "start_site"]
+__all__ = ["make_web_app", "open_playground", "serve", "start_site"]

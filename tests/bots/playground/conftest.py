@@ -10,7 +10,8 @@ from sqlalchemy import select
 from bots.playground.clock import AsyncRoundDeadlines
 from bots.playground.demo import CIRCLES, seed_demo
 from bots.playground.port import PlaygroundPort
-from bots.playground.server import Playground, start_site
+from bots.playground.server import start_site
+from bots.playground.workspace import Playground
 from core.clock import ManualClock
 from core.db import Database
 from core.models import Circle

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bots.playground.demo import CIRCLES, PEOPLE, seed_demo
-from bots.playground.server import Playground
+from bots.playground.workspace import Playground
 from core.formats import FORMATS
 from core.models import Circle, Meeting, Person, Round
 from core.vocabulary import MeetingState, Mode, Phase

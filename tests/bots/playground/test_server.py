@@ -12,7 +12,8 @@ import aiohttp
 import pytest
 from sqlalchemy import update
 
-from bots.playground.server import ONLY_CIRCLE, PICK_SOMEONE, Playground
+from bots.playground.server import ONLY_CIRCLE, PICK_SOMEONE
+from bots.playground.workspace import Playground
 from core.clock import ManualClock
 from core.commands import parse
 from core.context import NOT_YOURS
