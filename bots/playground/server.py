@@ -32,6 +32,8 @@ from core.context import NOT_YOURS, Actor, Where
 from core.messages import MAX_TEXT, Reply, message
 from core.models import Person
 from core.port import MessageRef
+from core.scheduling.scheduler import Scheduler
+from core.service import CircleService
 from core.vocabulary import Platform
 
 log = logging.getLogger(__name__)
@@ -349,6 +351,13 @@ async def live(request: web.Request) -> web.WebSocketResponse:
 # Starting it -----------------------------------------------------------------------------------
 
 
+def playground_of(
+    service: CircleService, port: PlaygroundPort, clock: MovableClock, scheduler: Scheduler
+) -> Playground:
+    """Skip ahead moves to whichever comes first: a reminder, check-in or nudge, or an async deadline."""
+    return Playground(service, port, clock, EarliestOf(scheduler, AsyncRoundDeadlines(service)), scheduler=scheduler)
+
+
 async def open_playground(settings: Settings, clock: MovableClock, seed: bool) -> Playground:
     """Migrates the database, wires the service to the playground's port and seeds the demo
     programme when asked (or when the playground has nobody in it yet)."""
@@ -359,9 +368,7 @@ async def open_playground(settings: Settings, clock: MovableClock, seed: bool) -
         history.load(port, saved)
         port.keep = lambda kept: history.save(kept, saved)
     app = await asyncio.to_thread(build, settings, lambda _workspace: port, clock)
-    # Skip ahead moves to whichever comes first: a reminder, check-in or nudge, or an async deadline.
-    playground = Playground(app.service, port, clock, EarliestOf(app.scheduler, AsyncRoundDeadlines(app.service)))
-    playground.scheduler = app.scheduler
+    playground = playground_of(app.service, port, clock, app.scheduler)
     if (seed or not await playground.people()) and await demo.seed_demo(playground.service):
         log.info("Seeded the demo programme: %d people, %d circles.", len(demo.PEOPLE), len(demo.CIRCLES))
     return playground
@@ -417,4 +424,4 @@ async def _serve(settings: Settings, port: int, seed: bool) -> None:
         await playground.service.db.dispose()
 
 
-__all__ = ["make_web_app", "open_playground", "serve", "start_site"]
+__all__ = ["make_web_app", "open_playground", "playground_of", "serve", "start_site"]

@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bots.playground.clock import AsyncRoundDeadlines
 from bots.playground.demo import CIRCLES, seed_demo
 from bots.playground.port import PlaygroundPort
-from bots.playground.server import start_site
+from bots.playground.server import playground_of, start_site
 from bots.playground.workspace import Playground
 from core.clock import ManualClock
 from core.db import Database
 from core.models import Circle
+from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
 
 
@@ -22,7 +22,7 @@ from core.service import CircleService
 async def playground(db: Database, clock: ManualClock) -> Playground:
     port = PlaygroundPort(clock)
     service = CircleService(db, clock, lambda _workspace: port)
-    made = Playground(service, port, clock, AsyncRoundDeadlines(service))
+    made = playground_of(service, port, clock, Scheduler(service))
     assert await seed_demo(service)
     return made
 

@@ -45,4 +45,7 @@ async def test_the_async_circle_is_mid_round_so_skip_ahead_has_work(playground: 
     assert meeting.state == MeetingState.ROUNDS
     assert round_ is not None
     assert round_.phase == Phase.PRESENT
-    assert await playground.due.next_due_at() == round_.phase_deadline
+    assert round_.phase_deadline is not None
+    next_due = await playground.due.next_due_at()
+    assert next_due is not None
+    assert next_due <= round_.phase_deadline  # the deadline, or a nudge to answer before it

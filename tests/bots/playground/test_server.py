@@ -10,8 +10,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
+from bots.playground.port import dm_space
 from bots.playground.server import ONLY_CIRCLE, PICK_SOMEONE
 from bots.playground.workspace import Playground
 from core.clock import ManualClock
@@ -19,7 +20,7 @@ from core.commands import parse
 from core.context import NOT_YOURS
 from core.errors import UsageError
 from core.forms import feedback_form
-from core.models import Round
+from core.models import DueItem, Round
 
 Session = Callable[[str], Awaitable[aiohttp.ClientSession]]
 
@@ -223,23 +224,27 @@ async def test_thread_replies_become_contributions(
     assert any(r["blocks"][0].get("author") == "Fatima Haddad (presentation)" for r in thread["replies"])
 
 
-async def test_skip_ahead_moves_the_clock_to_the_next_async_deadline(
+async def test_skip_ahead_moves_the_clock_to_the_next_due_moment(
     as_person: Session, spaces: dict[str, str], playground: Playground, clock: ManualClock
 ) -> None:
     start = clock.now()
     chen = await as_person("chen")
     _, state = await call(chen, "GET", "/api/state")
-    assert state["next_due"] == (start + timedelta(hours=24)).isoformat()
+    next_due = await playground.due.next_due_at()
+    assert next_due is not None
+    assert state["next_due"] == next_due.isoformat()
     _, skipped = await call(chen, "POST", "/api/skip", {})
-    assert skipped["handled"] == 1
+    assert skipped["handled"] >= 1
+    assert clock.now() == next_due
+    for _ in range(10):  # skip by skip, up to the async round's first deadline
+        if clock.now() >= start + timedelta(hours=24):
+            break
+        await call(chen, "POST", "/api/skip", {})
     assert clock.now() == start + timedelta(hours=24)
     header = next(
         p for p in playground.port.channel(spaces["coaching"], "chen") if p.message.summary.startswith("Round 1")
     )
     assert "Clarifying questions" in header.message.plain_text
-    _, again = await call(chen, "POST", "/api/skip", {})
-    assert again["handled"] == 1
-    assert clock.now() == start + timedelta(hours=48)
 
 
 async def test_skip_ahead_with_nothing_due_leaves_the_clock(
@@ -247,6 +252,7 @@ async def test_skip_ahead_with_nothing_due_leaves_the_clock(
 ) -> None:
     async with playground.service.db.unit_of_work() as uow:
         await uow.session.execute(update(Round).values(phase_deadline=None))
+        await uow.session.execute(delete(DueItem))
         await uow.commit()
     start = clock.now()
     _, skipped = await call(await as_person("chen"), "POST", "/api/skip", {})
@@ -298,3 +304,22 @@ async def test_the_page_runs_only_its_own_script_and_never_parses_text_as_html(s
     assert "textContent" in source
     for risky in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert risky not in source
+
+
+async def test_skip_ahead_reaches_the_schedulers_meeting_reminder(
+    as_person: Session, spaces: dict[str, str], playground: Playground, clock: ManualClock
+) -> None:
+    """A meeting scheduled in the page is followed, one skip at a time, by its reminder DMs."""
+    amara = await as_person("amara")
+    day = (clock.now() + timedelta(days=3)).date().isoformat()
+    status, _ = await call(
+        amara, "POST", "/api/send", {"space": spaces["leaders"], "text": f"/circle schedule {day} 23:00"}
+    )
+    assert status == 200
+    for _ in range(12):
+        await call(amara, "POST", "/api/skip", {})
+        if any("Bring an issue" in p.message.plain_text for p in playground.port.channel(dm_space("ben"), "ben")):
+            break
+    reminders = [p for p in playground.port.channel(dm_space("ben"), "ben") if "Bring an issue" in p.message.plain_text]
+    assert reminders, "no meeting reminder reached Ben"
+    assert "leaders" in reminders[0].message.plain_text
