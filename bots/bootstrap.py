@@ -11,12 +11,17 @@ on SQLite run one.
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from core.clock import Clock, SystemClock
 from core.db import Database, database_url, migrate
+from core.models import Workspace
+from core.port import ChatPort
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService, PortFor
+from core.vocabulary import Platform
 
 
 @dataclass(frozen=True)
@@ -86,3 +91,39 @@ def assemble(settings: Settings, db: Database, clock: Clock, port_for: PortFor) 
     """Wires service and scheduler onto a database that is already migrated (tests, benchmarks)."""
     service = CircleService(db, clock, port_for)
     return App(settings, db, clock, service, Scheduler(service))
+
+
+class PortsByPlatform:
+    """One process may speak to Slack and Discord at once: each workspace's port comes from the
+    adapter of its platform, so one service and one scheduler serve both."""
+
+    def __init__(self) -> None:
+        self._by_platform: dict[Platform, PortFor] = {}
+
+    def register(self, platform: Platform, port_for: PortFor) -> None:
+        self._by_platform[platform] = port_for
+
+    def port_for(self, workspace: Workspace) -> ChatPort:
+        adapter = self._by_platform.get(workspace.platform)
+        if adapter is None:  # retried later by the scheduler, never taken as the person's refusal
+            raise RuntimeError(f"no {workspace.platform.value} connection in this process")
+        return adapter(workspace)
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings, app: App | None, ports: PortsByPlatform | None
+) -> AsyncIterator[tuple[App, PortsByPlatform]]:
+    """The app an adapter runs on: the shared one when the runner gave one, else its own, whose
+    scheduler it starts and stops."""
+    if app is not None and ports is not None:
+        yield app, ports
+        return
+    ports = PortsByPlatform()
+    app = build(settings, ports.port_for)
+    app.scheduler.start()
+    try:
+        yield app, ports
+    finally:
+        app.scheduler.stop()
+        await app.db.dispose()

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from bots.bootstrap import Settings
+from bots.bootstrap import Settings, running
 from bots.cli import parse_port
 
 
@@ -22,14 +22,16 @@ def main(argv: Sequence[str], demo: bool = False) -> int:
 
 
 async def _run_platforms(settings: Settings) -> int:
-    tasks = []
-    if settings.wants_slack:
-        from bots.slack.app import run_slack
+    """Slack and Discord share one service and one scheduler, so each reminder is sent once."""
+    async with running(settings, None, None) as (app, platforms):
+        tasks = []
+        if settings.wants_slack:
+            from bots.slack.app import run_slack
 
-        tasks.append(run_slack(settings))
-    if settings.wants_discord:
-        from bots.discord.client import run_discord
+            tasks.append(run_slack(settings, app, platforms))
+        if settings.wants_discord:
+            from bots.discord.client import run_discord
 
-        tasks.append(run_discord(settings))
-    await asyncio.gather(*tasks)
+            tasks.append(run_discord(settings, app, platforms))
+        await asyncio.gather(*tasks)
     return 0

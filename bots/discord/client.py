@@ -21,7 +21,7 @@ import discord
 import yarl
 from discord import app_commands
 
-from bots.bootstrap import Settings, build
+from bots.bootstrap import App, PortsByPlatform, Settings, running
 from bots.discord.port import DiscordMemory, DiscordPort
 from bots.discord.render import BUTTON_TEMPLATE, form_errors, modal, modal_values, parse_form_id, render
 from core.context import Actor, Where
@@ -545,12 +545,13 @@ def _text(number: int | None) -> str | None:
     return None if number is None else str(number)
 
 
-async def run_discord(settings: Settings) -> None:
+async def run_discord(settings: Settings, shared: App | None = None, platforms: PortsByPlatform | None = None) -> None:
     """`circles run` with DISCORD_TOKEN set: migrate, wire the service to this client, connect."""
     point_at(settings.discord_api_url, settings.discord_gateway_url)
     bot = CirclesBot(read_thread_messages=settings.discord_message_content)
-    app = build(settings, bot.port_for)
-    bot.service = app.service
     assert settings.discord_token is not None
-    async with bot:
-        await bot.start(settings.discord_token)
+    async with running(settings, shared, platforms) as (app, by_platform):
+        by_platform.register(Platform.DISCORD, bot.port_for)
+        bot.service = app.service
+        async with bot:
+            await bot.start(settings.discord_token)

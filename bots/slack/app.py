@@ -22,7 +22,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bots.bootstrap import App, Settings, build
+from bots.bootstrap import App, PortsByPlatform, Settings, running
 from bots.slack import blocks
 from bots.slack.port import SlackPort, SlackPorts, error_code
 from bots.slack.store import installation_store, state_store
@@ -374,10 +374,15 @@ def slack_web_app(bolt: AsyncApp, port: int = 0) -> web.Application:
     return bolt.server(port=port, path=EVENTS_PATH).web_app
 
 
-async def run_slack(settings: Settings) -> None:
+async def run_slack(settings: Settings, shared: App | None = None, platforms: PortsByPlatform | None = None) -> None:
     """Socket Mode when SLACK_APP_TOKEN is set (a laptop, no public URL), else HTTP on settings.port."""
-    ports = SlackPorts(settings.slack_api_url, settings.slack_bot_token)
-    app = build(settings, ports.port_for)
+    async with running(settings, shared, platforms) as (app, by_platform):
+        ports = SlackPorts(settings.slack_api_url, settings.slack_bot_token)
+        by_platform.register(Platform.SLACK, ports.port_for)
+        await _serve_slack(settings, app, ports)
+
+
+async def _serve_slack(settings: Settings, app: App, ports: SlackPorts) -> None:
     adapter = build_slack_adapter(app, settings, ports)
     try:
         if settings.slack_app_token:
@@ -400,7 +405,6 @@ async def run_slack(settings: Settings) -> None:
             await runner.cleanup()
     finally:
         await adapter.background.drain()
-        await app.db.dispose()
 
 
 __all__ = ["BOT_SCOPES", "SlackAdapter", "build_slack_adapter", "build_slack_app", "run_slack"]
