@@ -15,16 +15,13 @@ from typing import Any
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 
+from tests.fakes.shared import shared_path
+
 HOST = "https://discord.com"
 
 
 def spec_path() -> Path:
-    """../shared/specs from the repository; CI lays shared/ beside the clone."""
-    for base in (Path(__file__).resolve().parents[2], Path.cwd()):
-        candidate = base.parent / "shared" / "specs" / "discord" / "openapi.json"
-        if candidate.exists():
-            return candidate
-    return Path("/work/shared/specs/discord/openapi.json")
+    return shared_path("specs", "discord", "openapi.json")
 
 
 @dataclass

@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -34,7 +33,9 @@ from aiohttp import ClientSession, web
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "slack" / "slack_web_openapi_v2.json"
+from tests.fakes.shared import shared_path
+
+SPEC = shared_path("specs", "slack", "slack_web_openapi_v2.json")
 # The spec is from 2020 (its README lists the gaps): Bolt adds team_id; newer parameters are allowed.
 ALLOWED_EXTRA = {"team_id", "metadata", "markdown_text"}
 # Methods newer than the spec: (parameters, required parameters), from their method pages.
