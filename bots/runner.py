@@ -12,6 +12,7 @@ from bots.cli import parse_port
 
 def main(argv: Sequence[str], demo: bool = False) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it would log every 20 s wake-up
     settings = Settings.from_env()
     port = parse_port(argv, settings.port)
     if settings.wants_slack or settings.wants_discord:
