@@ -104,11 +104,11 @@ class CircleService:
         """What the App Home (or the playground's sidebar) shows this person."""
         return await self._handle(actor, Where(), None, handlers.home)
 
-    async def circle_names(self, actor: Actor) -> list[str]:
-        """The names of the actor's own open circles (autocomplete): nothing about anyone else's."""
+    async def my_circles(self, actor: Actor) -> list[Circle]:
+        """The actor's own open circles (sidebars, autocomplete): nothing about anyone else's."""
         async with self.db.unit_of_work() as uow:
-            names = await uow.session.scalars(
-                select(Circle.name)
+            circles = await uow.session.scalars(
+                select(Circle)
                 .join(Membership, Membership.circle_id == Circle.id)
                 .join(Person, Person.id == Membership.person_id)
                 .join(Workspace, Workspace.id == Person.workspace_id)
@@ -121,7 +121,10 @@ class CircleService:
                 )
                 .order_by(Circle.name)
             )
-            return list(names)
+            return list(circles)
+
+    async def circle_names(self, actor: Actor) -> list[str]:
+        return [circle.name for circle in await self.my_circles(actor)]
 
     async def should_ask_timezone(self, actor: Actor) -> bool:
         """True exactly once for a known person without a time zone: some platforms never tell us theirs."""

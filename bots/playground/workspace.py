@@ -15,6 +15,7 @@ from bots.playground import demo
 from bots.playground.clock import DueWork, MovableClock
 from bots.playground.port import BOT_NAME, Change, PlaygroundPort, dm_space
 from bots.playground.wire import Json
+from core.context import Actor
 from core.models import Circle, Membership, Person, Workspace
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
@@ -73,22 +74,8 @@ class Playground:
 
     async def channels(self, user: str) -> list[Circle]:
         """The circles whose channel this person sees: those they are an active member of."""
-        async with self.service.db.unit_of_work() as uow:
-            rows = await uow.session.scalars(
-                select(Circle)
-                .join(Workspace, Workspace.id == Circle.workspace_id)
-                .join(Membership, Membership.circle_id == Circle.id)
-                .join(Person, Person.id == Membership.person_id)
-                .where(
-                    Workspace.platform == Platform.PLAYGROUND,
-                    Workspace.external_id == demo.WORKSPACE,
-                    Person.external_id == user,
-                    Membership.left_at.is_(None),
-                    Circle.space_ref.is_not(None),
-                )
-                .order_by(Circle.name)
-            )
-            return list(rows)
+        actor = Actor(Platform.PLAYGROUND, demo.WORKSPACE, user)
+        return [circle for circle in await self.service.my_circles(actor) if circle.space_ref]
 
     async def may_read(self, user: str, space: str) -> Channel | None:
         """The channel, when it is this person's own DM or the channel of a circle they are in."""
