@@ -264,7 +264,11 @@ async def _scene(ctx: RequestContext, cmd: Command, create: bool = False) -> mee
 
 
 async def start(ctx: RequestContext, cmd: Command) -> Reply:
-    scene = await _scene(ctx, cmd, create=True)
+    return await _open_meeting(ctx, await _scene(ctx, cmd, create=True))
+
+
+async def _open_meeting(ctx: RequestContext, scene: meeting.Scene) -> Reply:
+    """Shared by /circle start and the Home tab's button; a circle's first meeting makes it active."""
     await meeting.open_meeting(scene, ctx.person)
     if scene.circle.status == CircleStatus.FORMING:
         scene.circle.status = CircleStatus.ACTIVE
@@ -650,11 +654,7 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
             round_ = await meeting.start_round(scene, ctx.person)
             return done(f"Round {round_.number} has started.")
         case Action.OPEN_MEETING:
-            scene = await _meeting_scene(ctx, ident)
-            await meeting.open_meeting(scene, ctx.person)
-            if scene.circle.status == CircleStatus.FORMING:
-                scene.circle.status = CircleStatus.ACTIVE
-            return done(f"Meeting {scene.meeting.number} is open for check-in.")
+            return await _open_meeting(ctx, await _meeting_scene(ctx, ident))
         case Action.CALL_FOR_BIDS:
             scene = await _meeting_scene(ctx, ident)
             await meeting.call_for_bids(scene, ctx.person)
