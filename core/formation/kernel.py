@@ -24,12 +24,12 @@ Function = TypeVar("Function", bound=Callable[..., Any])
 _EPS = 1e-9
 
 
-def _compiled(function: Function) -> Function:
+def compiled(function: Function) -> Function:
     """numba's decorator is untyped; this keeps each function's own signature for mypy."""
     return cast(Function, numba.njit(cache=True, nogil=True)(function))
 
 
-@_compiled
+@compiled
 def group_sums(weights: Any, assignment: Any, groups: int) -> Any:
     n = assignment.size
     sums = np.zeros((n, groups))
@@ -39,7 +39,7 @@ def group_sums(weights: Any, assignment: Any, groups: int) -> Any:
     return sums
 
 
-@_compiled
+@compiled
 def move_item(weights: Any, assignment: Any, sizes: Any, sums: Any, item: int, target: int) -> None:
     source = assignment[item]
     for k in range(assignment.size):
@@ -51,7 +51,7 @@ def move_item(weights: Any, assignment: Any, sizes: Any, sums: Any, item: int, t
     sizes[target] += 1
 
 
-@_compiled
+@compiled
 def swap_items(weights: Any, assignment: Any, sums: Any, first: int, second: int) -> None:
     g = assignment[first]
     h = assignment[second]
@@ -63,7 +63,7 @@ def swap_items(weights: Any, assignment: Any, sums: Any, first: int, second: int
     assignment[second] = g
 
 
-@_compiled
+@compiled
 def tabu_walk(
     weights: Any,
     assignment: Any,
@@ -145,7 +145,7 @@ def tabu_walk(
     return best, best_value, step
 
 
-@_compiled
+@compiled
 def _index_members(assignment: Any, groups: int, members: Any, starts: Any) -> None:
     """Counting sort of items by group: members of g are members[starts[g]:starts[g + 1]]."""
     starts[:] = 0
@@ -160,7 +160,7 @@ def _index_members(assignment: Any, groups: int, members: Any, starts: Any) -> N
         fill[g] += 1
 
 
-@_compiled
+@compiled
 def _best_partner_gain(sums: Any, members: Any, starts: Any, groups: int, best_in: Any) -> None:
     """best_in[h, g] = max over j in h of sums[j, g] - sums[j, h]: the most any member of h gains
     from moving to g, the second half of a swap's gain."""
@@ -175,7 +175,7 @@ def _best_partner_gain(sums: Any, members: Any, starts: Any, groups: int, best_i
                     best_in[h, g] = value
 
 
-@_compiled
+@compiled
 def descend(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, upper: Any,
             min_weight: float) -> float:
     """First-improvement descent over moves and swaps until no neighbour is better; returns the
@@ -232,7 +232,7 @@ def descend(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, up
     return total
 
 
-@_compiled
+@compiled
 def shake(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, upper: Any,
           strength: int, dirty: Any) -> float:
     """`strength` random swaps of items in different groups (and random legal moves when the bounds
@@ -259,7 +259,7 @@ def shake(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, uppe
     return total
 
 
-@_compiled
+@compiled
 def value_of(weights: Any, assignment: Any) -> float:
     total = 0.0
     n = assignment.size
@@ -270,7 +270,7 @@ def value_of(weights: Any, assignment: Any) -> float:
     return total
 
 
-@_compiled
+@compiled
 def walk_population(weights: Any, lower: Any, upper: Any, population: Any, values: Any, best: Any,
                     rounds: int, progress_from: float, progress_to: float, theta_high: float,
                     theta_low: float, seed: int) -> float:
