@@ -18,18 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from core.formation.kernel import compiled
+from core.formation.kernel import compiled, inlined
 
 # Weight order in the `weights` array.
 W_DEPT, W_LEVEL, W_TOPIC, W_REPEAT, W_FORBID = 0, 1, 2, 3, 4
 
 
-@compiled
+@inlined
 def _level_spread(size: float, level_sum: float, level_sq: float) -> Any:
     return size * level_sq - level_sum * level_sum
 
 
-@compiled
+@inlined
 def _topic_change(circle: int, leaving: int, joining: int, topic_ptr: Any, topic_idx: Any,
                   topic_count: Any) -> float:
     """Change in topic-sharing pairs of `circle` when `leaving` is replaced by `joining`."""
@@ -46,7 +46,7 @@ def _topic_change(circle: int, leaving: int, joining: int, topic_ptr: Any, topic
     return change
 
 
-@compiled
+@inlined
 def _pair_change(person: int, own: int, other: int, partner: int, circle_of: Any, ptr: Any,
                  idx: Any) -> float:
     """Change in `person`'s listed pairs (repeats or forbidden) when moving from circle `own` to
@@ -63,7 +63,7 @@ def _pair_change(person: int, own: int, other: int, partner: int, circle_of: Any
     return change
 
 
-@compiled
+@inlined
 def swap_gain(p: int, q: int, circle_of: Any, dept: Any, level: Any, topic_ptr: Any, topic_idx: Any,
               met_ptr: Any, met_idx: Any, forbid_ptr: Any, forbid_idx: Any, dept_count: Any,
               topic_count: Any, sizes: Any, level_sum: Any, level_sq: Any, weights: Any) -> float:
@@ -95,7 +95,7 @@ def swap_gain(p: int, q: int, circle_of: Any, dept: Any, level: Any, topic_ptr: 
     return float(gain)
 
 
-@compiled
+@inlined
 def _shift(person: int, old: int, new: int, dept: Any, level: Any, topic_ptr: Any, topic_idx: Any,
            dept_count: Any, topic_count: Any, level_sum: Any, level_sq: Any) -> None:
     dept_count[old, dept[person]] -= 1
@@ -110,8 +110,8 @@ def _shift(person: int, old: int, new: int, dept: Any, level: Any, topic_ptr: An
         topic_count[new, topic_idx[k]] += 1
 
 
-@compiled
-def _apply_swap(p: int, q: int, circle_of: Any, dept: Any, level: Any, topic_ptr: Any,
+@inlined
+def apply_swap(p: int, q: int, circle_of: Any, dept: Any, level: Any, topic_ptr: Any,
                 topic_idx: Any, dept_count: Any, topic_count: Any, level_sum: Any,
                 level_sq: Any) -> None:
     a = circle_of[p]
@@ -145,7 +145,7 @@ def anneal(circle_of: Any, dept: Any, level: Any, facilitator: Any, topic_ptr: A
                          forbid_ptr, forbid_idx, dept_count, topic_count, sizes, level_sum,
                          level_sq, weights)
         if gain > 1e-9 or (temperature > 0.0 and np.random.random() < np.exp(gain / temperature)):
-            _apply_swap(p, q, circle_of, dept, level, topic_ptr, topic_idx, dept_count,
+            apply_swap(p, q, circle_of, dept, level, topic_ptr, topic_idx, dept_count,
                         topic_count, level_sum, level_sq)
             made += 1
     return made

@@ -29,6 +29,12 @@ def compiled(function: Function) -> Function:
     return cast(Function, numba.njit(cache=True, nogil=True)(function))
 
 
+def inlined(function: Function) -> Function:
+    """For small helpers called in the hottest loops: numba passes each array argument as a
+    multi-word struct, so a call with a dozen arrays costs more than the helper's own work."""
+    return cast(Function, numba.njit(cache=True, nogil=True, inline="always")(function))
+
+
 @compiled
 def group_sums(weights: Any, assignment: Any, groups: int) -> Any:
     n = assignment.size

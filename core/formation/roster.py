@@ -49,6 +49,7 @@ class Circle:
     number: int
     members: tuple[SignUp, ...]
     score: CircleScore
+    window: int  # the time-zone window it was formed in
 
     @property
     def facilitators(self) -> tuple[SignUp, ...]:
@@ -101,12 +102,17 @@ def form_circles(
     windows = _windows(signups, low, high, rules, relaxations)
     roster = _Roster.build(signups, windows, low, high, rules)
     swaps = roster.improve(seed, started + time_budget, on_progress)
+    swaps += roster.repair_forbidden(rules.max_timezone_spread if not _relaxed_spread(relaxations) else 24.0)
     circles = tuple(
-        Circle(number, members, score_circle(members, rules.weights))
+        Circle(number, members, score_circle(members, rules.weights), roster.window_of_circle[number - 1])
         for number, members in enumerate(roster.circles(), start=1)
     )
     relaxations.extend(_broken_pairs(circles))
     return FormationResult(circles, tuple(relaxations), rules, seed, time.perf_counter() - started, swaps)
+
+
+def _relaxed_spread(relaxations: list[Relaxation]) -> bool:
+    return any(r.rule == "time-zone spread" for r in relaxations)
 
 
 def _workable_sizes(people: int, rules: FormationRules, relaxations: list[Relaxation]) -> tuple[int, int]:
@@ -196,6 +202,8 @@ class _Roster:
     circle_count: int
     arrays: dict[str, NDArray[Any]]
     weights: NDArray[np.float64]
+    window_of_circle: list[int]
+    counts: dict[str, NDArray[Any]] | None = None
 
     @classmethod
     def build(
@@ -206,21 +214,23 @@ class _Roster:
         bucket_of = np.zeros(n, dtype=np.int64)
         levels = _levels(signups)
         next_circle = 0
+        window_of_circle: list[int] = []
         for bucket, window in enumerate(windows):
             bucket_of[window] = bucket
             sizes = _circle_sizes(len(window), low, high, rules.target_size)
             _deal(window, sizes, next_circle, signups, levels, circle_of)
             next_circle += len(sizes)
+            window_of_circle.extend([bucket] * len(sizes))
         arrays = _feature_arrays(signups, levels, windows, bucket_of)
         w = rules.weights
         weights = np.array([w.department, w.level, w.topic, w.repeat, w.forbidden], dtype=np.float64)
-        return cls(signups, circle_of, next_circle, arrays, weights)
+        return cls(signups, circle_of, next_circle, arrays, weights, window_of_circle)
 
     def improve(self, seed: int, deadline: float, on_progress: ProgressCallback | None) -> int:
         """Anneal in chunks so the clock and the progress bar are looked at between them."""
         a = self.arrays
         n = self.circle_of.size
-        counts = _circle_counts(self.circle_of, self.circle_count, a)
+        counts = self.counts = _circle_counts(self.circle_of, self.circle_count, a)
         total_steps = int(min(max(400 * n, 20_000), 3_000_000))
         chunks = 20
         rng = np.random.default_rng(seed)
@@ -240,6 +250,58 @@ class _Roster:
             if on_progress is not None:
                 on_progress((chunk + 1) / chunks)
         return swaps
+
+    def repair_forbidden(self, max_spread: float) -> int:
+        """A forbidden pair left inside a window (typically one of a single circle) may still be
+        split by a swap with someone in another window whose circles stay within the time-zone
+        spread; try the best such swap for each pair. Returns the swaps made."""
+        a = self.arrays
+        counts = self.counts or _circle_counts(self.circle_of, self.circle_count, a)
+        offsets = [s.utc_offset for s in self.signups]
+        made = 0
+        for p, partner in self._forbidden_together():
+            if self.circle_of[p] != self.circle_of[partner]:
+                continue  # an earlier repair already split them
+            best = self._best_repair(p, offsets, counts, max_spread)
+            if best is not None:
+                circle_kernel.apply_swap(p, best, self.circle_of, a["dept"], a["level"], a["topic_ptr"],
+                                         a["topic_idx"], counts["dept"], counts["topic"],
+                                         counts["level_sum"], counts["level_sq"])
+                made += 1
+        return made
+
+    def _forbidden_together(self) -> list[tuple[int, int]]:
+        ptr, idx = self.arrays["forbid_ptr"], self.arrays["forbid_idx"]
+        return [
+            (p, int(idx[k])) for p in range(self.circle_of.size) for k in range(ptr[p], ptr[p + 1])
+            if p < idx[k] and self.circle_of[p] == self.circle_of[idx[k]]
+        ]
+
+    def _best_repair(self, p: int, offsets: list[float], counts: dict[str, NDArray[Any]],
+                     max_spread: float) -> int | None:
+        a = self.arrays
+        members: dict[int, list[int]] = defaultdict(list)
+        for person, circle in enumerate(self.circle_of):
+            members[int(circle)].append(person)
+        home = int(self.circle_of[p])
+        stay = [offsets[i] for i in members[home] if i != p]
+        best, best_gain = None, -np.inf
+        for circle, people in members.items():
+            if circle == home:
+                continue
+            for q in people:
+                if a["facilitator"][q] != a["facilitator"][p]:
+                    continue
+                there = [offsets[i] for i in people if i != q] + [offsets[p]]
+                if circular_spread([*stay, offsets[q]]) > max_spread or circular_spread(there) > max_spread:
+                    continue
+                gain = circle_kernel.swap_gain(
+                    p, q, self.circle_of, a["dept"], a["level"], a["topic_ptr"], a["topic_idx"],
+                    a["met_ptr"], a["met_idx"], a["forbid_ptr"], a["forbid_idx"], counts["dept"],
+                    counts["topic"], counts["size"], counts["level_sum"], counts["level_sq"], self.weights)
+                if gain > best_gain and gain > -self.weights[4] / 2:
+                    best, best_gain = q, gain
+        return best
 
     def circles(self) -> list[tuple[SignUp, ...]]:
         members: list[list[SignUp]] = [[] for _ in range(self.circle_count)]
