@@ -76,11 +76,13 @@ def expected_random(problem: GroupingProblem, rng: np.random.Generator, samples:
 
 def run_mdgplib(quick: bool, budget: float, seed: int) -> dict[str, float]:
     root = shared_dir() / "benchmarks" / "mdgplib"
-    best = {row["instance"]: float(row["best_known"]) for row in csv.DictReader((root / "best_known.csv").open())}
+    with (root / "best_known.csv").open() as handle:
+        best = {row["instance"]: float(row["best_known"]) for row in csv.DictReader(handle)}
     paths = sorted(root.glob("*/*.txt"))
     chosen = [p for p in paths if _wanted(p.stem, quick)]
     rng = np.random.default_rng(seed)
-    print(f"{'instance':<22} {'n':>4} {'objective':>13} {'best-known':>13} {'ratio':>8} {'norm.gap':>8} {'s':>6}")
+    print(f"{'instance':<22} {'n':>4} {'objective':>13} {'best-known':>13} {'ratio':>8} "
+          f"{'norm.gap':>8} {'s':>6}")
     small_exact: list[bool] = []
     ratios: list[float] = []
     normalised: list[float] = []
@@ -157,7 +159,9 @@ def synthetic_roster(n: int, seed: int) -> list[SignUp]:
             manager_id=f"p{rnd.randrange(n)}" if rnd.random() < 0.3 else None,
             avoid=frozenset({f"p{rnd.randrange(n)}"}) if rnd.random() < 0.03 else frozenset(),
             facilitator=rnd.random() < 0.15,
-            past_circles=frozenset(f"2025-c{rnd.randrange(max(1, n // 6))}" for _ in range(rnd.choice([0, 0, 1, 2]))),
+            past_circles=frozenset(
+                f"2025-c{rnd.randrange(max(1, n // 6))}" for _ in range(rnd.choice([0, 0, 1, 2]))
+            ),
         ))
     return people
 
