@@ -1,14 +1,14 @@
-"""Compiled inner loops of the grouping search.
+"""Compiled inner loops of the grouping search (`grouping`).
 
-A tabu step looks at every swap and every legal move, tens of thousands of candidates, and a good
-grouping of 120 items takes hundreds of thousands of steps; in numpy each step is a dozen array
-passes and their call overhead dominates (about 5,000 steps a second measured, 0.99 of best-known on
-MDGPLIB n = 120 in 2.5 s). The same loop compiled with numba runs about 50 times faster, which is
-what brings the benchmark past the reference implementation. Compiled functions are cached on disk
-(``cache=True``) so only the very first run on a machine pays the compilation.
+A good grouping of 120 items takes tens of thousands of local searches, each scanning thousands of
+swaps; in numpy each step is a dozen array passes whose call overhead dominates (about 5,000 tabu
+steps a second measured, 0.99 of best-known on MDGPLIB n = 120 in 2.5 s). The same loops compiled
+with numba run ~50 times faster, and the descent's group-level bound (see `descend`) another ~8
+times, which is what brings the benchmark near TPSDP's compiled C. Compiled functions are cached on
+disk (``cache=True``), so only the very first run on a machine pays the ~10 s compilation.
 
 Conventions: ``weights`` is n×n symmetric with a zero diagonal; ``sums[i, g]`` is the sum of
-weights between item i and the members of group g; all arrays are modified in place.
+weights between item i and the members of group g; arrays are modified in place.
 """
 
 from __future__ import annotations
@@ -67,88 +67,6 @@ def swap_items(weights: Any, assignment: Any, sums: Any, first: int, second: int
         sums[k, h] -= delta
     assignment[first] = h
     assignment[second] = g
-
-
-@compiled
-def tabu_walk(
-    weights: Any,
-    assignment: Any,
-    sizes: Any,
-    sums: Any,
-    lower: Any,
-    upper: Any,
-    value: float,
-    patience: int,
-    max_steps: int,
-    tenure_low: int,
-    tenure_high: int,
-    seed: int,
-) -> Any:
-    """Best-improvement tabu walk over swaps and legal moves, ties broken at random; an item that
-    moved is tabu for a random tenure unless moving it again beats the best seen (aspiration).
-    Stops after `patience` steps without a new best or `max_steps` steps. Leaves the walk's last
-    state in the arrays and returns (best assignment, best value, steps taken)."""
-    np.random.seed(seed)
-    n = assignment.size
-    groups = sizes.size
-    tabu_until = np.zeros(n, dtype=np.int64)
-    best = assignment.copy()
-    best_value = value
-    step = 0
-    stale = 0
-    while stale < patience and step < max_steps:
-        step += 1
-        pick_gain = -np.inf
-        pick_i = -1
-        pick_j = -1
-        pick_move = False
-        ties = 0
-        for i in range(n):
-            gi = assignment[i]
-            own_i = sums[i, gi]
-            tabu_i = tabu_until[i] > step
-            if sizes[gi] > lower[gi]:
-                for h in range(groups):
-                    if h == gi or sizes[h] >= upper[h]:
-                        continue
-                    gain = sums[i, h] - own_i
-                    if tabu_i and value + gain <= best_value + _EPS:
-                        continue
-                    if gain > pick_gain + _EPS:
-                        pick_gain, pick_i, pick_j, pick_move, ties = gain, i, h, True, 1
-                    elif gain >= pick_gain - _EPS:
-                        ties += 1
-                        if np.random.randint(ties) == 0:
-                            pick_i, pick_j, pick_move = i, h, True
-            for j in range(i + 1, n):
-                gj = assignment[j]
-                if gj == gi:
-                    continue
-                gain = sums[i, gj] - own_i + sums[j, gi] - sums[j, gj] - 2.0 * weights[i, j]
-                if (tabu_i or tabu_until[j] > step) and value + gain <= best_value + _EPS:
-                    continue
-                if gain > pick_gain + _EPS:
-                    pick_gain, pick_i, pick_j, pick_move, ties = gain, i, j, False, 1
-                elif gain >= pick_gain - _EPS:
-                    ties += 1
-                    if np.random.randint(ties) == 0:
-                        pick_i, pick_j, pick_move = i, j, False
-        if pick_i < 0:
-            break
-        if pick_move:
-            move_item(weights, assignment, sizes, sums, pick_i, pick_j)
-        else:
-            swap_items(weights, assignment, sums, pick_i, pick_j)
-            tabu_until[pick_j] = step + np.random.randint(tenure_low, tenure_high)
-        tabu_until[pick_i] = step + np.random.randint(tenure_low, tenure_high)
-        value += pick_gain
-        if value > best_value + _EPS:
-            best_value = value
-            best[:] = assignment
-            stale = 0
-        else:
-            stale += 1
-    return best, best_value, step
 
 
 @compiled
@@ -240,7 +158,7 @@ def descend(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, up
 
 @compiled
 def shake(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, upper: Any,
-          strength: int, dirty: Any) -> float:
+          strength: int, move_share: float, dirty: Any) -> float:
     """`strength` random swaps of items in different groups (and random legal moves when the bounds
     leave room). Returns the change in value."""
     n = assignment.size
@@ -249,7 +167,7 @@ def shake(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, uppe
     for _ in range(strength):
         i = np.random.randint(n)
         gi = assignment[i]
-        if np.random.random() < 0.5 and sizes[gi] > lower[gi]:
+        if np.random.random() < move_share and sizes[gi] > lower[gi]:
             h = np.random.randint(groups)
             if h != gi and sizes[h] < upper[h]:
                 total += sums[i, h] - sums[i, gi]
@@ -279,7 +197,8 @@ def value_of(weights: Any, assignment: Any) -> float:
 @compiled
 def walk_population(weights: Any, lower: Any, upper: Any, population: Any, values: Any, best: Any,
                     rounds: int, progress_from: float, progress_to: float, theta_high: float,
-                    theta_low: float, seed: int) -> float:
+                    theta_low: float, move_share: float, crossover_every: int,
+                    seed: int) -> float:
     """Each round, every walker takes a shake of strength theta·n/G then descends, and keeps the
     result even when it is worse (a walk over local optima, as in TPSDP's undirected phase): a
     greedy accept-if-better rule stalls at about 0.995 of best-known on MDGPLIB n = 120. theta falls
@@ -314,7 +233,7 @@ def walk_population(weights: Any, lower: Any, upper: Any, population: Any, value
             sums = all_sums[w]
             value = values[w]
             dirty[:] = False
-            value += shake(weights, assignment, sizes, sums, lower, upper, strength, dirty)
+            value += shake(weights, assignment, sizes, sums, lower, upper, strength, move_share, dirty)
             value += descend(weights, assignment, sizes, sums, lower, upper, min_weight)
             values[w] = value
             if value > best_value + _EPS:
@@ -322,3 +241,86 @@ def walk_population(weights: Any, lower: Any, upper: Any, population: Any, value
                 best[:] = assignment
 
     return best_value
+
+
+@compiled
+def _place(weights: Any, child: Any, sizes: Any, sums: Any, item: int, group: int) -> None:
+    child[item] = group
+    sizes[group] += 1
+    for k in range(child.size):
+        sums[k, group] += weights[k, item]
+
+
+@compiled
+def _group_quality(weights: Any, assignment: Any, groups: int) -> Any:
+    """Mean weight per pair inside each group: how good a building block the group is."""
+    total = np.zeros(groups)
+    size = np.zeros(groups)
+    n = assignment.size
+    for i in range(n):
+        size[assignment[i]] += 1
+        for j in range(i + 1, n):
+            if assignment[i] == assignment[j]:
+                total[assignment[i]] += weights[i, j]
+    for g in range(groups):
+        total[g] = total[g] / max(size[g] * (size[g] - 1) / 2, 1.0)
+    return total
+
+
+@compiled
+def crossover(weights: Any, first: Any, second: Any, lower: Any, upper: Any) -> Any:
+    """Group-based crossover (as in TPSDP and Lai & Hao's memetic search): the parents take turns
+    giving the child their best remaining group (its items not placed yet, keeping the group's
+    index and so its bounds), then the unplaced items go greedily where they add most, filling
+    groups below their lower bound first. Good groups are the building blocks that walkers alone
+    rarely combine, which is where the last thousandths on MDGPLIB's ds instances were."""
+    n = first.size
+    groups = lower.size
+    child = np.full(n, -1, dtype=np.int64)
+    sizes = np.zeros(groups, dtype=np.int64)
+    sums = np.zeros((n, groups))
+    quality = (_group_quality(weights, first, groups), _group_quality(weights, second, groups))
+    used = np.zeros(groups, dtype=np.bool_)
+    for turn in range(groups):
+        parent = first if turn % 2 == 0 else second
+        scores = quality[turn % 2]
+        pick = -1
+        for g in range(groups):
+            if not used[g] and (pick < 0 or scores[g] > scores[pick]):
+                pick = g
+        used[pick] = True
+        for i in range(n):
+            if parent[i] == pick and child[i] < 0:
+                _place(weights, child, sizes, sums, i, pick)
+    for i in np.random.permutation(n):
+        if child[i] >= 0:
+            continue
+        needy = False
+        for g in range(groups):
+            needy = needy or sizes[g] < lower[g]
+        target = -1
+        for g in range(groups):
+            room = sizes[g] < lower[g] if needy else sizes[g] < upper[g]
+            if room and (target < 0 or sums[i, g] > sums[i, target]):
+                target = g
+        _place(weights, child, sizes, sums, i, target)
+    _fill_lower_bounds(weights, child, sizes, sums, lower)
+    return child
+
+
+@compiled
+def _fill_lower_bounds(weights: Any, child: Any, sizes: Any, sums: Any, lower: Any) -> None:
+    """Groups still short (the inherited groups overfilled others) take the item whose move from
+    a group above its lower bound costs least."""
+    groups = lower.size
+    for g in range(groups):
+        while sizes[g] < lower[g]:
+            best_item = -1
+            best_gain = -np.inf
+            for i in range(child.size):
+                h = child[i]
+                if h != g and sizes[h] > lower[h]:
+                    gain = sums[i, g] - sums[i, h]
+                    if gain > best_gain:
+                        best_item, best_gain = i, gain
+            move_item(weights, child, sizes, sums, best_item, g)

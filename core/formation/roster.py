@@ -13,7 +13,7 @@ hard rule again and report what still fails as a relaxation. Nothing here is n×
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,7 +102,8 @@ def form_circles(
     windows = _windows(signups, low, high, rules, relaxations)
     roster = _Roster.build(signups, windows, low, high, rules)
     swaps = roster.improve(seed, started + time_budget, on_progress)
-    swaps += roster.repair_forbidden(rules.max_timezone_spread if not _relaxed_spread(relaxations) else 24.0)
+    spread = 24.0 if _relaxed_spread(relaxations) else rules.max_timezone_spread
+    swaps += roster.repair_forbidden(spread, started + time_budget)
     circles = tuple(
         Circle(number, members, score_circle(members, rules.weights), roster.window_of_circle[number - 1])
         for number, members in enumerate(roster.circles(), start=1)
@@ -158,12 +159,15 @@ def _windows(
 
 
 def _stranded(signups: Sequence[SignUp], low: int, spread: float) -> str:
-    """Name the people who have too few others within reach, the usual cause."""
-    alone = [
-        signup for signup in signups
-        if sum(1 for other in signups if circular_spread([signup.utc_offset, other.utc_offset]) <= spread)
+    """Name the people who have too few others within reach, the usual cause (counted per
+    distinct offset, so a large roster costs a few dozen × a few dozen comparisons)."""
+    per_offset = Counter(signup.utc_offset for signup in signups)
+    short = {
+        offset for offset in per_offset
+        if sum(count for other, count in per_offset.items() if circular_spread([offset, other]) <= spread)
         < low
-    ]
+    }
+    alone = [signup for signup in signups if signup.utc_offset in short]
     if not alone:
         return ""
     names = ", ".join(f"{s.name} ({s.timezone})" for s in alone[:5])
@@ -251,7 +255,7 @@ class _Roster:
                 on_progress((chunk + 1) / chunks)
         return swaps
 
-    def repair_forbidden(self, max_spread: float) -> int:
+    def repair_forbidden(self, max_spread: float, deadline: float) -> int:
         """A forbidden pair left inside a window (typically one of a single circle) may still be
         split by a swap with someone in another window whose circles stay within the time-zone
         spread; try the best such swap for each pair. Returns the swaps made."""
@@ -260,6 +264,8 @@ class _Roster:
         offsets = [s.utc_offset for s in self.signups]
         made = 0
         for p, partner in self._forbidden_together():
+            if time.perf_counter() > deadline:
+                break
             if self.circle_of[p] != self.circle_of[partner]:
                 continue  # an earlier repair already split them
             best = self._best_repair(p, offsets, counts, max_spread)
@@ -287,8 +293,8 @@ class _Roster:
         stay = [offsets[i] for i in members[home] if i != p]
         best, best_gain = None, -np.inf
         for circle, people in members.items():
-            if circle == home:
-                continue
+            if circle == home or circular_spread([offsets[i] for i in people] + [offsets[p]]) > max_spread:
+                continue  # (a cheap test that passes over a few swaps that would just fit)
             for q in people:
                 if a["facilitator"][q] != a["facilitator"][p]:
                     continue
