@@ -18,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import CircleError
+from core.models.circles import Person
 
 REQUIRED_COLUMNS = ("id", "name")
 KNOWN_COLUMNS = (
@@ -97,6 +98,26 @@ def signups_from_records(records: Iterable[Mapping[str, object]]) -> list[SignUp
     signups = [_signup_from_row(row, number) for number, row in enumerate(rows, start=1)]
     _check_ids(signups)
     return signups
+
+
+def signup_from_person(
+    person: Person,
+    *,
+    topics: Iterable[str] = (),
+    manager_id: str | None = None,
+    avoid: Iterable[str] = (),
+    facilitator: bool = False,
+    past_circles: Iterable[str] = (),
+) -> SignUp:
+    """A stored member who pressed *Join the programme*: department, level and time zone come from
+    their profile; what the form asked (topics, facilitating) and the history are passed in."""
+    timezone = person.timezone or "UTC"
+    utc_offset_hours(timezone)
+    return SignUp(
+        id=str(person.id), name=person.display_name or person.external_id, department=person.department or "",
+        level=person.level, timezone=timezone, topics=frozenset(topics), manager_id=manager_id,
+        avoid=frozenset(avoid), facilitator=facilitator, past_circles=frozenset(past_circles),
+    )
 
 
 def _as_text(value: object) -> str:

@@ -131,3 +131,13 @@ def test_nobody_or_one_person_is_an_error_in_words(count: int) -> None:
 def test_contradictory_size_rules_are_refused() -> None:
     with pytest.raises(CircleError, match="smallest"):
         FormationRules(min_size=7, max_size=5)
+
+
+@settings(max_examples=15, deadline=None)
+@given(count=st.integers(2, 4), low=st.integers(5, 7), seed=st.integers(0, 100))
+def test_too_few_people_always_get_the_size_explained(count: int, low: int, seed: int) -> None:
+    result = form_circles([person(i) for i in range(count)], FormationRules(min_size=low, max_size=low + 1),
+                          seed=seed)
+    assert len(result.circles) == 1
+    (relaxation,) = result.relaxations
+    assert f"{count} people cannot be split into circles of {low}–{low + 1}" in relaxation.problem

@@ -69,3 +69,15 @@ def test_bot_records_use_the_same_rules() -> None:
 def test_offsets_come_from_one_reference_date() -> None:
     assert utc_offset_hours("Europe/London") == 0.0  # January: no summer time
     assert utc_offset_hours("Australia/Sydney") == 11.0
+
+
+def test_a_stored_member_becomes_a_signup() -> None:
+    from core.formation.signups import signup_from_person
+    from core.models.circles import Person
+
+    member = Person(id=9, external_id="U9", display_name="Ida", department="Ops", level=5,
+                    timezone="America/Chicago")
+    signup = signup_from_person(member, topics=["hiring"], facilitator=True)
+    assert (signup.id, signup.name, signup.department, signup.level) == ("9", "Ida", "Ops", 5)
+    assert signup.utc_offset == -6.0
+    assert signup.topics == {"hiring"}
