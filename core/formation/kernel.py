@@ -123,18 +123,22 @@ def descend(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, up
         for i in range(n):
             gi = assignment[i]
             if sizes[gi] > lower[gi]:
+                # the best legal move, not the first: first-improvement here fills the
+                # low-numbered groups to their upper bounds and fixes the size pattern early
+                target = -1
+                target_gain = _EPS
                 for h in range(groups):
                     if h != gi and sizes[h] < upper[h]:
                         gain = sums[i, h] - sums[i, gi]
-                        if gain > _EPS:
-                            move_item(weights, assignment, sizes, sums, i, h)
-                            total += gain
-                            improved = True
-                            _index_members(assignment, groups, members, starts)
-                            _best_partner_gain(sums, members, starts, groups, best_in)
-                            gi = h
-                            if sizes[gi] <= lower[gi]:
-                                break
+                        if gain > target_gain:
+                            target, target_gain = h, gain
+                if target >= 0:
+                    move_item(weights, assignment, sizes, sums, i, target)
+                    total += target_gain
+                    improved = True
+                    _index_members(assignment, groups, members, starts)
+                    _best_partner_gain(sums, members, starts, groups, best_in)
+                    gi = target
             for h in range(groups):
                 if h == gi:
                     continue
@@ -198,12 +202,13 @@ def value_of(weights: Any, assignment: Any) -> float:
 def walk_population(weights: Any, lower: Any, upper: Any, population: Any, values: Any, best: Any,
                     rounds: int, progress_from: float, progress_to: float, theta_high: float,
                     theta_low: float, move_share: float, crossover_every: int,
-                    seed: int) -> float:
+                    directed: bool, seed: int) -> float:
     """Each round, every walker takes a shake of strength theta·n/G then descends, and keeps the
     result even when it is worse (a walk over local optima, as in TPSDP's undirected phase): a
     greedy accept-if-better rule stalls at about 0.995 of best-known on MDGPLIB n = 120. theta falls
-    linearly with overall progress, so late rounds polish. `best` receives the best grouping seen
-    and its value is returned."""
+    linearly with overall progress, so late rounds polish. Then, if `directed`, every walker takes
+    a directed perturbation and descends (kept, too), and every `crossover_every` rounds each is
+    bred with another (`_breed`). `best` receives the best grouping seen; its value is returned."""
     np.random.seed(seed)
     walkers, n = population.shape
     groups = lower.size
@@ -324,3 +329,43 @@ def _fill_lower_bounds(weights: Any, child: Any, sizes: Any, sums: Any, lower: A
                     if gain > best_gain:
                         best_item, best_gain = i, gain
             move_item(weights, child, sizes, sums, best_item, g)
+
+
+@compiled
+def directed_shake(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, upper: Any) -> float:
+    """TPSDP's directed perturbation: every group gives up its weakest member (least weight to
+    the rest of the group) and those members are placed again, each where it adds most, groups
+    below their lower bound first. A large but purposeful move; returns the change in value."""
+    n = assignment.size
+    groups = sizes.size
+    removed = np.empty(groups, dtype=np.int64)
+    change = 0.0
+    for g in range(groups):
+        weakest = -1
+        for i in range(n):
+            if assignment[i] == g and (weakest < 0 or sums[i, g] < sums[weakest, g]):
+                weakest = i
+        removed[g] = weakest
+    for g in range(groups):
+        i = removed[g]
+        change -= sums[i, g]
+        for k in range(n):
+            sums[k, g] -= weights[i, k]
+        sizes[g] -= 1
+        assignment[i] = -1
+    for r in np.random.permutation(groups):
+        i = removed[r]
+        needy = False
+        for g in range(groups):
+            needy = needy or sizes[g] < lower[g]
+        target = -1
+        for g in range(groups):
+            room = sizes[g] < lower[g] if needy else sizes[g] < upper[g]
+            if room and (target < 0 or sums[i, g] > sums[i, target]):
+                target = g
+        change += sums[i, target]
+        assignment[i] = target
+        sizes[target] += 1
+        for k in range(n):
+            sums[k, target] += weights[i, k]
+    return change
