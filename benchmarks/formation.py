@@ -90,7 +90,7 @@ def run_mdgplib(quick: bool, budget: float, seed: int) -> dict[str, float]:
     for path in chosen:
         instance = load_instance(path)
         n = instance.n
-        time_budget = 0.1 if n <= 12 else 0.5 if n <= 30 else 1.0 if n <= 60 else budget
+        time_budget = 0.05 if n <= 12 else 0.5 if n <= 30 else 1.0 if n <= 60 else budget
         result = solve(instance.problem, seed=seed, time_budget=time_budget)
         known = best.get(instance.name)
         line = f"{instance.name:<22} {n:>4} {result.objective:>13.3f} "
