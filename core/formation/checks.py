@@ -36,9 +36,8 @@ def _sizes(result: FormationResult, relaxed: set[str]) -> list[str]:
 
 
 def _spread(result: FormationResult, relaxed: set[str]) -> list[str]:
-    if "time-zone spread" in relaxed:
-        return []
-    limit = result.rules.max_timezone_spread
+    """The asked spread, or the relaxed one when a relaxation says so, and never beyond it."""
+    limit = result.timezone_spread if "time-zone spread" in relaxed else result.rules.max_timezone_spread
     return [f"circle {c.number} spans {c.score.timezone_spread} h" for c in result.circles
             if circular_spread([m.utc_offset for m in c.members]) > limit + 1e-9]
 

@@ -68,6 +68,7 @@ class FormationResult:
     seed: int
     seconds: float
     swaps: int
+    timezone_spread: float  # the rule as applied: the asked spread, or its relaxation
 
     @property
     def total(self) -> float:
@@ -99,21 +100,17 @@ def form_circles(
                           f"{'nobody' if not signups else 'only one person'}.")
     relaxations: list[Relaxation] = []
     low, high = _workable_sizes(len(signups), rules, relaxations)
-    windows = _windows(signups, low, high, rules, relaxations)
+    windows, spread = _windows(signups, low, high, rules, relaxations)
     roster = _Roster.build(signups, windows, low, high, rules)
     swaps = roster.improve(seed, started + time_budget, on_progress)
-    spread = 24.0 if _relaxed_spread(relaxations) else rules.max_timezone_spread
     swaps += roster.repair_forbidden(spread, started + time_budget)
     circles = tuple(
         Circle(number, members, score_circle(members, rules.weights), roster.window_of_circle[number - 1])
         for number, members in enumerate(roster.circles(), start=1)
     )
     relaxations.extend(_broken_pairs(circles))
-    return FormationResult(circles, tuple(relaxations), rules, seed, time.perf_counter() - started, swaps)
-
-
-def _relaxed_spread(relaxations: list[Relaxation]) -> bool:
-    return any(r.rule == "time-zone spread" for r in relaxations)
+    return FormationResult(circles, tuple(relaxations), rules, seed, time.perf_counter() - started, swaps,
+                           spread)
 
 
 def _workable_sizes(people: int, rules: FormationRules, relaxations: list[Relaxation]) -> tuple[int, int]:
@@ -140,11 +137,12 @@ def _workable_sizes(people: int, rules: FormationRules, relaxations: list[Relaxa
 
 def _windows(
     signups: Sequence[SignUp], low: int, high: int, rules: FormationRules, relaxations: list[Relaxation]
-) -> list[list[int]]:
+) -> tuple[list[list[int]], float]:
+    """Time-zone windows and the spread they keep (the asked one unless it had to be relaxed)."""
     offsets = [signup.utc_offset for signup in signups]
     windows = plan_windows(offsets, low, high, rules.max_timezone_spread)
     if windows is not None:
-        return windows
+        return windows, rules.max_timezone_spread
     spread = smallest_workable_spread(offsets, low, high)
     assert spread is not None  # one window of everybody always works once sizes do
     relaxations.append(Relaxation(
@@ -155,7 +153,7 @@ def _windows(
     ))
     windows = plan_windows(offsets, low, high, spread)
     assert windows is not None
-    return windows
+    return windows, spread
 
 
 def _stranded(signups: Sequence[SignUp], low: int, spread: float) -> str:
