@@ -201,14 +201,13 @@ def value_of(weights: Any, assignment: Any) -> float:
 @compiled
 def walk_population(weights: Any, lower: Any, upper: Any, population: Any, values: Any, best: Any,
                     rounds: int, progress_from: float, progress_to: float, theta_high: float,
-                    theta_low: float, move_share: float, crossover_every: int,
-                    directed: bool, seed: int) -> float:
+                    theta_low: float, move_share: float, directed_steps: int, seed: int) -> float:
     """Each round, every walker takes a shake of strength theta·n/G then descends, and keeps the
     result even when it is worse (a walk over local optima, as in TPSDP's undirected phase): a
     greedy accept-if-better rule stalls at about 0.995 of best-known on MDGPLIB n = 120. theta falls
-    linearly with overall progress, so late rounds polish. Then, if `directed`, every walker takes
-    a directed perturbation and descends (kept, too), and every `crossover_every` rounds each is
-    bred with another (`_breed`). `best` receives the best grouping seen; its value is returned."""
+    linearly with overall progress, so late rounds polish. Then every walker takes
+    `directed_steps` directed perturbations and descends again (kept, too). `best` receives the
+    best grouping seen; its value is returned."""
     np.random.seed(seed)
     walkers, n = population.shape
     groups = lower.size
@@ -244,91 +243,19 @@ def walk_population(weights: Any, lower: Any, upper: Any, population: Any, value
             if value > best_value + _EPS:
                 best_value = value
                 best[:] = assignment
-
+        if directed_steps > 0:
+            for w in range(walkers):
+                sizes = all_sizes[w]
+                sums = all_sums[w]
+                value = values[w]
+                for _ in range(directed_steps):
+                    value += directed_shake(weights, population[w], sizes, sums, lower, upper)
+                value += descend(weights, population[w], sizes, sums, lower, upper, min_weight)
+                values[w] = value
+                if value > best_value + _EPS:
+                    best_value = value
+                    best[:] = population[w]
     return best_value
-
-
-@compiled
-def _place(weights: Any, child: Any, sizes: Any, sums: Any, item: int, group: int) -> None:
-    child[item] = group
-    sizes[group] += 1
-    for k in range(child.size):
-        sums[k, group] += weights[k, item]
-
-
-@compiled
-def _group_quality(weights: Any, assignment: Any, groups: int) -> Any:
-    """Mean weight per pair inside each group: how good a building block the group is."""
-    total = np.zeros(groups)
-    size = np.zeros(groups)
-    n = assignment.size
-    for i in range(n):
-        size[assignment[i]] += 1
-        for j in range(i + 1, n):
-            if assignment[i] == assignment[j]:
-                total[assignment[i]] += weights[i, j]
-    for g in range(groups):
-        total[g] = total[g] / max(size[g] * (size[g] - 1) / 2, 1.0)
-    return total
-
-
-@compiled
-def crossover(weights: Any, first: Any, second: Any, lower: Any, upper: Any) -> Any:
-    """Group-based crossover (as in TPSDP and Lai & Hao's memetic search): the parents take turns
-    giving the child their best remaining group (its items not placed yet, keeping the group's
-    index and so its bounds), then the unplaced items go greedily where they add most, filling
-    groups below their lower bound first. Good groups are the building blocks that walkers alone
-    rarely combine, which is where the last thousandths on MDGPLIB's ds instances were."""
-    n = first.size
-    groups = lower.size
-    child = np.full(n, -1, dtype=np.int64)
-    sizes = np.zeros(groups, dtype=np.int64)
-    sums = np.zeros((n, groups))
-    quality = (_group_quality(weights, first, groups), _group_quality(weights, second, groups))
-    used = np.zeros(groups, dtype=np.bool_)
-    for turn in range(groups):
-        parent = first if turn % 2 == 0 else second
-        scores = quality[turn % 2]
-        pick = -1
-        for g in range(groups):
-            if not used[g] and (pick < 0 or scores[g] > scores[pick]):
-                pick = g
-        used[pick] = True
-        for i in range(n):
-            if parent[i] == pick and child[i] < 0:
-                _place(weights, child, sizes, sums, i, pick)
-    for i in np.random.permutation(n):
-        if child[i] >= 0:
-            continue
-        needy = False
-        for g in range(groups):
-            needy = needy or sizes[g] < lower[g]
-        target = -1
-        for g in range(groups):
-            room = sizes[g] < lower[g] if needy else sizes[g] < upper[g]
-            if room and (target < 0 or sums[i, g] > sums[i, target]):
-                target = g
-        _place(weights, child, sizes, sums, i, target)
-    _fill_lower_bounds(weights, child, sizes, sums, lower)
-    return child
-
-
-@compiled
-def _fill_lower_bounds(weights: Any, child: Any, sizes: Any, sums: Any, lower: Any) -> None:
-    """Groups still short (the inherited groups overfilled others) take the item whose move from
-    a group above its lower bound costs least."""
-    groups = lower.size
-    for g in range(groups):
-        while sizes[g] < lower[g]:
-            best_item = -1
-            best_gain = -np.inf
-            for i in range(child.size):
-                h = child[i]
-                if h != g and sizes[h] > lower[h]:
-                    gain = sums[i, g] - sums[i, h]
-                    if gain > best_gain:
-                        best_item, best_gain = i, gain
-            move_item(weights, child, sizes, sums, best_item, g)
 
 
 @compiled
