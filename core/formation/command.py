@@ -1,0 +1,153 @@
+"""`circles form signups.csv --size 5-7 --seed 1`: the programme lead's command.
+
+Prints the circles as a table (one explanation line and one score line per circle), writes them
+to a CSV (``circle,id,name,department,level,timezone,role``), shows a progress bar on stderr when a
+run takes a while, and turns every `CircleError` into a message and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from core.errors import CircleError
+from core.formation.roster import FormationResult, form_circles
+from core.formation.rules import FormationRules, parse_size
+from core.formation.signups import read_signups
+
+DESCRIPTION = """Split sign-ups into peer circles: similar level, mixed departments, a live meeting
+that fits everyone's working hours, no repeats, never with one's manager or a named person, and the
+given facilitators spread one per circle."""
+
+COLUMNS_HELP = """CSV columns (only id and name are required; others may be missing; unknown columns
+are ignored):
+  id            unique id of the person
+  name          display name
+  department    free text; circles mix departments
+  level         whole number (e.g. grade); circles keep levels close
+  timezone      IANA name such as Europe/Paris (default UTC)
+  topics        topics of interest, separated by ;
+  manager_id    id of the person's manager; never in the same circle
+  avoid         ids of people not to be grouped with, separated by ;
+  facilitator   yes/no; facilitators are spread one per circle
+  past_circles  labels of earlier circles, separated by ; (pairs sharing a label have sat together)
+
+The output CSV has columns circle,id,name,department,level,timezone,role."""
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        return _run(args)
+    except CircleError as error:
+        print(f"circles form: {error.message}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="circles form", description=DESCRIPTION, epilog=COLUMNS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("signups", type=Path, help="the sign-up CSV")
+    parser.add_argument("--size", default="5-7", help="circle size bounds, e.g. 5-7 (default) or 6")
+    parser.add_argument("--seed", type=int, default=1, help="same seed, same circles (default 1)")
+    parser.add_argument("--time-budget", type=float, default=30.0, metavar="SECONDS",
+                        help="stop searching after this long (default 30; 10,000 people need ~2)")
+    parser.add_argument("--max-spread", type=float, default=FormationRules.max_timezone_spread,
+                        metavar="HOURS", help="largest gap between UTC offsets in a circle (default 6)")
+    parser.add_argument("--output", "-o", type=Path, default=None,
+                        help="where to write the circles CSV (default: <signups>-circles.csv)")
+    parser.add_argument("--quiet", action="store_true", help="no table, no progress bar")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    low, high = parse_size(args.size)
+    if args.time_budget <= 0:
+        raise CircleError("--time-budget must be a positive number of seconds.")
+    rules = FormationRules(min_size=low, max_size=high, max_timezone_spread=args.max_spread)
+    signups = read_signups(args.signups)
+    bar = None if args.quiet else ProgressBar(sys.stderr)
+    result = form_circles(signups, rules, seed=args.seed, time_budget=args.time_budget,
+                          on_progress=bar.update if bar else None)
+    if bar:
+        bar.finish()
+    output = args.output or args.signups.with_name(f"{args.signups.stem}-circles.csv")
+    write_circles(result, output)
+    if not args.quiet:
+        print_table(result, sys.stdout)
+        print(f"Wrote {output}")
+    return 0
+
+
+class ProgressBar:
+    """A hand-rolled bar on stderr, drawn only once a run has lasted half a second, so quick runs
+    and pipes stay clean."""
+
+    def __init__(self, stream: TextIO, width: int = 30, delay: float = 0.5) -> None:
+        self.stream = stream
+        self.width = width
+        self.started = time.perf_counter()
+        self.delay = delay
+        self.drawn = False
+
+    def update(self, fraction: float) -> None:
+        if time.perf_counter() - self.started < self.delay:
+            return
+        filled = int(self.width * min(max(fraction, 0.0), 1.0))
+        self.stream.write(f"\rforming circles [{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}")
+        self.stream.flush()
+        self.drawn = True
+
+    def finish(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def write_circles(result: FormationResult, path: Path) -> None:
+    try:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["circle", "id", "name", "department", "level", "timezone", "role"])
+            for circle in result.circles:
+                for member in circle.members:
+                    writer.writerow([
+                        circle.number, member.id, member.name, member.department,
+                        "" if member.level is None else member.level, member.timezone,
+                        "facilitator" if member.facilitator else "member",
+                    ])
+    except OSError as error:
+        raise CircleError(f"Could not write {path}: {error.strerror}.") from error
+
+
+def print_table(result: FormationResult, out: TextIO) -> None:
+    for relaxation in result.relaxations:
+        print(f"Note — {relaxation}", file=out)
+    if result.relaxations:
+        print(file=out)
+    header = f"{'circle':>6}  {'name':<24} {'department':<18} {'level':>5}  {'timezone':<22} role"
+    print(header, file=out)
+    print("-" * len(header), file=out)
+    for circle in result.circles:
+        for position, member in enumerate(circle.members):
+            number = str(circle.number) if position == 0 else ""
+            level = "" if member.level is None else str(member.level)
+            role = "facilitator" if member.facilitator else ""
+            print(f"{number:>6}  {member.name[:24]:<24} {member.department[:18]:<18} {level:>5}  "
+                  f"{member.timezone[:22]:<22} {role}", file=out)
+        print(f"{'':>6}  why: {circle.explanation}", file=out)
+        print(f"{'':>6}  score: {circle.score.breakdown}", file=out)
+    parts = "  ".join(f"{name} {value:+.1f}" for name, value in result.parts().items())
+    print(f"\n{len(result.circles)} circles from {sum(len(c.members) for c in result.circles)} people "
+          f"in {result.seconds:.2f} s (seed {result.seed}); score {result.total:+.1f} = {parts}", file=out)
