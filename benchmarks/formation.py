@@ -67,10 +67,12 @@ def expected_random(problem: GroupingProblem, rng: np.random.Generator, samples:
     """E[objective] of `random_grouping`: by symmetry every pair shares a group with probability
     E[Σ s_g(s_g - 1)] / (n(n - 1)), so only the size vectors need sampling."""
     n = problem.size
-    pair_share = np.mean([
-        float((np.bincount(random_grouping(problem, rng), minlength=problem.group_count) ** 2).sum() - n)
-        for _ in range(samples if np.any(problem.lower != problem.upper) else 1)
-    ]) / (n * (n - 1))
+    pair_share = np.mean(
+        [
+            float((np.bincount(random_grouping(problem, rng), minlength=problem.group_count) ** 2).sum() - n)
+            for _ in range(samples if np.any(problem.lower != problem.upper) else 1)
+        ]
+    ) / (n * (n - 1))
     return float(np.triu(problem.weights, 1).sum() * pair_share)
 
 
@@ -81,8 +83,7 @@ def run_mdgplib(quick: bool, budget: float, seed: int) -> dict[str, float]:
     paths = sorted(root.glob("*/*.txt"))
     chosen = [p for p in paths if _wanted(p.stem, quick)]
     rng = np.random.default_rng(seed)
-    print(f"{'instance':<22} {'n':>4} {'objective':>13} {'best-known':>13} {'ratio':>8} "
-          f"{'norm.gap':>8} {'s':>6}")
+    print(f"{'instance':<22} {'n':>4} {'objective':>13} {'best-known':>13} {'ratio':>8} {'norm.gap':>8} {'s':>6}")
     small_exact: list[bool] = []
     by_kind: dict[str, list[float]] = {"ss": [], "ds": []}
     ratios: list[float] = []
@@ -119,9 +120,12 @@ def run_mdgplib(quick: bool, budget: float, seed: int) -> dict[str, float]:
         "n120_median_normalised_gap": round(statistics.median(normalised), 5) if normalised else float("nan"),
         "n120_max_s": round(max(seconds), 3) if seconds else float("nan"),
         # TPSDP's reference figures (0.997 worst, 0.999 median at 2.6 s) are for the ss instances
-        **{f"n120_{kind}_{name}_ratio": round(pick(values), 5)
-           for kind, values in by_kind.items() if values
-           for name, pick in (("min", min), ("median", statistics.median))},
+        **{
+            f"n120_{kind}_{name}_ratio": round(pick(values), 5)
+            for kind, values in by_kind.items()
+            if values
+            for name, pick in (("min", min), ("median", statistics.median))
+        },
     }
 
 
@@ -140,13 +144,36 @@ DEPARTMENT_WEIGHTS = [1 / (k + 1) for k in range(15)]
 LEVELS = [1, 2, 3, 4, 5, 6, 7, 8]
 LEVEL_WEIGHTS = [10, 18, 22, 18, 13, 9, 6, 4]
 ZONES = [
-    ("America/Los_Angeles", 10), ("America/Denver", 3), ("America/Chicago", 6), ("America/New_York", 16),
-    ("America/Sao_Paulo", 4), ("Europe/London", 14), ("Europe/Paris", 10), ("Europe/Berlin", 9),
-    ("Europe/Warsaw", 4), ("Africa/Nairobi", 2), ("Asia/Kolkata", 8), ("Asia/Singapore", 5),
-    ("Asia/Tokyo", 4), ("Australia/Sydney", 4), ("Pacific/Auckland", 1),
+    ("America/Los_Angeles", 10),
+    ("America/Denver", 3),
+    ("America/Chicago", 6),
+    ("America/New_York", 16),
+    ("America/Sao_Paulo", 4),
+    ("Europe/London", 14),
+    ("Europe/Paris", 10),
+    ("Europe/Berlin", 9),
+    ("Europe/Warsaw", 4),
+    ("Africa/Nairobi", 2),
+    ("Asia/Kolkata", 8),
+    ("Asia/Singapore", 5),
+    ("Asia/Tokyo", 4),
+    ("Australia/Sydney", 4),
+    ("Pacific/Auckland", 1),
 ]
-TOPICS = ["delegation", "feedback", "conflict", "hiring", "strategy", "coaching", "burnout", "influence",
-          "prioritising", "remote", "careers", "change"]
+TOPICS = [
+    "delegation",
+    "feedback",
+    "conflict",
+    "hiring",
+    "strategy",
+    "coaching",
+    "burnout",
+    "influence",
+    "prioritising",
+    "remote",
+    "careers",
+    "change",
+]
 
 
 def synthetic_roster(n: int, seed: int) -> list[SignUp]:
@@ -158,17 +185,22 @@ def synthetic_roster(n: int, seed: int) -> list[SignUp]:
         chosen: set[str] = set()
         while len(chosen) < rnd.randint(1, 3):
             chosen.add(rnd.choices(TOPICS, topic_weights)[0])
-        people.append(SignUp(
-            id=f"p{i}", name=f"Person {i}", department=rnd.choices(DEPARTMENTS, DEPARTMENT_WEIGHTS)[0],
-            level=rnd.choices(LEVELS, LEVEL_WEIGHTS)[0], timezone=rnd.choices(zones, zone_weights)[0],
-            topics=frozenset(chosen),
-            manager_id=f"p{rnd.randrange(n)}" if rnd.random() < 0.3 else None,
-            avoid=frozenset({f"p{rnd.randrange(n)}"}) if rnd.random() < 0.03 else frozenset(),
-            facilitator=rnd.random() < 0.15,
-            past_circles=frozenset(
-                f"2025-c{rnd.randrange(max(1, n // 6))}" for _ in range(rnd.choice([0, 0, 1, 2]))
-            ),
-        ))
+        people.append(
+            SignUp(
+                id=f"p{i}",
+                name=f"Person {i}",
+                department=rnd.choices(DEPARTMENTS, DEPARTMENT_WEIGHTS)[0],
+                level=rnd.choices(LEVELS, LEVEL_WEIGHTS)[0],
+                timezone=rnd.choices(zones, zone_weights)[0],
+                topics=frozenset(chosen),
+                manager_id=f"p{rnd.randrange(n)}" if rnd.random() < 0.3 else None,
+                avoid=frozenset({f"p{rnd.randrange(n)}"}) if rnd.random() < 0.03 else frozenset(),
+                facilitator=rnd.random() < 0.15,
+                past_circles=frozenset(
+                    f"2025-c{rnd.randrange(max(1, n // 6))}" for _ in range(rnd.choice([0, 0, 1, 2]))
+                ),
+            )
+        )
     return people
 
 
@@ -184,8 +216,11 @@ def run_rosters(sizes: list[int], seed: int) -> dict[str, float]:
         tracemalloc.stop()
         problems = hard_rule_violations(result, roster)
         parts = "  ".join(f"{k} {v:+.0f}" for k, v in result.parts().items())
-        print(f"{n:>7} {len(result.circles):>7} {result.seconds:>7.2f} {peak / 2**20:>8.1f} "
-              f"{'ok' if not problems else 'FAIL':>5} {len(result.relaxations):>5}  {parts}", flush=True)
+        print(
+            f"{n:>7} {len(result.circles):>7} {result.seconds:>7.2f} {peak / 2**20:>8.1f} "
+            f"{'ok' if not problems else 'FAIL':>5} {len(result.relaxations):>5}  {parts}",
+            flush=True,
+        )
         for problem in problems[:5]:
             print(f"        ! {problem}")
         figures[f"n{n}_s"] = round(result.seconds, 3)

@@ -31,15 +31,19 @@ def _sizes(result: FormationResult, relaxed: set[str]) -> list[str]:
     if "circle size" in relaxed:
         return []
     low, high = result.rules.min_size, result.rules.max_size
-    return [f"circle {c.number} has {len(c.members)} people" for c in result.circles
-            if not low <= len(c.members) <= high]
+    return [
+        f"circle {c.number} has {len(c.members)} people" for c in result.circles if not low <= len(c.members) <= high
+    ]
 
 
 def _spread(result: FormationResult, relaxed: set[str]) -> list[str]:
     """The asked spread, or the relaxed one when a relaxation says so, and never beyond it."""
     limit = result.timezone_spread if "time-zone spread" in relaxed else result.rules.max_timezone_spread
-    return [f"circle {c.number} spans {c.score.timezone_spread} h" for c in result.circles
-            if circular_spread([m.utc_offset for m in c.members]) > limit + 1e-9]
+    return [
+        f"circle {c.number} spans {c.score.timezone_spread} h"
+        for c in result.circles
+        if circular_spread([m.utc_offset for m in c.members]) > limit + 1e-9
+    ]
 
 
 def _pairs(result: FormationResult, relaxed: set[str]) -> list[str]:
@@ -47,8 +51,11 @@ def _pairs(result: FormationResult, relaxed: set[str]) -> list[str]:
     for circle in result.circles:
         ids = {m.id for m in circle.members}
         for member in circle.members:
-            if (member.manager_id in ids and member.manager_id != member.id
-                    and "never with one's manager" not in relaxed):
+            if (
+                member.manager_id in ids
+                and member.manager_id != member.id
+                and "never with one's manager" not in relaxed
+            ):
                 problems.append(f"{member.id} is with their manager in circle {circle.number}")
             if (member.avoid & ids) - {member.id} and "named person" not in relaxed:
                 problems.append(f"{member.id} is with someone they named in circle {circle.number}")
@@ -61,5 +68,8 @@ def _facilitators(result: FormationResult) -> list[str]:
     per_window: dict[int, list[int]] = {}
     for circle in result.circles:
         per_window.setdefault(circle.window, []).append(len(circle.facilitators))
-    return [f"facilitators are bunched in time-zone window {window}: {counts}"
-            for window, counts in per_window.items() if max(counts) - min(counts) > 1]
+    return [
+        f"facilitators are bunched in time-zone window {window}: {counts}"
+        for window, counts in per_window.items()
+        if max(counts) - min(counts) > 1
+    ]

@@ -30,8 +30,7 @@ def _level_spread(size: float, level_sum: float, level_sq: float) -> Any:
 
 
 @inlined
-def _topic_change(circle: int, leaving: int, joining: int, topic_ptr: Any, topic_idx: Any,
-                  topic_count: Any) -> float:
+def _topic_change(circle: int, leaving: int, joining: int, topic_ptr: Any, topic_idx: Any, topic_count: Any) -> float:
     """Change in topic-sharing pairs of `circle` when `leaving` is replaced by `joining`."""
     change = 0.0
     for k in range(topic_ptr[leaving], topic_ptr[leaving + 1]):
@@ -47,8 +46,7 @@ def _topic_change(circle: int, leaving: int, joining: int, topic_ptr: Any, topic
 
 
 @inlined
-def _pair_change(person: int, own: int, other: int, partner: int, circle_of: Any, ptr: Any,
-                 idx: Any) -> float:
+def _pair_change(person: int, own: int, other: int, partner: int, circle_of: Any, ptr: Any, idx: Any) -> float:
     """Change in `person`'s listed pairs (repeats or forbidden) when moving from circle `own` to
     `other` in exchange for `partner`."""
     change = 0.0
@@ -64,9 +62,25 @@ def _pair_change(person: int, own: int, other: int, partner: int, circle_of: Any
 
 
 @inlined
-def swap_gain(p: int, q: int, circle_of: Any, dept: Any, level: Any, topic_ptr: Any, topic_idx: Any,
-              met_ptr: Any, met_idx: Any, forbid_ptr: Any, forbid_idx: Any, dept_count: Any,
-              topic_count: Any, sizes: Any, level_sum: Any, level_sq: Any, weights: Any) -> float:
+def swap_gain(
+    p: int,
+    q: int,
+    circle_of: Any,
+    dept: Any,
+    level: Any,
+    topic_ptr: Any,
+    topic_idx: Any,
+    met_ptr: Any,
+    met_idx: Any,
+    forbid_ptr: Any,
+    forbid_idx: Any,
+    dept_count: Any,
+    topic_count: Any,
+    sizes: Any,
+    level_sum: Any,
+    level_sq: Any,
+    weights: Any,
+) -> float:
     a = circle_of[p]
     b = circle_of[q]
     gain = 0.0
@@ -79,13 +93,14 @@ def swap_gain(p: int, q: int, circle_of: Any, dept: Any, level: Any, topic_ptr: 
     lp = level[p]
     lq = level[q]
     if lp != lq:
-        before = _level_spread(sizes[a], level_sum[a], level_sq[a]) + _level_spread(
-            sizes[b], level_sum[b], level_sq[b])
+        before = _level_spread(sizes[a], level_sum[a], level_sq[a]) + _level_spread(sizes[b], level_sum[b], level_sq[b])
         after = _level_spread(sizes[a], level_sum[a] - lp + lq, level_sq[a] - lp * lp + lq * lq)
         after += _level_spread(sizes[b], level_sum[b] - lq + lp, level_sq[b] - lq * lq + lp * lp)
         gain -= weights[W_LEVEL] * (after - before)
-    gain += weights[W_TOPIC] * (_topic_change(a, p, q, topic_ptr, topic_idx, topic_count)
-                                + _topic_change(b, q, p, topic_ptr, topic_idx, topic_count))
+    gain += weights[W_TOPIC] * (
+        _topic_change(a, p, q, topic_ptr, topic_idx, topic_count)
+        + _topic_change(b, q, p, topic_ptr, topic_idx, topic_count)
+    )
     repeats = _pair_change(p, a, b, q, circle_of, met_ptr, met_idx)
     repeats += _pair_change(q, b, a, p, circle_of, met_ptr, met_idx)
     gain -= weights[W_REPEAT] * repeats
@@ -96,8 +111,19 @@ def swap_gain(p: int, q: int, circle_of: Any, dept: Any, level: Any, topic_ptr: 
 
 
 @inlined
-def _shift(person: int, old: int, new: int, dept: Any, level: Any, topic_ptr: Any, topic_idx: Any,
-           dept_count: Any, topic_count: Any, level_sum: Any, level_sq: Any) -> None:
+def _shift(
+    person: int,
+    old: int,
+    new: int,
+    dept: Any,
+    level: Any,
+    topic_ptr: Any,
+    topic_idx: Any,
+    dept_count: Any,
+    topic_count: Any,
+    level_sum: Any,
+    level_sq: Any,
+) -> None:
     dept_count[old, dept[person]] -= 1
     dept_count[new, dept[person]] += 1
     lv = level[person]
@@ -111,9 +137,19 @@ def _shift(person: int, old: int, new: int, dept: Any, level: Any, topic_ptr: An
 
 
 @inlined
-def apply_swap(p: int, q: int, circle_of: Any, dept: Any, level: Any, topic_ptr: Any,
-                topic_idx: Any, dept_count: Any, topic_count: Any, level_sum: Any,
-                level_sq: Any) -> None:
+def apply_swap(
+    p: int,
+    q: int,
+    circle_of: Any,
+    dept: Any,
+    level: Any,
+    topic_ptr: Any,
+    topic_idx: Any,
+    dept_count: Any,
+    topic_count: Any,
+    level_sum: Any,
+    level_sq: Any,
+) -> None:
     a = circle_of[p]
     b = circle_of[q]
     _shift(p, a, b, dept, level, topic_ptr, topic_idx, dept_count, topic_count, level_sum, level_sq)
@@ -123,11 +159,31 @@ def apply_swap(p: int, q: int, circle_of: Any, dept: Any, level: Any, topic_ptr:
 
 
 @compiled
-def anneal(circle_of: Any, dept: Any, level: Any, facilitator: Any, topic_ptr: Any, topic_idx: Any,
-           met_ptr: Any, met_idx: Any, forbid_ptr: Any, forbid_idx: Any, bucket_of: Any,
-           bucket_ptr: Any, bucket_members: Any, dept_count: Any, topic_count: Any, sizes: Any,
-           level_sum: Any, level_sq: Any, weights: Any, steps: int, temperature_from: float,
-           temperature_to: float, seed: int) -> int:
+def anneal(
+    circle_of: Any,
+    dept: Any,
+    level: Any,
+    facilitator: Any,
+    topic_ptr: Any,
+    topic_idx: Any,
+    met_ptr: Any,
+    met_idx: Any,
+    forbid_ptr: Any,
+    forbid_idx: Any,
+    bucket_of: Any,
+    bucket_ptr: Any,
+    bucket_members: Any,
+    dept_count: Any,
+    topic_count: Any,
+    sizes: Any,
+    level_sum: Any,
+    level_sq: Any,
+    weights: Any,
+    steps: int,
+    temperature_from: float,
+    temperature_to: float,
+    seed: int,
+) -> int:
     """Random swaps within buckets, accepted when they do not lose more than the (falling)
     temperature allows. Counts are updated in place; returns the number of swaps made."""
     np.random.seed(seed)
@@ -141,11 +197,26 @@ def anneal(circle_of: Any, dept: Any, level: Any, facilitator: Any, topic_ptr: A
         q = bucket_members[bucket_ptr[bucket] + np.random.randint(width)]
         if circle_of[p] == circle_of[q] or facilitator[p] != facilitator[q]:
             continue
-        gain = swap_gain(p, q, circle_of, dept, level, topic_ptr, topic_idx, met_ptr, met_idx,
-                         forbid_ptr, forbid_idx, dept_count, topic_count, sizes, level_sum,
-                         level_sq, weights)
+        gain = swap_gain(
+            p,
+            q,
+            circle_of,
+            dept,
+            level,
+            topic_ptr,
+            topic_idx,
+            met_ptr,
+            met_idx,
+            forbid_ptr,
+            forbid_idx,
+            dept_count,
+            topic_count,
+            sizes,
+            level_sum,
+            level_sq,
+            weights,
+        )
         if gain > 1e-9 or (temperature > 0.0 and np.random.random() < np.exp(gain / temperature)):
-            apply_swap(p, q, circle_of, dept, level, topic_ptr, topic_idx, dept_count,
-                        topic_count, level_sum, level_sq)
+            apply_swap(p, q, circle_of, dept, level, topic_ptr, topic_idx, dept_count, topic_count, level_sum, level_sq)
             made += 1
     return made

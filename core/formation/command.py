@@ -55,18 +55,35 @@ def main(argv: Sequence[str]) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="circles form", description=DESCRIPTION, epilog=COLUMNS_HELP,
+        prog="circles form",
+        description=DESCRIPTION,
+        epilog=COLUMNS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("signups", type=Path, help="the sign-up CSV")
     parser.add_argument("--size", default="5-7", help="circle size bounds, e.g. 5-7 (default) or 6")
     parser.add_argument("--seed", type=int, default=1, help="same seed, same circles (default 1)")
-    parser.add_argument("--time-budget", type=float, default=30.0, metavar="SECONDS",
-                        help="stop searching after this long (default 30; 10,000 people need ~2)")
-    parser.add_argument("--max-spread", type=float, default=FormationRules.max_timezone_spread,
-                        metavar="HOURS", help="largest gap between UTC offsets in a circle (default 6)")
-    parser.add_argument("--output", "-o", type=Path, default=None,
-                        help="where to write the circles CSV (default: <signups>-circles.csv)")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="stop searching after this long (default 30; 10,000 people need ~2)",
+    )
+    parser.add_argument(
+        "--max-spread",
+        type=float,
+        default=FormationRules.max_timezone_spread,
+        metavar="HOURS",
+        help="largest gap between UTC offsets in a circle (default 6)",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=None,
+        help="where to write the circles CSV (default: <signups>-circles.csv)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no table, no progress bar")
     return parser
 
@@ -78,8 +95,9 @@ def _run(args: argparse.Namespace) -> int:
     rules = FormationRules(min_size=low, max_size=high, max_timezone_spread=args.max_spread)
     signups = read_signups(args.signups)
     bar = None if args.quiet else ProgressBar(sys.stderr)
-    result = form_circles(signups, rules, seed=args.seed, time_budget=args.time_budget,
-                          on_progress=bar.update if bar else None)
+    result = form_circles(
+        signups, rules, seed=args.seed, time_budget=args.time_budget, on_progress=bar.update if bar else None
+    )
     if bar:
         bar.finish()
     output = args.output or args.signups.with_name(f"{args.signups.stem}-circles.csv")
@@ -122,11 +140,17 @@ def write_circles(result: FormationResult, path: Path) -> None:
             writer.writerow(["circle", "id", "name", "department", "level", "timezone", "role"])
             for circle in result.circles:
                 for member in circle.members:
-                    writer.writerow([
-                        circle.number, member.id, member.name, member.department,
-                        "" if member.level is None else member.level, member.timezone,
-                        "facilitator" if member.facilitator else "member",
-                    ])
+                    writer.writerow(
+                        [
+                            circle.number,
+                            member.id,
+                            member.name,
+                            member.department,
+                            "" if member.level is None else member.level,
+                            member.timezone,
+                            "facilitator" if member.facilitator else "member",
+                        ]
+                    )
     except OSError as error:
         raise CircleError(f"Could not write {path}: {error.strerror}.") from error
 
@@ -144,10 +168,16 @@ def print_table(result: FormationResult, out: TextIO) -> None:
             number = str(circle.number) if position == 0 else ""
             level = "" if member.level is None else str(member.level)
             role = "facilitator" if member.facilitator else ""
-            print(f"{number:>6}  {member.name[:24]:<24} {member.department[:18]:<18} {level:>5}  "
-                  f"{member.timezone[:22]:<22} {role}", file=out)
+            print(
+                f"{number:>6}  {member.name[:24]:<24} {member.department[:18]:<18} {level:>5}  "
+                f"{member.timezone[:22]:<22} {role}",
+                file=out,
+            )
         print(f"{'':>6}  why: {circle.explanation}", file=out)
         print(f"{'':>6}  score: {circle.score.breakdown}", file=out)
     parts = "  ".join(f"{name} {value:+.1f}" for name, value in result.parts().items())
-    print(f"\n{len(result.circles)} circles from {sum(len(c.members) for c in result.circles)} people "
-          f"in {result.seconds:.2f} s (seed {result.seed}); score {result.total:+.1f} = {parts}", file=out)
+    print(
+        f"\n{len(result.circles)} circles from {sum(len(c.members) for c in result.circles)} people "
+        f"in {result.seconds:.2f} s (seed {result.seed}); score {result.total:+.1f} = {parts}",
+        file=out,
+    )

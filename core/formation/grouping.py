@@ -132,9 +132,20 @@ def solve(
             values[:] = values[order]
         take = chunk if max_rounds is None else min(chunk, max_rounds - rounds)
         kernel.walk_population(
-            problem.weights, problem.lower, problem.upper, population[:active], values[:active], best,
-            take, progress, min(1.0, progress + step), _THETA_HIGH, _THETA_LOW, _MOVE_SHARE,
-            _DIRECTED_STEPS, int(rng.integers(2**31 - 1)),
+            problem.weights,
+            problem.lower,
+            problem.upper,
+            population[:active],
+            values[:active],
+            best,
+            take,
+            progress,
+            min(1.0, progress + step),
+            _THETA_HIGH,
+            _THETA_LOW,
+            _MOVE_SHARE,
+            _DIRECTED_STEPS,
+            int(rng.integers(2**31 - 1)),
         )
         rounds += take
         chunk = min(chunk * 2, 16)

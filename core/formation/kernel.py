@@ -100,8 +100,7 @@ def _best_partner_gain(sums: Any, members: Any, starts: Any, groups: int, best_i
 
 
 @compiled
-def descend(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, upper: Any,
-            min_weight: float) -> float:
+def descend(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, upper: Any, min_weight: float) -> float:
     """First-improvement descent over moves and swaps until no neighbour is better; returns the
     total gain.
 
@@ -161,8 +160,17 @@ def descend(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, up
 
 
 @compiled
-def shake(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, upper: Any,
-          strength: int, move_share: float, dirty: Any) -> float:
+def shake(
+    weights: Any,
+    assignment: Any,
+    sizes: Any,
+    sums: Any,
+    lower: Any,
+    upper: Any,
+    strength: int,
+    move_share: float,
+    dirty: Any,
+) -> float:
     """`strength` random swaps of items in different groups (and random legal moves when the bounds
     leave room). Returns the change in value."""
     n = assignment.size
@@ -199,9 +207,22 @@ def value_of(weights: Any, assignment: Any) -> float:
 
 
 @compiled
-def walk_population(weights: Any, lower: Any, upper: Any, population: Any, values: Any, best: Any,
-                    rounds: int, progress_from: float, progress_to: float, theta_high: float,
-                    theta_low: float, move_share: float, directed_steps: int, seed: int) -> float:
+def walk_population(
+    weights: Any,
+    lower: Any,
+    upper: Any,
+    population: Any,
+    values: Any,
+    best: Any,
+    rounds: int,
+    progress_from: float,
+    progress_to: float,
+    theta_high: float,
+    theta_low: float,
+    move_share: float,
+    directed_steps: int,
+    seed: int,
+) -> float:
     """Each round, every walker takes a shake of strength theta·n/G then descends, and keeps the
     result even when it is worse (a walk over local optima, as in TPSDP's undirected phase): a
     greedy accept-if-better rule stalls at about 0.995 of best-known on MDGPLIB n = 120. theta falls

@@ -96,8 +96,9 @@ def form_circles(
     started = time.perf_counter()
     rules = rules or FormationRules()
     if len(signups) < 2:
-        raise CircleError("A circle needs at least two people; the roster has "
-                          f"{'nobody' if not signups else 'only one person'}.")
+        raise CircleError(
+            f"A circle needs at least two people; the roster has {'nobody' if not signups else 'only one person'}."
+        )
     relaxations: list[Relaxation] = []
     low, high = _workable_sizes(len(signups), rules, relaxations)
     windows, spread = _windows(signups, low, high, rules, relaxations)
@@ -109,8 +110,7 @@ def form_circles(
         for number, members in enumerate(roster.circles(), start=1)
     )
     relaxations.extend(_broken_pairs(circles))
-    return FormationResult(circles, tuple(relaxations), rules, seed, time.perf_counter() - started, swaps,
-                           spread)
+    return FormationResult(circles, tuple(relaxations), rules, seed, time.perf_counter() - started, swaps, spread)
 
 
 def _workable_sizes(people: int, rules: FormationRules, relaxations: list[Relaxation]) -> tuple[int, int]:
@@ -126,12 +126,15 @@ def _workable_sizes(people: int, rules: FormationRules, relaxations: list[Relaxa
         if circle_count_range(people, new_low, new_high)
     ]
     _, _, new_low, new_high = min(options)
-    relaxations.append(Relaxation(
-        "circle size",
-        f"{people} people cannot be split into circles of {low}–{high}.",
-        f"one circle of all {people}." if people <= new_high and people < low * 2
-        else f"circles of {new_low}–{new_high}.",
-    ))
+    relaxations.append(
+        Relaxation(
+            "circle size",
+            f"{people} people cannot be split into circles of {low}–{high}.",
+            f"one circle of all {people}."
+            if people <= new_high and people < low * 2
+            else f"circles of {new_low}–{new_high}.",
+        )
+    )
     return new_low, new_high
 
 
@@ -145,12 +148,14 @@ def _windows(
         return windows, rules.max_timezone_spread
     spread = smallest_workable_spread(offsets, low, high)
     assert spread is not None  # one window of everybody always works once sizes do
-    relaxations.append(Relaxation(
-        "time-zone spread",
-        f"no split into whole circles of {low}–{high} keeps every circle within "
-        f"{rules.max_timezone_spread:g} hours{_stranded(signups, low, rules.max_timezone_spread)}.",
-        f"allowed up to {spread:g} hours, the least that works.",
-    ))
+    relaxations.append(
+        Relaxation(
+            "time-zone spread",
+            f"no split into whole circles of {low}–{high} keeps every circle within "
+            f"{rules.max_timezone_spread:g} hours{_stranded(signups, low, rules.max_timezone_spread)}.",
+            f"allowed up to {spread:g} hours, the least that works.",
+        )
+    )
     windows = plan_windows(offsets, low, high, spread)
     assert windows is not None
     return windows, spread
@@ -161,9 +166,9 @@ def _stranded(signups: Sequence[SignUp], low: int, spread: float) -> str:
     distinct offset, so a large roster costs a few dozen × a few dozen comparisons)."""
     per_offset = Counter(signup.utc_offset for signup in signups)
     short = {
-        offset for offset in per_offset
-        if sum(count for other, count in per_offset.items() if circular_spread([offset, other]) <= spread)
-        < low
+        offset
+        for offset in per_offset
+        if sum(count for other, count in per_offset.items() if circular_spread([offset, other]) <= spread) < low
     }
     alone = [signup for signup in signups if signup.utc_offset in short]
     if not alone:
@@ -179,19 +184,23 @@ def _broken_pairs(circles: Sequence[Circle]) -> list[Relaxation]:
         ids = {member.id for member in circle.members}
         for member in circle.members:
             if member.manager_id in ids and member.manager_id != member.id:
-                broken.append(Relaxation(
-                    "never with one's manager",
-                    f"{member.name} and their manager share circle {circle.number}: the time-zone "
-                    "window and sizes left no other place.",
-                    "kept together; move one of them by hand.",
-                ))
+                broken.append(
+                    Relaxation(
+                        "never with one's manager",
+                        f"{member.name} and their manager share circle {circle.number}: the time-zone "
+                        "window and sizes left no other place.",
+                        "kept together; move one of them by hand.",
+                    )
+                )
             for other in sorted(member.avoid & ids - {member.id}):
-                broken.append(Relaxation(
-                    "named person",
-                    f"{member.name} asked not to be with {other}, who is in circle {circle.number} "
-                    "too: no other place in their window.",
-                    "kept together; move one of them by hand.",
-                ))
+                broken.append(
+                    Relaxation(
+                        "named person",
+                        f"{member.name} asked not to be with {other}, who is in circle {circle.number} "
+                        "too: no other place in their window.",
+                        "kept together; move one of them by hand.",
+                    )
+                )
     return broken
 
 
@@ -243,11 +252,29 @@ class _Roster:
             temperature_from = _TEMPERATURE * (1 - chunk / chunks)
             temperature_to = _TEMPERATURE * (1 - (chunk + 1) / chunks)
             swaps += circle_kernel.anneal(
-                self.circle_of, a["dept"], a["level"], a["facilitator"], a["topic_ptr"], a["topic_idx"],
-                a["met_ptr"], a["met_idx"], a["forbid_ptr"], a["forbid_idx"], a["bucket_of"],
-                a["bucket_ptr"], a["bucket_members"], counts["dept"], counts["topic"], counts["size"],
-                counts["level_sum"], counts["level_sq"], self.weights, total_steps // chunks,
-                temperature_from, temperature_to, int(rng.integers(2**31 - 1)),
+                self.circle_of,
+                a["dept"],
+                a["level"],
+                a["facilitator"],
+                a["topic_ptr"],
+                a["topic_idx"],
+                a["met_ptr"],
+                a["met_idx"],
+                a["forbid_ptr"],
+                a["forbid_idx"],
+                a["bucket_of"],
+                a["bucket_ptr"],
+                a["bucket_members"],
+                counts["dept"],
+                counts["topic"],
+                counts["size"],
+                counts["level_sum"],
+                counts["level_sq"],
+                self.weights,
+                total_steps // chunks,
+                temperature_from,
+                temperature_to,
+                int(rng.integers(2**31 - 1)),
             )
             if on_progress is not None:
                 on_progress((chunk + 1) / chunks)
@@ -268,21 +295,34 @@ class _Roster:
                 continue  # an earlier repair already split them
             best = self._best_repair(p, offsets, counts, max_spread)
             if best is not None:
-                circle_kernel.apply_swap(p, best, self.circle_of, a["dept"], a["level"], a["topic_ptr"],
-                                         a["topic_idx"], counts["dept"], counts["topic"],
-                                         counts["level_sum"], counts["level_sq"])
+                circle_kernel.apply_swap(
+                    p,
+                    best,
+                    self.circle_of,
+                    a["dept"],
+                    a["level"],
+                    a["topic_ptr"],
+                    a["topic_idx"],
+                    counts["dept"],
+                    counts["topic"],
+                    counts["level_sum"],
+                    counts["level_sq"],
+                )
                 made += 1
         return made
 
     def _forbidden_together(self) -> list[tuple[int, int]]:
         ptr, idx = self.arrays["forbid_ptr"], self.arrays["forbid_idx"]
         return [
-            (p, int(idx[k])) for p in range(self.circle_of.size) for k in range(ptr[p], ptr[p + 1])
+            (p, int(idx[k]))
+            for p in range(self.circle_of.size)
+            for k in range(ptr[p], ptr[p + 1])
             if p < idx[k] and self.circle_of[p] == self.circle_of[idx[k]]
         ]
 
-    def _best_repair(self, p: int, offsets: list[float], counts: dict[str, NDArray[Any]],
-                     max_spread: float) -> int | None:
+    def _best_repair(
+        self, p: int, offsets: list[float], counts: dict[str, NDArray[Any]], max_spread: float
+    ) -> int | None:
         a = self.arrays
         members: dict[int, list[int]] = defaultdict(list)
         for person, circle in enumerate(self.circle_of):
@@ -300,9 +340,24 @@ class _Roster:
                 if circular_spread([*stay, offsets[q]]) > max_spread or circular_spread(there) > max_spread:
                     continue
                 gain = circle_kernel.swap_gain(
-                    p, q, self.circle_of, a["dept"], a["level"], a["topic_ptr"], a["topic_idx"],
-                    a["met_ptr"], a["met_idx"], a["forbid_ptr"], a["forbid_idx"], counts["dept"],
-                    counts["topic"], counts["size"], counts["level_sum"], counts["level_sq"], self.weights)
+                    p,
+                    q,
+                    self.circle_of,
+                    a["dept"],
+                    a["level"],
+                    a["topic_ptr"],
+                    a["topic_idx"],
+                    a["met_ptr"],
+                    a["met_idx"],
+                    a["forbid_ptr"],
+                    a["forbid_idx"],
+                    counts["dept"],
+                    counts["topic"],
+                    counts["size"],
+                    counts["level_sum"],
+                    counts["level_sq"],
+                    self.weights,
+                )
                 if gain > best_gain and gain > -self.weights[4] / 2:
                     best, best_gain = q, gain
         return best
@@ -338,8 +393,14 @@ def _circle_sizes(people: int, low: int, high: int, target: float) -> list[int]:
     return [base + 1] * extra + [base] * (count - extra)
 
 
-def _deal(window: list[int], sizes: list[int], first_circle: int, signups: Sequence[SignUp],
-          levels: NDArray[np.float64], circle_of: IntArray) -> None:
+def _deal(
+    window: list[int],
+    sizes: list[int],
+    first_circle: int,
+    signups: Sequence[SignUp],
+    levels: NDArray[np.float64],
+    circle_of: IntArray,
+) -> None:
     """Facilitators round-robin (so each circle gets ⌊F/C⌋ or ⌈F/C⌉), then the rest in level
     order, which starts the search with level-similar circles."""
     free = list(sizes)
@@ -357,8 +418,9 @@ def _deal(window: list[int], sizes: list[int], first_circle: int, signups: Seque
         free[circle] -= 1
 
 
-def _feature_arrays(signups: Sequence[SignUp], levels: NDArray[np.float64], windows: list[list[int]],
-                    bucket_of: IntArray) -> dict[str, NDArray[Any]]:
+def _feature_arrays(
+    signups: Sequence[SignUp], levels: NDArray[np.float64], windows: list[list[int]], bucket_of: IntArray
+) -> dict[str, NDArray[Any]]:
     index = {s.id: i for i, s in enumerate(signups)}
     departments = {d: k for k, d in enumerate(sorted({s.department for s in signups}))}
     topics = {t: k for k, t in enumerate(sorted({t for s in signups for t in s.topics}))}
@@ -370,10 +432,16 @@ def _feature_arrays(signups: Sequence[SignUp], levels: NDArray[np.float64], wind
         "dept": np.array([departments[s.department] for s in signups], dtype=np.int64),
         "level": levels,
         "facilitator": np.array([s.facilitator for s in signups], dtype=np.bool_),
-        "topic_ptr": topic_ptr, "topic_idx": topic_idx, "topic_kinds": np.array([len(topics)]),
+        "topic_ptr": topic_ptr,
+        "topic_idx": topic_idx,
+        "topic_kinds": np.array([len(topics)]),
         "dept_kinds": np.array([len(departments)]),
-        "met_ptr": met_ptr, "met_idx": met_idx, "forbid_ptr": forbid_ptr, "forbid_idx": forbid_idx,
-        "bucket_of": bucket_of, "bucket_ptr": bucket_ptr,
+        "met_ptr": met_ptr,
+        "met_idx": met_idx,
+        "forbid_ptr": forbid_ptr,
+        "forbid_idx": forbid_idx,
+        "bucket_of": bucket_of,
+        "bucket_ptr": bucket_ptr,
         "bucket_members": np.array([i for w in windows for i in w], dtype=np.int64),
     }
 
@@ -415,9 +483,7 @@ def _csr(lists: list[list[int]]) -> tuple[IntArray, IntArray]:
     return ptr, idx
 
 
-def _circle_counts(
-    circle_of: IntArray, circles: int, a: dict[str, NDArray[Any]]
-) -> dict[str, NDArray[Any]]:
+def _circle_counts(circle_of: IntArray, circles: int, a: dict[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
     dept = np.zeros((circles, int(a["dept_kinds"][0])), dtype=np.int64)
     np.add.at(dept, (circle_of, a["dept"]), 1)
     topic = np.zeros((circles, max(1, int(a["topic_kinds"][0]))), dtype=np.int64)

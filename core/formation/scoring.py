@@ -47,23 +47,26 @@ class CircleScore:
 
     @property
     def breakdown(self) -> str:
-        return "  ".join(f"{name} {value:+.1f}" for name, value in self.parts().items()) + (
-            f"  = {self.total:+.1f}"
-        )
+        return "  ".join(f"{name} {value:+.1f}" for name, value in self.parts().items()) + (f"  = {self.total:+.1f}")
 
     @property
     def explanation(self) -> str:
-        pieces = [f"{self.departments} department{'s' if self.departments != 1 else ''} "
-                  f"among {self.size}"]
+        pieces = [f"{self.departments} department{'s' if self.departments != 1 else ''} among {self.size}"]
         if self.level_low is not None:
             same = self.level_low == self.level_high
             pieces.append(f"level {self.level_low}" if same else f"levels {self.level_low}–{self.level_high}")
-        pieces.append(f"{_utc(self.utc_low)}…{_utc(self.utc_high)} ({self.timezone_spread:g} h apart)"
-                      if self.timezone_spread else f"all at {_utc(self.utc_low)}")
+        pieces.append(
+            f"{_utc(self.utc_low)}…{_utc(self.utc_high)} ({self.timezone_spread:g} h apart)"
+            if self.timezone_spread
+            else f"all at {_utc(self.utc_low)}"
+        )
         if self.shared_topics:
             pieces.append("share " + ", ".join(self.shared_topics[:3]))
-        pieces.append("nobody has sat together before" if not self.repeat_pairs
-                      else f"{self.repeat_pairs} pair{'s' if self.repeat_pairs > 1 else ''} met before")
+        pieces.append(
+            "nobody has sat together before"
+            if not self.repeat_pairs
+            else f"{self.repeat_pairs} pair{'s' if self.repeat_pairs > 1 else ''} met before"
+        )
         return "; ".join(pieces)
 
 

@@ -22,7 +22,15 @@ from core.models.circles import Person
 
 REQUIRED_COLUMNS = ("id", "name")
 KNOWN_COLUMNS = (
-    "id", "name", "department", "level", "timezone", "topics", "manager_id", "avoid", "facilitator",
+    "id",
+    "name",
+    "department",
+    "level",
+    "timezone",
+    "topics",
+    "manager_id",
+    "avoid",
+    "facilitator",
     "past_circles",
 )
 # Offsets are taken on one fixed date so a roster never splits differently across a DST change.
@@ -114,9 +122,16 @@ def signup_from_person(
     timezone = person.timezone or "UTC"
     utc_offset_hours(timezone)
     return SignUp(
-        id=str(person.id), name=person.display_name or person.external_id, department=person.department or "",
-        level=person.level, timezone=timezone, topics=frozenset(topics), manager_id=manager_id,
-        avoid=frozenset(avoid), facilitator=facilitator, past_circles=frozenset(past_circles),
+        id=str(person.id),
+        name=person.display_name or person.external_id,
+        department=person.department or "",
+        level=person.level,
+        timezone=timezone,
+        topics=frozenset(topics),
+        manager_id=manager_id,
+        avoid=frozenset(avoid),
+        facilitator=facilitator,
+        past_circles=frozenset(past_circles),
     )
 
 

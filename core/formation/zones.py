@@ -34,9 +34,7 @@ def _unwrapped(offsets: Sequence[float]) -> list[float]:
     return [(offset - start) % 24 for offset in offsets]
 
 
-def plan_windows(
-    offsets: Sequence[float], min_size: int, max_size: int, max_spread: float
-) -> list[list[int]] | None:
+def plan_windows(offsets: Sequence[float], min_size: int, max_size: int, max_spread: float) -> list[list[int]] | None:
     """Fewest windows (so each is as large, and as mixed, as possible) such that every window
     spans at most `max_spread` hours and can be cut into circles of min..max people; the
     people's indices per window, or None when no such split exists."""

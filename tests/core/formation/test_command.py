@@ -14,8 +14,10 @@ HEADER = "id,name,department,level,timezone,topics,manager_id,avoid,facilitator,
 
 
 def roster_file(tmp_path: Path, people: int = 14) -> Path:
-    rows = [f"{i},Person {i},D{i % 4},{2 + i % 3},Europe/Paris,feedback,,,{'yes' if i < 2 else 'no'},\n"
-            for i in range(people)]
+    rows = [
+        f"{i},Person {i},D{i % 4},{2 + i % 3},Europe/Paris,feedback,,,{'yes' if i < 2 else 'no'},\n"
+        for i in range(people)
+    ]
     path = tmp_path / "signups.csv"
     path.write_text(HEADER + "".join(rows), encoding="utf-8")
     return path
@@ -56,8 +58,9 @@ def test_same_seed_same_file(tmp_path: Path) -> None:
         (HEADER + "1,Ann,Eng,3,UTC,,,,no,\n2,Bob,Eng,3,UTC,,,,no,\n", ["--time-budget", "0"], "positive"),
     ],
 )
-def test_bad_input_exits_2_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str,
-                                          arguments: list[str], words: str) -> None:
+def test_bad_input_exits_2_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, arguments: list[str], words: str
+) -> None:
     source = tmp_path / "bad.csv"
     source.write_text(content, encoding="utf-8")
     assert circles(["form", str(source), *arguments]) == 2

@@ -14,8 +14,16 @@ from core.formation.rules import FormationRules
 from core.formation.signups import SignUp
 from tests.core.formation.conftest import person
 
-ZONES = ["America/Los_Angeles", "America/New_York", "Europe/London", "Europe/Berlin", "Asia/Kolkata",
-         "Asia/Tokyo", "Pacific/Auckland", "Pacific/Pago_Pago"]
+ZONES = [
+    "America/Los_Angeles",
+    "America/New_York",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Pacific/Auckland",
+    "Pacific/Pago_Pago",
+]
 
 
 @st.composite
@@ -24,17 +32,20 @@ def rosters(draw: st.DrawFn) -> list[SignUp]:
     zones = draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True))
     people = []
     for i in range(n):
-        people.append(SignUp(
-            id=f"p{i}", name=f"P{i}",
-            department=draw(st.sampled_from(["Eng", "Sales", "HR", "Ops", ""])),
-            level=draw(st.one_of(st.none(), st.integers(1, 8))),
-            timezone=draw(st.sampled_from(zones)),
-            topics=frozenset(draw(st.lists(st.sampled_from("abcdef"), max_size=3))),
-            manager_id=draw(st.one_of(st.none(), st.integers(0, n - 1).map(lambda k: f"p{k}"))),
-            avoid=frozenset(draw(st.lists(st.integers(0, n - 1).map(lambda k: f"p{k}"), max_size=2))),
-            facilitator=draw(st.booleans()),
-            past_circles=frozenset(draw(st.lists(st.sampled_from(["x", "y", "z"]), max_size=2))),
-        ))
+        people.append(
+            SignUp(
+                id=f"p{i}",
+                name=f"P{i}",
+                department=draw(st.sampled_from(["Eng", "Sales", "HR", "Ops", ""])),
+                level=draw(st.one_of(st.none(), st.integers(1, 8))),
+                timezone=draw(st.sampled_from(zones)),
+                topics=frozenset(draw(st.lists(st.sampled_from("abcdef"), max_size=3))),
+                manager_id=draw(st.one_of(st.none(), st.integers(0, n - 1).map(lambda k: f"p{k}"))),
+                avoid=frozenset(draw(st.lists(st.integers(0, n - 1).map(lambda k: f"p{k}"), max_size=2))),
+                facilitator=draw(st.booleans()),
+                past_circles=frozenset(draw(st.lists(st.sampled_from(["x", "y", "z"]), max_size=2))),
+            )
+        )
     return people
 
 
@@ -42,10 +53,10 @@ size_bounds = st.tuples(st.integers(2, 6), st.integers(0, 3)).map(lambda t: (t[0
 
 
 @settings(max_examples=40, deadline=None)
-@given(roster=rosters(), bounds=size_bounds, spread=st.sampled_from([0.0, 3.0, 6.0, 12.0]),
-       seed=st.integers(0, 1000))
-def test_hard_rules_hold_or_are_owned_up_to(roster: list[SignUp], bounds: tuple[int, int], spread: float,
-                                            seed: int) -> None:
+@given(roster=rosters(), bounds=size_bounds, spread=st.sampled_from([0.0, 3.0, 6.0, 12.0]), seed=st.integers(0, 1000))
+def test_hard_rules_hold_or_are_owned_up_to(
+    roster: list[SignUp], bounds: tuple[int, int], spread: float, seed: int
+) -> None:
     rules = FormationRules(min_size=bounds[0], max_size=bounds[1], max_timezone_spread=spread)
     result = form_circles(roster, rules, seed=seed)
     assert hard_rule_violations(result, roster) == []
@@ -136,8 +147,7 @@ def test_contradictory_size_rules_are_refused() -> None:
 @settings(max_examples=15, deadline=None)
 @given(count=st.integers(2, 4), low=st.integers(5, 7), seed=st.integers(0, 100))
 def test_too_few_people_always_get_the_size_explained(count: int, low: int, seed: int) -> None:
-    result = form_circles([person(i) for i in range(count)], FormationRules(min_size=low, max_size=low + 1),
-                          seed=seed)
+    result = form_circles([person(i) for i in range(count)], FormationRules(min_size=low, max_size=low + 1), seed=seed)
     assert len(result.circles) == 1
     (relaxation,) = result.relaxations
     assert f"{count} people cannot be split into circles of {low}–{low + 1}" in relaxation.problem

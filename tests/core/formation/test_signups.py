@@ -59,8 +59,9 @@ def test_missing_file_is_a_message_not_a_traceback(tmp_path: Path) -> None:
 
 
 def test_bot_records_use_the_same_rules() -> None:
-    (signup,) = signups_from_records([{"id": 5, "name": "Eve", "topics": ["a", "b"], "facilitator": True,
-                                       "timezone": "Asia/Kolkata", "level": 2}])
+    (signup,) = signups_from_records(
+        [{"id": 5, "name": "Eve", "topics": ["a", "b"], "facilitator": True, "timezone": "Asia/Kolkata", "level": 2}]
+    )
     assert signup.topics == {"a", "b"}
     assert signup.facilitator
     assert signup.utc_offset == 5.5
@@ -75,8 +76,7 @@ def test_a_stored_member_becomes_a_signup() -> None:
     from core.formation.signups import signup_from_person
     from core.models.circles import Person
 
-    member = Person(id=9, external_id="U9", display_name="Ida", department="Ops", level=5,
-                    timezone="America/Chicago")
+    member = Person(id=9, external_id="U9", display_name="Ida", department="Ops", level=5, timezone="America/Chicago")
     signup = signup_from_person(member, topics=["hiring"], facilitator=True)
     assert (signup.id, signup.name, signup.department, signup.level) == ("9", "Ida", "Ops", 5)
     assert signup.utc_offset == -6.0
