@@ -51,6 +51,9 @@ def main(argv: Sequence[str]) -> int:
     except CircleError as error:
         print(f"circles form: {error.message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `circles form … | head`: the reader stopped listening; not an error
+        sys.stderr.close()
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
