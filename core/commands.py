@@ -128,6 +128,13 @@ SPECS: dict[str, Spec] = {
         ),
         Spec("timezone", "/circle timezone Area/City", "set your time zone", text="required"),
         Spec(
+            "quiet",
+            "/circle quiet HH:MM-HH:MM [weekends=on|off]",
+            "the hours (and, if you like, weekends) when no DMs reach you",
+            ("weekends",),
+            text="required",
+        ),
+        Spec(
             "nudges",
             "/circle nudges on|off|pause DAYS",
             "turn reminders about check-ins on, off or pause them",

@@ -8,9 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from core.models import Person, Workspace
 from core.scheduling.hours import Hours, hours_of, zone_named
+from core.service import CircleService
+from tests.fakes.members import cast
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -84,3 +87,19 @@ def test_the_allowed_moment_is_never_earlier_never_quiet_and_within_three_days(
     assert allowed >= moment
     assert not hours.is_quiet(allowed)
     assert (allowed - moment).total_seconds() <= 3 * 86400
+
+
+async def test_a_member_sets_quiet_hours_and_weekends_and_bad_input_changes_nothing(service: CircleService) -> None:
+    ana = cast(service, 1)[0]
+    assert "from 22:30 to 07:00 and all weekend" in await ana.says("/circle quiet 22:30-07:00 weekends=on")
+    for bad, says in (
+        ("/circle quiet late", "like 21:00-08:00"),
+        ("/circle quiet 25:00-07:00", "00:00 to 23:59"),
+        ("/circle quiet 22:00-07:00 weekends=sometimes", "on or off"),
+        ("/circle quiet", "Usage: /circle quiet"),
+    ):
+        assert says in await ana.says(bad)
+    async with service.db.unit_of_work() as uow:
+        person = await uow.session.scalar(select(Person).where(Person.external_id == ana.user))
+    assert person is not None
+    assert (person.quiet_from, person.quiet_until, person.weekends_quiet) == (time(22, 30), time(7, 0), True)
