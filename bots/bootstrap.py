@@ -125,5 +125,5 @@ async def running(
     try:
         yield app, ports
     finally:
-        app.scheduler.stop()
+        await app.scheduler.close()
         await app.db.dispose()

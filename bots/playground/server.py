@@ -419,7 +419,7 @@ async def _serve(settings: Settings, port: int, seed: bool) -> None:
         await asyncio.Event().wait()
     finally:
         if playground.scheduler is not None:
-            playground.scheduler.stop()
+            await playground.scheduler.close()
         await runner.cleanup()
         await playground.service.db.dispose()
 

@@ -15,6 +15,7 @@ Tests and the playground call `await scheduler.tick()` after moving a ManualCloc
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -74,6 +75,7 @@ class Scheduler:
         )
         self._planned_at: datetime | None = None
         self._aps: AsyncIOScheduler | None = None
+        self._ticking: asyncio.Future[None] | None = None
         service.after_commit.append(self.planner.on_change)
 
     def start(self) -> None:
@@ -95,6 +97,13 @@ class Scheduler:
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
+
+    async def close(self) -> None:
+        """Stops waking up and lets a tick under way finish: a tick cancelled halfway through a
+        database call can leave the connection (and the event loop's shutdown) hanging."""
+        self.stop()
+        if self._ticking is not None and not self._ticking.done():
+            await asyncio.wait({self._ticking}, timeout=30)
 
     @property
     def running(self) -> bool:
@@ -131,6 +140,13 @@ class Scheduler:
         return min(moments) if moments else None
 
     async def _wake(self) -> None:
+        if self._ticking is not None and not self._ticking.done():
+            return  # the last tick is still sending
+        self._ticking = asyncio.ensure_future(self._tick_and_log())
+        # Shielded: APScheduler's shutdown cancels its job, never the tick itself (see close()).
+        await asyncio.shield(self._ticking)
+
+    async def _tick_and_log(self) -> None:
         try:
             sent = await self.tick()
             if sent:

@@ -3,6 +3,7 @@ a round moves on when its time is up, or earlier when everyone has spoken, and n
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -36,7 +37,31 @@ async def test_start_registers_one_interval_job_with_explicit_defaults(service: 
         assert job.trigger.interval == timedelta(seconds=15)
         assert isinstance(aps._jobstores["default"], MemoryJobStore)
     finally:
-        scheduler.stop()
+        await scheduler.close()
+    assert not scheduler.running
+
+
+async def test_close_lets_a_tick_under_way_finish_instead_of_cancelling_it(service: CircleService) -> None:
+    """APScheduler's shutdown cancels its job; the tick itself, shielded, runs to its end."""
+    scheduler = Scheduler(service, every_seconds=3600)
+    finished: list[bool] = []
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_tick() -> int:
+        started.set()
+        await release.wait()
+        finished.append(True)
+        return 0
+
+    scheduler.tick = slow_tick  # type: ignore[method-assign]
+    scheduler.start()
+    await started.wait()  # the first wake-up comes at once
+    closing = asyncio.ensure_future(scheduler.close())
+    await asyncio.sleep(0)
+    assert not closing.done()  # waiting for the tick, not cancelling it
+    release.set()
+    await closing
+    assert finished == [True]
     assert not scheduler.running
 
 
