@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -144,23 +145,17 @@ class CircleService:
             await uow.commit()
             return True
 
+    async def next_round_deadline(self) -> datetime | None:
+        """When the bot next has an async round to move on (the playground's Skip ahead)."""
+        async with self.db.unit_of_work() as uow:
+            deadline: datetime | None = await uow.session.scalar(_running_async_rounds(func.min(Round.phase_deadline)))
+        return deadline.replace(tzinfo=UTC) if deadline is not None and deadline.tzinfo is None else deadline
+
     async def advance_due_rounds(self) -> int:
         """The bot moves on every async round whose phase deadline has passed; returns how many."""
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
-            due = list(
-                await uow.session.scalars(
-                    select(Round.id)
-                    .join(Meeting, Meeting.id == Round.meeting_id)
-                    .join(Circle, Circle.id == Meeting.circle_id)
-                    .where(
-                        Circle.mode == Mode.ASYNC,
-                        Meeting.state == MeetingState.ROUNDS,
-                        Round.phase != Phase.DONE,
-                        Round.phase_deadline <= now,
-                    )
-                )
-            )
+            due = list(await uow.session.scalars(_running_async_rounds(Round.id).where(Round.phase_deadline <= now)))
         for round_id in due:
             try:
                 await self._advance_round(round_id, now)
@@ -228,6 +223,16 @@ class CircleService:
 
 
 SILENT = Reply(views.plain(""))
+
+
+def _running_async_rounds(column: Any) -> Select[Any]:
+    """Rounds of async circles still under way: the ones the bot moves on at their deadlines."""
+    return (
+        select(column)
+        .join(Meeting, Meeting.id == Round.meeting_id)
+        .join(Circle, Circle.id == Meeting.circle_id)
+        .where(Circle.mode == Mode.ASYNC, Meeting.state == MeetingState.ROUNDS, Round.phase != Phase.DONE)
+    )
 
 
 def _circles_in(effects: list[Effect]) -> tuple[int, ...]:

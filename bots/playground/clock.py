@@ -12,11 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import func, select
-
-from core.models import Circle, Meeting, Round
 from core.service import CircleService
-from core.vocabulary import MeetingState, Mode, Phase
 
 
 class MovableClock(Protocol):
@@ -53,16 +49,7 @@ class AsyncRoundDeadlines:
         self.service = service
 
     async def next_due_at(self) -> datetime | None:
-        async with self.service.db.unit_of_work() as uow:
-            deadline = await uow.session.scalar(
-                select(func.min(Round.phase_deadline))
-                .join(Meeting, Meeting.id == Round.meeting_id)
-                .join(Circle, Circle.id == Meeting.circle_id)
-                .where(Circle.mode == Mode.ASYNC, Meeting.state == MeetingState.ROUNDS, Round.phase != Phase.DONE)
-            )
-        if deadline is not None and deadline.tzinfo is None:
-            deadline = deadline.replace(tzinfo=UTC)  # SQLite hands back naive UTC
-        return deadline
+        return await self.service.next_round_deadline()
 
     async def tick(self) -> int:
         return await self.service.advance_due_rounds()
