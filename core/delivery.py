@@ -16,7 +16,6 @@ from core.db import Database, UnitOfWork
 from core.effects import (
     AddToSpace,
     ArchiveSpace,
-    DirectMessage,
     Effect,
     OpenSpace,
     PostInThread,
@@ -86,8 +85,6 @@ class Courier:
             case PublishMeeting(meeting_id=meeting_id):
                 if isinstance(self.port, PublishesMeetings):
                     await self._publish_meeting(meeting_id)
-            case DirectMessage(person_id=person_id, message=message):
-                await self.port.send_dm(await self._user(person_id), message)
 
     async def _circle(self, circle_id: int) -> Circle:
         circle = await self.uow.session.get(Circle, circle_id)

@@ -65,12 +65,6 @@ class PublishMeeting:
     meeting_id: int
 
 
-@dataclass(frozen=True)
-class DirectMessage:
-    person_id: int
-    message: Message
-
-
 Effect = (
     OpenSpace
     | AddToSpace
@@ -80,6 +74,5 @@ Effect = (
     | StartThread
     | PostInThread
     | RefreshThreadHeader
-    | DirectMessage
     | PublishMeeting
 )

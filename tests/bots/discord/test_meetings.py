@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.delivery import deliver
-from core.effects import DirectMessage
 from core.forms import Action, check_in_button
 from core.messages import Actions, Message, Text
 from core.models import Bid, Commitment, Contribution, Meeting, MeetingFeedback, Person, Round, Workspace
@@ -225,14 +223,14 @@ async def test_a_dm_button_finds_its_guild(harness: Harness) -> None:
     ana, ben = g.people[:2]
     space = await form_circle(h, g, "dm-buttons", size=2)
     await command(h, g, ana, "start", channel=space)
-    workspace, ids = await people_ids(h, g)
+    workspace, _ = await people_ids(h, g)
     async with h.db.unit_of_work() as uow:
         meeting = await uow.session.scalar(
             select(Meeting).where(Meeting.state == MeetingState.CHECK_IN).order_by(Meeting.id.desc())
         )
     assert meeting is not None
     nudge = Message((Text("Check in?"), Actions((check_in_button(meeting.id),))), "Check in?")
-    await deliver(h.db, h.bot.port_for(workspace), [DirectMessage(ids[ben.id], nudge)])
+    await h.bot.port_for(workspace).send_dm(str(ben.id), nudge)  # as the scheduler sends a check-in
     dm = next(c for c in h.fake.channels.values() if c["type"] == 1 and c["recipients"][0]["id"] == str(ben.id))
     message = h.fake.in_channel(int(dm["id"]))[-1]
     assert h.fake.button_ids(message) == [f"checkin.open|{meeting.id}|{g.id}"]
