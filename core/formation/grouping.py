@@ -19,8 +19,10 @@ through `core.formation.roster`, which scores circles from feature counts instea
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,6 +130,7 @@ def solve(
     time_budget: float,
     max_rounds: int | None = None,
     walkers: int = 6,
+    threads: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> Grouping:
     """Walk a population of groupings over local optima until `time_budget` seconds have passed.
@@ -136,6 +139,9 @@ def solve(
     walkers explore early, the last rounds concentrate on the most promising. With `max_rounds`
     the schedule follows rounds, not the clock, so the result depends on `seed` alone as long as
     the rounds finish within the budget (the budget still stops the run).
+
+    The walkers are shared out over `threads` (default: up to two, one per core) that walk side by
+    side between the points where the population is ranked; the compiled loops release the GIL.
 
     When the bounds let sizes vary and the mean weight is positive, the first `_FIXED_SHARE` of the
     run searches only the pair-richest size profile (`pair_richest_sizes`) with swaps, and the rest
@@ -150,45 +156,39 @@ def solve(
     population = np.stack([random_grouping(start, rng) for _ in range(walkers)])
     values = np.zeros(walkers)
     best = population[0].copy()
+    best_value = -np.inf
     rounds = 0
     chunk = 4
-    while True:
-        elapsed = time.perf_counter() - started
-        if max_rounds is not None:
-            progress, step = rounds / max_rounds, chunk / max_rounds
-        else:
-            progress, step = elapsed / time_budget, 0.0
-        if rounds and (elapsed >= time_budget or progress >= 1.0):
-            break
-        if on_progress is not None:
-            on_progress(min(1.0, max(progress, elapsed / time_budget)))
-        active = max(_LAST_WALKERS, round(walkers - (walkers - _LAST_WALKERS) * progress))
-        if rounds:
-            order = np.argsort(-values, kind="stable")
-            population[:] = population[order]
-            values[:] = values[order]
-        take = chunk if max_rounds is None else min(chunk, max_rounds - rounds)
-        if max_rounds is not None and progress < fixed_share:
-            take = min(take, max(1, math.ceil(fixed_share * max_rounds) - rounds))
-        lower, upper = (profile, profile) if progress < fixed_share else (problem.lower, problem.upper)
-        kernel.walk_population(
-            problem.weights,
-            lower,
-            upper,
-            population[:active],
-            values[:active],
-            best,
-            take,
-            progress,
-            min(1.0, progress + step),
-            _THETA_HIGH,
-            _THETA_LOW,
-            _MOVE_SHARE,
-            _DIRECTED_STEPS,
-            int(rng.integers(2**31 - 1)),
-        )
-        rounds += take
-        chunk = min(chunk * 2, 16)
+    threads = max(1, min(threads or _DEFAULT_THREADS, walkers))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        while True:
+            elapsed = time.perf_counter() - started
+            if max_rounds is not None:
+                progress, step = rounds / max_rounds, chunk / max_rounds
+            else:
+                progress, step = elapsed / time_budget, 0.0
+            if rounds and (elapsed >= time_budget or progress >= 1.0):
+                break
+            if on_progress is not None:
+                on_progress(min(1.0, max(progress, elapsed / time_budget)))
+            active = max(_LAST_WALKERS, round(walkers - (walkers - _LAST_WALKERS) * progress))
+            if rounds:
+                order = np.argsort(-values, kind="stable")
+                population[:] = population[order]
+                values[:] = values[order]
+            take = chunk if max_rounds is None else min(chunk, max_rounds - rounds)
+            if max_rounds is not None and progress < fixed_share:
+                take = min(take, max(1, math.ceil(fixed_share * max_rounds) - rounds))
+            lower, upper = (profile, profile) if progress < fixed_share else (problem.lower, problem.upper)
+            walk = _Walk(problem.weights, lower, upper, take, progress, min(1.0, progress + step))
+            # walkers dealt round-robin, so each thread gets a share of the best ones
+            shares = [np.arange(k, active, threads) for k in range(min(threads, active))]
+            seeds = [int(rng.integers(2**31 - 1)) for _ in shares]
+            for found, value in pool.map(walk.run, [population] * len(shares), [values] * len(shares), shares, seeds):
+                if value > best_value:
+                    best, best_value = found, value
+            rounds += take
+            chunk = min(chunk * 2, 64)
     return Grouping(
         assignment=best,
         objective=problem.objective(best),
@@ -197,6 +197,44 @@ def solve(
     )
 
 
+@dataclass(frozen=True)
+class _Walk:
+    """One stretch of rounds for some of the walkers, on one thread: they walk a copy of their rows,
+    which is written back after, so threads never share an array."""
+
+    weights: FloatMatrix
+    lower: IntVector
+    upper: IntVector
+    rounds: int
+    progress_from: float
+    progress_to: float
+
+    def run(self, population: IntVector, values: FloatMatrix, rows: IntVector, seed: int) -> tuple[IntVector, float]:
+        walkers = population[rows]
+        walker_values = values[rows]
+        best = walkers[0].copy()
+        best_value = kernel.walk_population(
+            self.weights,
+            self.lower,
+            self.upper,
+            walkers,
+            walker_values,
+            best,
+            self.rounds,
+            self.progress_from,
+            self.progress_to,
+            _THETA_HIGH,
+            _THETA_LOW,
+            _MOVE_SHARE,
+            _DIRECTED_STEPS,
+            seed,
+        )
+        population[rows] = walkers
+        values[rows] = walker_values
+        return best, float(best_value)
+
+
+_DEFAULT_THREADS = min(2, os.cpu_count() or 1)
 _LAST_WALKERS = 2
 # Share of the run spent on the pair-richest size profile alone (see `solve`). The descent already
 # moves items, but with free sizes the walk ends on that same profile anyway (RanReal_n120_ds_02,

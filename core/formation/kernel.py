@@ -70,92 +70,116 @@ def swap_items(weights: Any, assignment: Any, sums: Any, first: int, second: int
 
 
 @compiled
-def _index_members(assignment: Any, groups: int, members: Any, starts: Any) -> None:
-    """Counting sort of items by group: members of g are members[starts[g]:starts[g + 1]]."""
-    starts[:] = 0
-    for i in range(assignment.size):
-        starts[assignment[i] + 1] += 1
-    for g in range(groups):
-        starts[g + 1] += starts[g]
-    fill = starts[:groups].copy()
-    for i in range(assignment.size):
-        g = assignment[i]
-        members[fill[g]] = i
-        fill[g] += 1
+def _pair_bound(sums: Any, members: Any, sizes: Any, a: int, b: int) -> float:
+    """The most any member of b gains from moving to a: the second half of a swap's gain, so a
+    member i of a whose own half cannot make up for it skips the scan of b."""
+    best = -np.inf
+    for k in range(sizes[b]):
+        j = members[b, k]
+        best = max(best, sums[j, a] - sums[j, b])
+    return float(best)
 
 
 @compiled
-def _best_partner_gain(sums: Any, members: Any, starts: Any, groups: int, best_in: Any) -> None:
-    """best_in[h, g] = max over j in h of sums[j, g] - sums[j, h]: the most any member of h gains
-    from moving to g, the second half of a swap's gain."""
-    best_in[:, :] = -np.inf
-    for h in range(groups):
-        for k in range(starts[h], starts[h + 1]):
-            j = members[k]
-            own = sums[j, h]
-            for g in range(groups):
-                value = sums[j, g] - own
-                if value > best_in[h, g]:
-                    best_in[h, g] = value
+def _improve_pair(
+    weights: Any,
+    assignment: Any,
+    sizes: Any,
+    sums: Any,
+    lower: Any,
+    upper: Any,
+    min_weight: float,
+    members: Any,
+    pos: Any,
+    a: int,
+    b: int,
+) -> float:
+    """The first improving swap between groups a and b, or the better of the best moves a→b and b→a;
+    applied, with its gain returned (0 when there is none)."""
+    move_gain = _EPS
+    mover = -1
+    target = -1
+    if sizes[a] > lower[a] and sizes[b] < upper[b]:
+        for k in range(sizes[a]):
+            i = members[a, k]
+            gain = sums[i, b] - sums[i, a]
+            if gain > move_gain:
+                move_gain, mover, target = gain, i, b
+    if sizes[b] > lower[b] and sizes[a] < upper[a]:
+        for k in range(sizes[b]):
+            i = members[b, k]
+            gain = sums[i, a] - sums[i, b]
+            if gain > move_gain:
+                move_gain, mover, target = gain, i, a
+    if mover >= 0:
+        source = assignment[mover]
+        last = members[source, sizes[source] - 1]
+        members[source, pos[mover]] = last
+        pos[last] = pos[mover]
+        members[target, sizes[target]] = mover
+        pos[mover] = sizes[target]
+        move_item(weights, assignment, sizes, sums, mover, target)
+        return move_gain
+    second_best = _pair_bound(sums, members, sizes, a, b) - 2.0 * min_weight
+    for k in range(sizes[a]):
+        i = members[a, k]
+        first = sums[i, b] - sums[i, a]
+        if first + second_best <= _EPS:
+            continue
+        for m in range(sizes[b]):
+            j = members[b, m]
+            gain = first + sums[j, a] - sums[j, b] - 2.0 * weights[i, j]
+            if gain > _EPS:
+                members[a, k] = j
+                members[b, m] = i
+                pos[i] = m
+                pos[j] = k
+                swap_items(weights, assignment, sums, i, j)
+                return float(gain)
+    return 0.0
 
 
 @compiled
-def descend(weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, upper: Any, min_weight: float) -> float:
-    """First-improvement descent over moves and swaps until no neighbour is better; returns the
-    total gain.
+def descend(
+    weights: Any, assignment: Any, sizes: Any, sums: Any, lower: Any, upper: Any, min_weight: float, clean: Any
+) -> float:
+    """First-improvement descent over moves and swaps, pair of groups by pair of groups, until no
+    neighbour is better; returns the total gain.
 
-    A swap of i (in g) with j (in h) gains (sums[i,h] - sums[i,g]) + (sums[j,g] - sums[j,h])
-    - 2·w_ij. The second bracket is at most best_in[h, g] and w_ij at least `min_weight`, so whole
-    groups h are skipped for i when even that bound is no gain: near a local optimum this prunes
-    most of the n² pairs (a plain pass costs about 90 µs at n = 120 on the benchmark machine)."""
+    `clean[a, b]` marks a pair with no improving swap or move between its two groups; it stays
+    clean until either group changes, so after a shake of a few items only the pairs that touch
+    the shaken groups are scanned again (the caller keeps `clean` between descents). Scanning by
+    pairs also sees each swap once, where scanning by items saw it from both ends: together about
+    2.4× the rounds per second of the item-by-item descent at n = 120 (8,700 → 20,900 in 2.8 s on
+    RanReal_n120_ss_01)."""
     n = assignment.size
     groups = sizes.size
+    capacity = 0
+    for g in range(groups):
+        capacity = max(capacity, min(upper[g], n))
+    members = np.empty((groups, capacity), dtype=np.int64)
+    pos = np.empty(n, dtype=np.int64)
+    fill = np.zeros(groups, dtype=np.int64)
+    for i in range(n):
+        g = assignment[i]
+        members[g, fill[g]] = i
+        pos[i] = fill[g]
+        fill[g] += 1
     total = 0.0
-    members = np.empty(n, dtype=np.int64)
-    starts = np.zeros(groups + 1, dtype=np.int64)
-    best_in = np.empty((groups, groups))
-    _index_members(assignment, groups, members, starts)
-    _best_partner_gain(sums, members, starts, groups, best_in)
-    improved = True
-    while improved:
-        improved = False
-        for i in range(n):
-            gi = assignment[i]
-            if sizes[gi] > lower[gi]:
-                # the best legal move, not the first: first-improvement here fills the
-                # low-numbered groups to their upper bounds and fixes the size pattern early
-                target = -1
-                target_gain = _EPS
-                for h in range(groups):
-                    if h != gi and sizes[h] < upper[h]:
-                        gain = sums[i, h] - sums[i, gi]
-                        if gain > target_gain:
-                            target, target_gain = h, gain
-                if target >= 0:
-                    move_item(weights, assignment, sizes, sums, i, target)
-                    total += target_gain
-                    improved = True
-                    _index_members(assignment, groups, members, starts)
-                    _best_partner_gain(sums, members, starts, groups, best_in)
-                    gi = target
-            for h in range(groups):
-                if h == gi:
-                    continue
-                first = sums[i, h] - sums[i, gi]
-                if first + best_in[h, gi] - 2.0 * min_weight <= _EPS:
-                    continue
-                for k in range(starts[h], starts[h + 1]):
-                    j = members[k]
-                    gain = first + sums[j, gi] - sums[j, h] - 2.0 * weights[i, j]
-                    if gain > _EPS:
-                        swap_items(weights, assignment, sums, i, j)
+    changed = True
+    while changed:
+        changed = False
+        for a in range(groups):
+            for b in range(a + 1, groups):
+                while not clean[a, b]:
+                    gain = _improve_pair(weights, assignment, sizes, sums, lower, upper, min_weight, members, pos, a, b)
+                    if gain > 0.0:
                         total += gain
-                        improved = True
-                        _index_members(assignment, groups, members, starts)
-                        _best_partner_gain(sums, members, starts, groups, best_in)
-                        break
-                if assignment[i] != gi:
-                    break
+                        changed = True
+                        for g in range(groups):
+                            clean[a, g] = clean[g, a] = clean[b, g] = clean[g, b] = False
+                    else:
+                        clean[a, b] = clean[b, a] = True
     return total
 
 
@@ -241,13 +265,13 @@ def walk_population(
     dirty = np.ones(groups, dtype=np.bool_)
     all_sizes = np.zeros((walkers, groups), dtype=np.int64)
     all_sums = np.zeros((walkers, n, groups))
+    all_clean = np.zeros((walkers, groups, groups), dtype=np.bool_)
     for w in range(walkers):
         for i in range(n):
             all_sizes[w, population[w, i]] += 1
         all_sums[w] = group_sums(weights, population[w], groups)
         values[w] = value_of(weights, population[w])
-        dirty[:] = True
-        values[w] += descend(weights, population[w], all_sizes[w], all_sums[w], lower, upper, min_weight)
+        values[w] += descend(weights, population[w], all_sizes[w], all_sums[w], lower, upper, min_weight, all_clean[w])
     for r in range(rounds):
         progress = progress_from + (progress_to - progress_from) * r / max(rounds, 1)
         theta = theta_high + (theta_low - theta_high) * progress
@@ -259,7 +283,12 @@ def walk_population(
             value = values[w]
             dirty[:] = False
             value += shake(weights, assignment, sizes, sums, lower, upper, strength, move_share, dirty)
-            value += descend(weights, assignment, sizes, sums, lower, upper, min_weight)
+            clean = all_clean[w]
+            for g in range(groups):
+                if dirty[g]:
+                    clean[g, :] = False
+                    clean[:, g] = False
+            value += descend(weights, assignment, sizes, sums, lower, upper, min_weight, clean)
             values[w] = value
             if value > best_value + _EPS:
                 best_value = value
@@ -271,7 +300,8 @@ def walk_population(
                 value = values[w]
                 for _ in range(directed_steps):
                     value += directed_shake(weights, population[w], sizes, sums, lower, upper)
-                value += descend(weights, population[w], sizes, sums, lower, upper, min_weight)
+                all_clean[w] = False
+                value += descend(weights, population[w], sizes, sums, lower, upper, min_weight, all_clean[w])
                 values[w] = value
                 if value > best_value + _EPS:
                     best_value = value
