@@ -237,6 +237,8 @@ def walk_population(
     upper: Any,
     population: Any,
     values: Any,
+    stale: Any,
+    own_best: Any,
     best: Any,
     rounds: int,
     progress_from: float,
@@ -245,14 +247,20 @@ def walk_population(
     theta_low: float,
     move_share: float,
     directed_steps: int,
+    patience: int,
+    restart_share: float,
     seed: int,
 ) -> float:
     """Each round, every walker takes a shake of strength theta·n/G then descends, and keeps the
     result even when it is worse (a walk over local optima, as in TPSDP's undirected phase): a
     greedy accept-if-better rule stalls at about 0.995 of best-known on MDGPLIB n = 120. theta falls
     linearly with overall progress, so late rounds polish. Then every walker takes
-    `directed_steps` directed perturbations and descends again (kept, too). `best` receives the
-    best grouping seen; its value is returned."""
+    `directed_steps` directed perturbations and descends again (kept, too).
+
+    Small shakes can leave a walker circling one basin for good; one that has not beaten its own
+    best (`own_best`) for `patience` rounds (`stale` counts them) re-deals `restart_share` of its
+    items (`redeal`) and starts a fresh count. `best` receives the best grouping seen; its value is
+    returned."""
     np.random.seed(seed)
     walkers, n = population.shape
     groups = lower.size
@@ -289,10 +297,23 @@ def walk_population(
                     clean[g, :] = False
                     clean[:, g] = False
             value += descend(weights, assignment, sizes, sums, lower, upper, min_weight, clean)
-            values[w] = value
+            if value > own_best[w] + _EPS:
+                own_best[w] = value
+                stale[w] = 0
+            else:
+                stale[w] += 1
             if value > best_value + _EPS:
                 best_value = value
                 best[:] = assignment
+            if stale[w] >= patience:
+                redeal(assignment, restart_share)
+                sums[:, :] = group_sums(weights, assignment, groups)
+                clean[:, :] = False
+                value = value_of(weights, assignment)
+                value += descend(weights, assignment, sizes, sums, lower, upper, min_weight, clean)
+                own_best[w] = value
+                stale[w] = 0
+            values[w] = value
         if directed_steps > 0:
             for w in range(walkers):
                 sizes = all_sizes[w]
@@ -307,6 +328,24 @@ def walk_population(
                     best_value = value
                     best[:] = population[w]
     return best_value
+
+
+@compiled
+def seed_random(seed: int) -> None:
+    """numba keeps its own random state per thread; this seeds the calling thread's."""
+    np.random.seed(seed)
+
+
+@compiled
+def redeal(assignment: Any, share: float) -> None:
+    """Shuffle the groups of a random `share` of the items among those items: group sizes stay."""
+    n = assignment.size
+    count = max(2, int(share * n))
+    chosen = np.random.permutation(n)[:count]
+    labels = assignment[chosen].copy()
+    labels = labels[np.random.permutation(count)]
+    for k in range(count):
+        assignment[chosen[k]] = labels[k]
 
 
 @compiled

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import CircleError
+from core.formation import grouping, kernel
 from core.formation.grouping import GroupingProblem, solve
 
 
@@ -55,3 +56,25 @@ def test_group_bounds_always_hold_and_a_seed_repeats(n: int, groups: int, slack:
 def test_bounds_that_cannot_hold_are_refused_in_words() -> None:
     with pytest.raises(CircleError, match="cannot fill"):
         GroupingProblem.build(random_weights(5, 0), [3, 3], [3, 3])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_stuck_walkers_redeal_within_the_bounds(threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # patience 1 re-deals after nearly every round, so the restart path runs many times here
+    monkeypatch.setattr(grouping, "_PATIENCE", 1)
+    problem = GroupingProblem.build(random_weights(30, 7), [4, 5, 6, 5], [9, 8, 10, 9])
+    first = solve(problem, seed=3, time_budget=30.0, max_rounds=40, threads=threads)
+    again = solve(problem, seed=3, time_budget=30.0, max_rounds=40, threads=threads)
+    sizes = np.bincount(first.assignment, minlength=4)
+    assert np.all(sizes >= problem.lower)
+    assert np.all(sizes <= problem.upper)
+    assert np.array_equal(first.assignment, again.assignment)
+    assert first.objective == pytest.approx(problem.objective(first.assignment))
+
+
+def test_redeal_moves_items_but_keeps_every_group_size() -> None:
+    assignment = np.repeat(np.arange(5), 8)
+    kernel.seed_random(11)
+    kernel.redeal(assignment, 0.5)
+    assert np.array_equal(np.bincount(assignment, minlength=5), np.full(5, 8))
+    assert not np.array_equal(assignment, np.repeat(np.arange(5), 8))
