@@ -31,9 +31,9 @@ SPECS: dict[str, Spec] = {
         Spec("help", "/circle help [command]", "show what you can do", text="optional"),
         Spec(
             "new",
-            "/circle new NAME [format=KEY] [mode=live|async] [module=KEY]",
+            "/circle new NAME [format=KEY] [mode=live|async] [module=KEY] [programme=NAME]",
             "start a new circle (you become its lead)",
-            ("format", "mode", "module"),
+            ("format", "mode", "module", "programme"),
             text="required",
         ),
         Spec("join", "/circle join NAME", "join a circle that is forming", text="required"),
@@ -126,6 +126,14 @@ SPECS: dict[str, Spec] = {
         Spec(
             "end", "/circle end [in=NAME]", "close the circle for good and archive its space", ("in",), facilitator=True
         ),
+        Spec(
+            "programme",
+            "/circle programme NAME [format=KEY] [meetings=N] [every=DAYS]",
+            "start a programme people sign up for; you lead it and form its circles",
+            ("format", "meetings", "every"),
+            text="required",
+        ),
+        Spec("signup", "/circle signup PROGRAMME", "ask to be placed in one of a programme's circles", text="required"),
         Spec("timezone", "/circle timezone Area/City", "set your time zone", text="required"),
         Spec(
             "quiet",
@@ -143,7 +151,14 @@ SPECS: dict[str, Spec] = {
     )
 }
 
-ALIASES = {"check-in": "checkin", "advance": "next", "?": "help", "tz": "timezone"}
+ALIASES = {
+    "sign-up": "signup",
+    "program": "programme",
+    "check-in": "checkin",
+    "advance": "next",
+    "?": "help",
+    "tz": "timezone",
+}
 
 # Mentions as platforms write them: Slack <@U123> or <@U123|name>, Discord <@123> or <@!123>.
 _MENTION = re.compile(r"<@!?([A-Za-z0-9_.-]+)(?:\|[^>]*)?>")

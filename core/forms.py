@@ -34,6 +34,7 @@ class FormId(StrEnum):
     COMMIT = "commit"
     FEEDBACK = "feedback"
     COMMITMENT_NOTE = "commitment_note"
+    SIGN_UP = "signup"
 
 
 def bid_button(meeting_id: int) -> Button:
@@ -154,4 +155,42 @@ def commitment_note_form(commitment_id: int) -> Form:
             Input("note", "What happened?", multiline=True, required=False),
         ),
         context=str(commitment_id),
+    )
+
+
+def sign_up_form(
+    programme_id: int,
+    *,
+    department: str = "",
+    level: str = "",
+    timezone: str = "",
+    topics: str = "",
+    facilitator: bool = False,
+) -> Form:
+    """The *Join the programme* form: what circle formation weighs (see `core.formation`)."""
+    return Form(
+        FormId.SIGN_UP,
+        "Join the programme",
+        (
+            Input("department", "Your department or team", max_length=100, initial=department),
+            Input("level", "Your level or grade (1-10)", integer_range=(1, 10), max_length=2, initial=level),
+            Input("timezone", "Your time zone", max_length=64, placeholder="Europe/Berlin", initial=timezone),
+            Input(
+                "topics",
+                "Topics you'd like to work on, separated by ;",
+                required=False,
+                max_length=300,
+                placeholder="delegation; feedback",
+                initial=topics,
+            ),
+            Input(
+                "facilitator",
+                "Would you facilitate a circle?",
+                choices=(Choice("No", "no"), Choice("Yes", "yes")),
+                initial="yes" if facilitator else "no",
+            ),
+        ),
+        submit_label="Sign up",
+        context=str(programme_id),
+        intro="The lead uses this to place you in a circle of peers at a similar level from other teams.",
     )

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from core import forms, meeting, views
+from core import forms, meeting, programmes, views
 from core.commands import Command, usage
 from core.context import NOT_YOURS, RequestContext
 from core.effects import AddToSpace, ArchiveSpace, OpenSpace, PostToCircle, PublishMeeting, RemoveFromSpace
@@ -86,6 +86,7 @@ async def new_circle(ctx: RequestContext, cmd: Command) -> Reply:
         module_key = load_module(module_key or module_keys()[0]).key
     elif module_key:
         raise CircleError(f"The {fmt.name} format has no topic module; use format=module.")
+    programme_id = await programmes.led_programme(ctx, cmd.options["programme"]) if "programme" in cmd.options else None
     taken = await ctx.uow.session.scalar(
         select(Circle.id).where(Circle.workspace_id == ctx.workspace.id, Circle.name == name)
     )
@@ -93,6 +94,7 @@ async def new_circle(ctx: RequestContext, cmd: Command) -> Reply:
         raise CircleError(f"There's already a circle called '{name}' here. Please pick another name.")
     circle = Circle(
         workspace_id=ctx.workspace.id,
+        programme_id=programme_id,
         name=name,
         format_key=fmt.key,
         module_key=module_key,
@@ -612,6 +614,8 @@ COMMANDS: dict[str, Callable[[RequestContext, Command], Awaitable[Reply]]] = {
     "pause": set_circle_status,
     "resume": set_circle_status,
     "end": set_circle_status,
+    "programme": programmes.new_programme,
+    "signup": programmes.sign_up,
     "timezone": set_timezone,
     "quiet": set_quiet_hours,
     "nudges": set_nudges,
@@ -707,6 +711,7 @@ FORM_BUILDERS: dict[str, Callable[[int], Form]] = {
     FormId.COMMIT: forms.commit_form,
     FormId.FEEDBACK: forms.feedback_form,
     FormId.COMMITMENT_NOTE: forms.commitment_note_form,
+    FormId.SIGN_UP: forms.sign_up_form,
 }
 
 
@@ -714,7 +719,10 @@ def form_errors(form_id: str, context: str, values: dict[str, str]) -> dict[str,
     builder = FORM_BUILDERS.get(form_id)
     if builder is None or not context.isdigit():
         raise NotFound("That form is no longer in use.")
-    return builder(int(context)).validate(values)
+    errors = builder(int(context)).validate(values)
+    if form_id == FormId.SIGN_UP:
+        errors = programmes.sign_up_errors(values) | errors
+    return errors
 
 
 async def submit(ctx: RequestContext, form_id: str, context: str, values: dict[str, str]) -> Reply:
@@ -747,6 +755,8 @@ async def submit(ctx: RequestContext, form_id: str, context: str, values: dict[s
             return await update_commitment(
                 ctx, ident, CommitmentStatus(values["status"]), (values.get("note") or "").strip()
             )
+        case FormId.SIGN_UP:
+            return await programmes.submit_sign_up(ctx, ident, values)
     raise NotFound("That form is no longer in use.")
 
 

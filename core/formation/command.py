@@ -1,4 +1,6 @@
-"""`circles form signups.csv --size 5-7 --seed 1`: the programme lead's command.
+"""`circles form signups.csv --size 5-7 --seed 1`: the programme lead's command. With
+`--programme ID` instead of a file it reads the sign-ups the bots collected for that programme from
+the bot's database (DATABASE_URL, else the embedded SQLite file).
 
 Prints the circles as a table (one explanation line and one score line per circle), writes them
 to a CSV (``circle,id,name,department,level,timezone,role``), shows a progress bar on stderr when a
@@ -8,6 +10,7 @@ run takes a while, and turns every `CircleError` into a message and exit status 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import sys
 import time
@@ -15,10 +18,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.db import Database, database_url
 from core.errors import CircleError
+from core.formation.programme_signups import PAST_PROGRAMMES, programme_sign_ups
 from core.formation.roster import FormationResult, form_circles
 from core.formation.rules import FormationRules, parse_size
-from core.formation.signups import read_signups
+from core.formation.signups import SignUp, read_signups
+from core.models import Programme
 
 DESCRIPTION = """Split sign-ups into peer circles: similar level, mixed departments, a live meeting
 that fits everyone's working hours, no repeats, never with one's manager or a named person, and the
@@ -63,7 +71,20 @@ def _parser() -> argparse.ArgumentParser:
         epilog=COLUMNS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("signups", type=Path, help="the sign-up CSV")
+    parser.add_argument("signups", type=Path, nargs="?", help="the sign-up CSV")
+    parser.add_argument(
+        "--programme",
+        type=int,
+        metavar="ID",
+        help="form a programme's circles from the sign-ups collected in Slack or Discord instead of a CSV",
+    )
+    parser.add_argument(
+        "--past-programmes",
+        type=int,
+        default=PAST_PROGRAMMES,
+        metavar="N",
+        help=f"with --programme: avoid pairs who shared a circle in the last N programmes (default {PAST_PROGRAMMES})",
+    )
     parser.add_argument("--size", default="5-7", help="circle size bounds, e.g. 5-7 (default) or 6")
     parser.add_argument("--seed", type=int, default=1, help="same seed, same circles (default 1)")
     parser.add_argument(
@@ -96,19 +117,46 @@ def _run(args: argparse.Namespace) -> int:
     if args.time_budget <= 0:
         raise CircleError("--time-budget must be a positive number of seconds.")
     rules = FormationRules(min_size=low, max_size=high, max_timezone_spread=args.max_spread)
-    signups = read_signups(args.signups)
+    signups, default_output = _sign_ups(args)
     bar = None if args.quiet else ProgressBar(sys.stderr)
     result = form_circles(
         signups, rules, seed=args.seed, time_budget=args.time_budget, on_progress=bar.update if bar else None
     )
     if bar:
         bar.finish()
-    output = args.output or args.signups.with_name(f"{args.signups.stem}-circles.csv")
+    output = args.output or default_output
     write_circles(result, output)
     if not args.quiet:
         print_table(result, sys.stdout)
         print(f"Wrote {output}")
     return 0
+
+
+def _sign_ups(args: argparse.Namespace) -> tuple[list[SignUp], Path]:
+    """The sign-ups, from the CSV or from the programme, and where the circles go by default."""
+    if (args.signups is None) == (args.programme is None):
+        raise CircleError("Give either a sign-up CSV or --programme ID (see circles form --help).")
+    if args.signups is not None:
+        return read_signups(args.signups), args.signups.with_name(f"{args.signups.stem}-circles.csv")
+    if args.past_programmes < 0:
+        raise CircleError("--past-programmes must be 0 or more.")
+    programme, signups = asyncio.run(_load_programme(args.programme, args.past_programmes))
+    if not signups:
+        raise CircleError(f"Nobody has signed up for '{programme.name}' yet (/circle signup {programme.name}).")
+    return signups, Path(f"{programme.name}-circles.csv")
+
+
+async def _load_programme(programme_id: int, past_programmes: int) -> tuple[Programme, list[SignUp]]:
+    database = Database(database_url(), pool=False)
+    try:
+        async with database.unit_of_work() as uow:
+            return await programme_sign_ups(uow.session, programme_id, past_programmes)
+    except SQLAlchemyError as error:
+        raise CircleError(
+            f"Could not read the bot's database ({type(error).__name__}); is DATABASE_URL right?"
+        ) from error
+    finally:
+        await database.dispose()
 
 
 class ProgressBar:

@@ -1,7 +1,7 @@
 """Typed SQLAlchemy 2 models: one table each for the nouns of a circle's life."""
 
 from core.models.base import Base, utcnow
-from core.models.circles import Circle, Membership, Person, Programme, Workspace
+from core.models.circles import Circle, Membership, Person, Programme, ProgrammeSignUp, Workspace
 from core.models.meetings import (
     Bid,
     CheckIn,
@@ -33,6 +33,7 @@ __all__ = [
     "Membership",
     "Person",
     "Programme",
+    "ProgrammeSignUp",
     "ReportBack",
     "Round",
     "Workspace",

@@ -52,6 +52,7 @@ class Programme(Base):
     """A cohort of circles that a programme lead sets up together."""
 
     __tablename__ = "programmes"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
@@ -61,6 +62,25 @@ class Programme(Base):
     meeting_count: Mapped[int]
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProgrammeSignUp(Base):
+    """Someone who asked to be placed in one of a programme's circles. Department, level and time
+    zone live on the `Person` (they outlast one programme); what is particular to this programme
+    is kept here."""
+
+    __tablename__ = "programme_sign_ups"
+    __table_args__ = (UniqueConstraint("programme_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    topics: Mapped[str] = mapped_column(String(300), default="")  # separated by ;
+    facilitator: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(lazy="joined")
 
 
 class Circle(Base):

@@ -128,7 +128,8 @@ Json = dict[str, Any]
 def said(answer: Json) -> str:
     """The text of an interaction's answer (a message or a follow-up)."""
     data = answer.get("data") or {}
-    return str(data.get("content", ""))
+    embeds = [str(embed.get("description", "")) for embed in data.get("embeds") or []]
+    return "\n".join([str(data.get("content", "")), *embeds])
 
 
 def is_ephemeral(answer: Json) -> bool:

@@ -1,0 +1,166 @@
+"""Programmes and sign-ups: a lead starts a programme, people ask to join it through the *Join the
+programme* form, and the lead forms its circles from what they gave (`circles form --programme`).
+
+A programme is found only in the asker's own workspace, by name for commands and by id for the
+form, so nobody reaches another workspace's programme or sees who else signed up.
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+
+from core import forms
+from core.commands import Command, usage
+from core.context import RequestContext
+from core.errors import CircleError, NotAllowed, NotFound, UsageError
+from core.formats import get_format
+from core.messages import Reply, message
+from core.models import Programme, ProgrammeSignUp
+
+PROGRAMME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
+MAX_TOPICS = 10
+
+
+async def new_programme(ctx: RequestContext, cmd: Command) -> Reply:
+    name = cmd.text.strip().lower()
+    if not PROGRAMME_NAME.match(name):
+        raise UsageError(
+            "Programme names are 2-40 lowercase letters, digits, - or _, like `spring-leaders`.\n"
+            f"Usage: {usage('programme')}"
+        )
+    fmt = get_format(cmd.options.get("format", "action-learning"))
+    low, high = fmt.meetings
+    meetings = _number(cmd.options.get("meetings", str(high)), low, high, "meetings")
+    shortest, longest = fmt.cadence_days
+    every = _number(cmd.options.get("every", str(shortest)), shortest, longest, "every (days between meetings)")
+    if await _programme_named(ctx, name) is not None:
+        raise CircleError(f"There's already a programme called '{name}' here. Please pick another name.")
+    programme = Programme(
+        workspace_id=ctx.workspace.id,
+        name=name,
+        format_key=fmt.key,
+        cadence_days=every,
+        meeting_count=meetings,
+        lead_id=ctx.person.id,
+        created_at=ctx.now,
+    )
+    ctx.uow.session.add(programme)
+    await ctx.uow.flush()
+    return Reply(
+        message(
+            f"Programme '{name}' is open for sign-ups ({fmt.name}, {meetings} meetings every {every} days). "
+            f"Ask people to /circle signup {name}. When they have, form the circles with "
+            f"`circles form --programme {programme.id}`."
+        )
+    )
+
+
+async def sign_up(ctx: RequestContext, cmd: Command) -> Reply:
+    """Opens the form, filled in with what this person gave before, so signing up twice edits."""
+    name = cmd.text.strip().lower()
+    programme = await _programme_named(ctx, name)
+    if programme is None:
+        raise NotFound(f"There's no programme called '{name[:80]}' here.")
+    earlier = await _sign_up_of(ctx, programme.id)
+    person = ctx.person
+    form = forms.sign_up_form(
+        programme.id,
+        department=person.department or "",
+        level="" if person.level is None else str(person.level),
+        timezone=person.timezone or "",
+        topics=earlier.topics if earlier else "",
+        facilitator=earlier.facilitator if earlier else False,
+    )
+    return Reply(message(f"Tell us a little about you to join '{programme.name}'."), form)
+
+
+def sign_up_errors(values: dict[str, str]) -> dict[str, str]:
+    """What the generic checks of `Form.validate` cannot see."""
+    errors: dict[str, str] = {}
+    zone = (values.get("timezone") or "").strip()
+    if zone and not _is_zone(zone):
+        errors["timezone"] = f"I don't know the time zone '{zone[:60]}'. Use a name like Europe/Berlin."
+    if len(_topics(values.get("topics") or "")) > MAX_TOPICS:
+        errors["topics"] = f"Please name at most {MAX_TOPICS} topics."
+    return errors
+
+
+async def submit_sign_up(ctx: RequestContext, programme_id: int, values: dict[str, str]) -> Reply:
+    programme = await ctx.uow.session.get(Programme, programme_id)
+    if programme is None or programme.workspace_id != ctx.workspace.id:
+        raise NotFound("That programme is no longer open.")
+    if errors := sign_up_errors(values):
+        raise UsageError(" ".join(errors.values()))
+    person = ctx.person
+    person.department = values["department"].strip()
+    person.level = int(values["level"])
+    person.timezone = values["timezone"].strip()
+    topics = "; ".join(_topics(values.get("topics") or ""))
+    facilitator = values.get("facilitator") == "yes"
+    entry = await _sign_up_of(ctx, programme.id)
+    if entry is None:
+        ctx.uow.session.add(
+            ProgrammeSignUp(
+                programme_id=programme.id,
+                person_id=person.id,
+                topics=topics,
+                facilitator=facilitator,
+                created_at=ctx.now,
+                updated_at=ctx.now,
+            )
+        )
+        return Reply(message(f"You're signed up for '{programme.name}'. The lead will tell you your circle."))
+    entry.topics, entry.facilitator, entry.updated_at = topics, facilitator, ctx.now
+    return Reply(message(f"Your sign-up for '{programme.name}' is updated."))
+
+
+async def led_programme(ctx: RequestContext, name: str) -> int:
+    """The id of a programme the asker leads, for a circle formed from it (`/circle new … programme=`),
+    so its members' shared history is known when the next programme is formed."""
+    programme = await _programme_named(ctx, name.lower())
+    if programme is None:
+        raise NotFound(f"There's no programme called '{name[:80]}' here.")
+    if programme.lead_id != ctx.person.id:
+        raise NotAllowed(f"Only the lead of '{programme.name}' can add circles to it.")
+    return programme.id
+
+
+async def _programme_named(ctx: RequestContext, name: str) -> Programme | None:
+    return await ctx.uow.session.scalar(
+        select(Programme).where(Programme.workspace_id == ctx.workspace.id, Programme.name == name)
+    )
+
+
+async def _sign_up_of(ctx: RequestContext, programme_id: int) -> ProgrammeSignUp | None:
+    return await ctx.uow.session.scalar(
+        select(ProgrammeSignUp).where(
+            ProgrammeSignUp.programme_id == programme_id, ProgrammeSignUp.person_id == ctx.person.id
+        )
+    )
+
+
+def _topics(text: str) -> list[str]:
+    """Topics separated by ; or , with case and repeats folded, in the order given."""
+    seen: dict[str, None] = {}
+    for part in re.split(r"[;,]", text):
+        topic = " ".join(part.split()).lower()
+        if topic:
+            seen.setdefault(topic[:60])
+    return list(seen)
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _number(text: str, low: int, high: int, what: str) -> int:
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise UsageError(f"Please give {what} as a whole number from {low} to {high}.")
+    return int(text)
