@@ -167,7 +167,8 @@ def sign_up_form(
     topics: str = "",
     facilitator: bool = False,
 ) -> Form:
-    """The *Join the programme* form: what circle formation weighs (see `core.formation`)."""
+    """The *Join the programme* form: what circle formation weighs (see `core.formation`). Five
+    inputs and no intro, as a Discord modal holds five components in all."""
     return Form(
         FormId.SIGN_UP,
         "Join the programme",
@@ -192,5 +193,4 @@ def sign_up_form(
         ),
         submit_label="Sign up",
         context=str(programme_id),
-        intro="The lead uses this to place you in a circle of peers at a similar level from other teams.",
     )

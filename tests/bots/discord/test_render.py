@@ -91,6 +91,15 @@ def test_choices_are_selects_and_ranges_are_explained() -> None:
     assert parts["minutes"]["placeholder"] == "A number from 5 to 120"
 
 
+def test_the_sign_up_form_fits_one_modal_whole() -> None:
+    form = forms.sign_up_form(4, department="Finance", level="3", timezone="Europe/Oslo", facilitator=True)
+    parts = {p["component"]["custom_id"]: p for p in components(modal(form, 1)) if p["type"] == 18}
+    assert list(parts) == ["department", "level", "timezone", "topics", "facilitator"]
+    assert all(len(p["label"]) <= 45 for p in parts.values())
+    assert parts["timezone"]["component"]["value"] == "Europe/Oslo"
+    assert [o["value"] for o in parts["facilitator"]["component"]["options"] if o.get("default")] == ["yes"]
+
+
 def test_a_form_intro_is_shown_above_the_inputs() -> None:
     parts = components(modal(forms.check_in_form(3, "Last time you committed to X."), 1))
     assert parts[0] == {"type": 10, "content": "Last time you committed to X."}

@@ -98,6 +98,7 @@ def test_thirty_buttons_split_into_blocks_of_twenty_five() -> None:
         forms.commit_form(5),
         forms.feedback_form(3),
         forms.commitment_note_form(9),
+        forms.sign_up_form(4, department=HOSTILE[:100], level="3", timezone="Asia/Tokyo", topics="a; b"),
     ],
 )
 def test_every_core_form_is_a_valid_modal(form: Form) -> None:
