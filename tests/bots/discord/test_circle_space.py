@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bots.discord.port import BOT_ALLOW, CATEGORY_NAME, MEMBER_ALLOW
-from core.models import Person
-from tests.bots.discord.conftest import Harness, circle_channel, command, is_ephemeral, said
+from core.models import Person, ProgrammeSignUp
+from tests.bots.discord.conftest import Harness, circle_channel, command, fill_in, is_ephemeral, said
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 VIEW = discord.Permissions(view_channel=True).value
@@ -241,3 +241,23 @@ async def test_ending_a_circle_leaves_a_read_only_record(harness: Harness) -> No
     assert deny & discord.Permissions(send_messages=True).value
     assert overwrites(channel)[str(g.id)] == (0, VIEW)  # still private
     assert h.fake.violations == []
+
+
+async def test_joining_a_programme_through_circle_do_and_its_modal(harness: Harness) -> None:
+    h = harness
+    g = await h.guild()
+    lead, dana = g.people[0], g.people[3]
+    assert "open for sign-ups" in said(await command(h, g, lead, "do", text="programme spring"))
+    opened = await command(h, g, dana, "do", text="signup spring")
+    assert opened["type"] == 9  # the modal, not a message
+    values = {"department": "Ops", "level": "3", "timezone": "Mars/Base", "topics": "", "facilitator": "no"}
+    wrong = await fill_in(h, g, g.lobby, opened, values, dana)
+    assert is_ephemeral(wrong)
+    assert "time zone" in said(wrong)
+    answer = await fill_in(h, g, g.lobby, opened, {**values, "timezone": "Europe/Oslo"}, dana)
+    assert "signed up for 'spring'" in said(answer)
+    async with h.db.unit_of_work() as uow:
+        stored = await uow.session.scalar(
+            select(ProgrammeSignUp.person_id).join(Person).where(Person.department == "Ops")
+        )
+    assert stored is not None
