@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -50,6 +51,18 @@ async def programme_with_history(service: CircleService, clock: ManualClock) -> 
     return people, this_year, 12
 
 
+async def in_a_fresh_database(url: str, setup: Callable[[CircleService, ManualClock], Awaitable[int]]) -> int:
+    """For the command-line tests, which run their own event loop: a database set up and closed."""
+    database = Database(url)
+    async with database.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    clock = ManualClock(START)
+    try:
+        return await setup(CircleService(database, clock, lambda _workspace: RecordingPort()), clock)
+    finally:
+        await database.dispose()
+
+
 async def test_the_loader_gives_each_sign_up_and_who_sat_together(
     service: CircleService, db: Database, clock: ManualClock
 ) -> None:
@@ -72,17 +85,10 @@ async def test_the_loader_gives_each_sign_up_and_who_sat_together(
 def test_circles_form_reads_a_programme_from_the_database(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async def prepare() -> int:
-        database = Database(database_url)
-        async with database.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-        clock = ManualClock(START)
-        service = CircleService(database, clock, lambda _workspace: RecordingPort())
-        _, programme_id, _ = await programme_with_history(service, clock)
-        await database.dispose()
-        return programme_id
+    async def history(service: CircleService, clock: ManualClock) -> int:
+        return (await programme_with_history(service, clock))[1]
 
-    programme_id = asyncio.run(prepare())
+    programme_id = asyncio.run(in_a_fresh_database(database_url, history))
     monkeypatch.setenv("DATABASE_URL", database_url)
     output = tmp_path / "out.csv"
     status = circles(["form", "--programme", str(programme_id), "--seed", "3", "-o", str(output), "--size", "5-7"])
@@ -90,7 +96,7 @@ def test_circles_form_reads_a_programme_from_the_database(
     with output.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 12
-    circles_of = {}
+    circles_of: dict[str, list[str]] = {}
     for row in rows:
         circles_of.setdefault(row["circle"], []).append(row["name"])
     assert len(circles_of) == 2
@@ -102,16 +108,11 @@ def test_circles_form_reads_a_programme_from_the_database(
 def test_circles_form_explains_a_missing_or_unreadable_programme(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async def prepare() -> int:
-        database = Database(database_url)
-        async with database.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-        lead = cast(CircleService(database, ManualClock(START), lambda _workspace: RecordingPort()), 1)[0]
-        reply = await lead.says("/circle programme empty")
-        await database.dispose()
+    async def empty_programme(service: CircleService, _clock: ManualClock) -> int:
+        reply = await cast(service, 1)[0].says("/circle programme empty")
         return int(reply.split("--programme ")[1].split("`")[0])
 
-    empty = asyncio.run(prepare())
+    empty = asyncio.run(in_a_fresh_database(database_url, empty_programme))
     monkeypatch.setenv("DATABASE_URL", database_url)
     assert circles(["form", "--programme", "99"]) == 2
     assert "no programme 99" in capsys.readouterr().err
