@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import UsageError
 from core.messages import MAX_TEXT
@@ -228,3 +229,18 @@ def usage(name: str) -> str:
 
 def help_lines(include_facilitator: bool = True) -> list[str]:
     return [f"`{spec.usage}`: {spec.summary}" for spec in SPECS.values() if include_facilitator or not spec.facilitator]
+
+
+def whole_number(text: str, low: int, high: int, what: str) -> int:
+    """An option or form value that must be a whole number in a range."""
+    if not text.strip().isdigit() or not low <= int(text) <= high:
+        raise UsageError(f"Please give {what} as a whole number from {low} to {high}.")
+    return int(text)
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """An IANA time zone someone typed (`tz=`, `/circle timezone`, the sign-up form)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"I don't know the time zone '{name[:60]}'. Use a name like Europe/Berlin.") from None

@@ -8,12 +8,12 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from core import forms, meeting, programmes, views
-from core.commands import Command, usage
+from core.commands import Command, time_zone, usage, whole_number
 from core.context import NOT_YOURS, RequestContext
 from core.effects import AddToSpace, ArchiveSpace, OpenSpace, PostToCircle, PublishMeeting, RemoveFromSpace
 from core.errors import CircleError, NotAllowed, NotFound, UsageError
@@ -228,7 +228,7 @@ async def schedule(ctx: RequestContext, cmd: Command) -> Reply:
         raise CircleError(f"Meeting {meeting_.number} is already under way; close it before scheduling the next.")
     meeting_.scheduled_start = start
     if "minutes" in cmd.options:
-        meeting_.duration_minutes = _whole_number(cmd.options["minutes"], 15, 480, "minutes")
+        meeting_.duration_minutes = whole_number(cmd.options["minutes"], 15, 480, "minutes")
     if circle.mode == Mode.LIVE:
         ctx.uow.emit(PublishMeeting(meeting_.id))
     ctx.uow.emit(
@@ -244,10 +244,7 @@ async def schedule(ctx: RequestContext, cmd: Command) -> Reply:
 
 
 def parse_local_time(text: str, zone_name: str, now: datetime) -> datetime:
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"I don't know the time zone '{zone_name[:60]}'. Use a name like Europe/London.") from None
+    zone = time_zone(zone_name)
     try:
         local = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=zone)
     except ValueError:
@@ -292,7 +289,7 @@ async def call_for_bids(ctx: RequestContext, cmd: Command) -> Reply:
 async def bid(ctx: RequestContext, cmd: Command) -> Reply:
     scene = await _scene(ctx, cmd, create=True)
     urgency = _choice(cmd.options.get("urgency", "medium"), Urgency, "urgency")
-    minutes = _whole_number(cmd.options.get("minutes", "20"), 1, 480, "minutes")
+    minutes = whole_number(cmd.options.get("minutes", "20"), 1, 480, "minutes")
     await meeting.place_bid(scene, ctx.person, cmd.text, urgency, minutes)
     return done(f"Your bid is in for meeting {scene.meeting.number}.")
 
@@ -358,7 +355,7 @@ async def close(ctx: RequestContext, cmd: Command) -> Reply:
 async def feedback(ctx: RequestContext, cmd: Command) -> Reply:
     circle = await ctx.circle_for(cmd.circle_name)
     rating_text, _, text = cmd.text.partition(" ")
-    rating = _whole_number(rating_text, 1, 5, "rating")
+    rating = whole_number(rating_text, 1, 5, "rating")
     scene = await ctx.scene(circle, await ctx.last_closed_meeting(circle))
     await meeting.give_feedback(scene, ctx.person, rating, text.strip())
     return done("Thank you for your feedback.")
@@ -434,10 +431,7 @@ def _commitment_number(text: str, command: str) -> int:
 
 async def set_timezone(ctx: RequestContext, cmd: Command) -> Reply:
     name = cmd.text.strip()
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"I don't know the time zone '{name[:60]}'. Use a name like Europe/Berlin.") from None
+    time_zone(name)
     ctx.person.timezone = name
     return done(f"Your time zone is now {name}.")
 
@@ -475,7 +469,7 @@ async def set_nudges(ctx: RequestContext, cmd: Command) -> Reply:
             ctx.person.nudges_enabled = False
             return done("Nudges are off. Meeting reminders still reach you.")
         case "pause":
-            days = _whole_number(rest.strip() or "7", 1, 90, "days")
+            days = whole_number(rest.strip() or "7", 1, 90, "days")
             ctx.person.nudges_paused_until = ctx.now + timedelta(days=days)
             return done(f"Nudges are paused for {days} days.")
     raise UsageError(f"Usage: {usage('nudges')}")
@@ -783,12 +777,6 @@ def _choice(text: str, kind: type[E], what: str) -> E:
     except ValueError:
         allowed = "|".join(k.value for k in kind)
         raise UsageError(f"{what} must be one of {allowed}, not '{text[:30]}'.") from None
-
-
-def _whole_number(text: str, low: int, high: int, what: str) -> int:
-    if not text.strip().isdigit() or not low <= int(text) <= high:
-        raise UsageError(f"Please give {what} as a whole number from {low} to {high}.")
-    return int(text)
 
 
 __all__ = ["COMMANDS", "FORMATS", "form_errors", "press", "reply_in_thread", "submit"]

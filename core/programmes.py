@@ -8,12 +8,11 @@ form, so nobody reaches another workspace's programme or sees who else signed up
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
 from core import forms
-from core.commands import Command, usage
+from core.commands import Command, time_zone, usage, whole_number
 from core.context import RequestContext
 from core.errors import CircleError, NotAllowed, NotFound, UsageError
 from core.formats import get_format
@@ -33,9 +32,9 @@ async def new_programme(ctx: RequestContext, cmd: Command) -> Reply:
         )
     fmt = get_format(cmd.options.get("format", "action-learning"))
     low, high = fmt.meetings
-    meetings = _number(cmd.options.get("meetings", str(high)), low, high, "meetings")
+    meetings = whole_number(cmd.options.get("meetings", str(high)), low, high, "meetings")
     shortest, longest = fmt.cadence_days
-    every = _number(cmd.options.get("every", str(shortest)), shortest, longest, "every (days between meetings)")
+    every = whole_number(cmd.options.get("every", str(shortest)), shortest, longest, "every (days between meetings)")
     if await _programme_named(ctx, name) is not None:
         raise CircleError(f"There's already a programme called '{name}' here. Please pick another name.")
     programme = Programme(
@@ -80,9 +79,10 @@ async def sign_up(ctx: RequestContext, cmd: Command) -> Reply:
 def sign_up_errors(values: dict[str, str]) -> dict[str, str]:
     """What the generic checks of `Form.validate` cannot see."""
     errors: dict[str, str] = {}
-    zone = (values.get("timezone") or "").strip()
-    if zone and not _is_zone(zone):
-        errors["timezone"] = f"I don't know the time zone '{zone[:60]}'. Use a name like Europe/Berlin."
+    try:
+        time_zone((values.get("timezone") or "").strip() or "UTC")
+    except UsageError as error:
+        errors["timezone"] = error.message
     if len(_topics(values.get("topics") or "")) > MAX_TOPICS:
         errors["topics"] = f"Please name at most {MAX_TOPICS} topics."
     return errors
@@ -150,17 +150,3 @@ def _topics(text: str) -> list[str]:
         if topic:
             seen.setdefault(topic[:60])
     return list(seen)
-
-
-def _is_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-def _number(text: str, low: int, high: int, what: str) -> int:
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise UsageError(f"Please give {what} as a whole number from {low} to {high}.")
-    return int(text)
