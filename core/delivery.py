@@ -24,6 +24,7 @@ from core.effects import (
     RefreshThreadHeader,
     RemoveFromSpace,
     StartThread,
+    WithdrawMeeting,
 )
 from core.formats import GROUND_RULES, get_format
 from core.meeting import Scene
@@ -85,6 +86,9 @@ class Courier:
             case PublishMeeting(meeting_id=meeting_id):
                 if isinstance(self.port, PublishesMeetings):
                     await self._publish_meeting(meeting_id)
+            case WithdrawMeeting(meeting_id=meeting_id):
+                if isinstance(self.port, PublishesMeetings):
+                    await self._withdraw_meeting(meeting_id)
 
     async def _circle(self, circle_id: int) -> Circle:
         circle = await self.uow.session.get(Circle, circle_id)
@@ -132,6 +136,15 @@ class Courier:
         round_.thread_ref = ref.encode()
         await self.uow.session.commit()
 
+    async def _withdraw_meeting(self, meeting_id: int) -> None:
+        assert isinstance(self.port, PublishesMeetings)
+        meeting = await self.uow.session.get(Meeting, meeting_id)
+        if meeting is None or meeting.scheduled_start is None:
+            return
+        circle = await self._circle(meeting.circle_id)
+        if circle.space_ref:
+            await self.port.withdraw_meeting(SpaceRef(circle.space_ref), _event_title(meeting, circle))
+
     async def _publish_meeting(self, meeting_id: int) -> None:
         """Platforms with a calendar of their own (Discord's scheduled events) show the meeting there."""
         assert isinstance(self.port, PublishesMeetings)
@@ -143,6 +156,9 @@ class Courier:
             return
         circle = await self._circle(meeting.circle_id)
         end = meeting.scheduled_start + timedelta(minutes=meeting.duration_minutes)
-        await self.port.publish_meeting(
-            space, f"Meeting {meeting.number} of {circle.name}", meeting.scheduled_start, end
-        )
+        await self.port.publish_meeting(space, _event_title(meeting, circle), meeting.scheduled_start, end)
+
+
+def _event_title(meeting: Meeting, circle: Circle) -> str:
+    """The title names the event on the platform: publishing again finds it by this, as does withdrawing."""
+    return f"Meeting {meeting.number} of {circle.name}"

@@ -65,6 +65,13 @@ class PublishMeeting:
     meeting_id: int
 
 
+@dataclass(frozen=True)
+class WithdrawMeeting:
+    """A meeting that has closed: its calendar event goes, so it no longer shows as coming up."""
+
+    meeting_id: int
+
+
 Effect = (
     OpenSpace
     | AddToSpace
@@ -75,4 +82,5 @@ Effect = (
     | PostInThread
     | RefreshThreadHeader
     | PublishMeeting
+    | WithdrawMeeting
 )

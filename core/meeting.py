@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import views
 from core.db import UnitOfWork
-from core.effects import PostInThread, PostToCircle, RefreshThreadHeader, StartThread
+from core.effects import PostInThread, PostToCircle, RefreshThreadHeader, StartThread, WithdrawMeeting
 from core.errors import CircleError, NotAllowed
 from core.formats import Format, PhaseSpec, Speaker
 from core.models import (
@@ -476,6 +476,7 @@ async def close_meeting(scene: Scene, actor: Person | None) -> None:
             scene.now,
         )
     scene.uow.emit(PostToCircle(scene.circle.id, views.meeting_closed(scene)))
+    scene.uow.emit(WithdrawMeeting(scene.meeting.id))
 
 
 async def give_feedback(scene: Scene, person: Person, rating: int, text: str) -> MeetingFeedback:

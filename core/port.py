@@ -71,6 +71,9 @@ class ChatPort(Protocol):
 
 @runtime_checkable
 class PublishesMeetings(Protocol):
-    """Optional: a platform with its own calendar events. Publishing the same title again moves the event."""
+    """Optional: a platform with its own calendar events. Publishing the same title again moves the event;
+    withdrawing a title that has no event does nothing."""
 
     async def publish_meeting(self, space: SpaceRef, title: str, start: datetime, end: datetime) -> None: ...
+
+    async def withdraw_meeting(self, space: SpaceRef, title: str) -> None: ...

@@ -187,6 +187,16 @@ class DiscordPort:
             **when,
         )
 
+    async def withdraw_meeting(self, space: SpaceRef, title: str) -> None:
+        """A closed meeting's event is deleted rather than cancelled: it happened, it just is not coming up."""
+        voice = await self._voice_channel(space, create=False)
+        if voice is None:
+            return
+        events = await self.http.get_scheduled_events(self.guild_id, False)
+        for event in events:
+            if event["name"] == title and event.get("channel_id") == str(voice):
+                await self.http.delete_scheduled_event(self.guild_id, int(event["id"]), reason="Circle meeting closed")
+
     async def archive_space(self, space: SpaceRef) -> None:
         """Members keep reading the record but can no longer write in it."""
         channel = await self.http.get_channel(int(space.id))

@@ -133,6 +133,7 @@ class FakeDiscord:
                 ("GET", r"/guilds/(?P<guild>\d+)/scheduled-events", self._list_events),
                 ("POST", r"/guilds/(?P<guild>\d+)/scheduled-events", self._create_event),
                 ("PATCH", r"/guilds/(?P<guild>\d+)/scheduled-events/(?P<event>\d+)", self._edit_event),
+                ("DELETE", r"/guilds/(?P<guild>\d+)/scheduled-events/(?P<event>\d+)", self._delete_event),
                 ("POST", r"/interactions/(?P<interaction>\d+)/(?P<token>[^/]+)/callback", self._callback),
                 ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", self._followup),
                 ("PATCH", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/@original", self._edit_original),
@@ -804,6 +805,11 @@ class FakeDiscord:
             raise FakeError(404, 10070, "Unknown Guild Scheduled Event")
         event.update({k: v for k, v in body.items() if k in ("scheduled_start_time", "scheduled_end_time", "name")})
         return 200, event
+
+    async def _delete_event(self, request: web.Request, match: re.Match[str], body: Any) -> tuple[int, Any]:
+        if self.events.pop(int(match["event"]), None) is None:
+            raise FakeError(404, 10070, "Unknown Guild Scheduled Event")
+        return 204, None
 
     async def _callback(self, request: web.Request, match: re.Match[str], body: Any) -> tuple[int, Any]:
         interaction_id = int(match["interaction"])

@@ -76,6 +76,9 @@ class RecordingPort:
     async def publish_meeting(self, space: SpaceRef, title: str, start: datetime, end: datetime) -> None:
         self.transcript.append(Sent("event", f"{space.id}:{title}:{start.isoformat()}:{end.isoformat()}"))
 
+    async def withdraw_meeting(self, space: SpaceRef, title: str) -> None:
+        self.transcript.append(Sent("event withdrawn", f"{space.id}:{title}"))
+
     async def notify_privately(self, space: SpaceRef, user_id: str, message: Message) -> None:
         self.transcript.append(Sent("notice", f"{space.id}:{user_id}", message))
 

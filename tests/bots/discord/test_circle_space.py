@@ -170,6 +170,10 @@ async def test_a_live_meeting_is_a_scheduled_event_in_the_circles_own_voice_chan
     await command(h, g, ana, "remove", person=ben)
     assert str(chidi.id) in overwrites(voice)
     assert str(ben.id) not in overwrites(voice)
+
+    assert "is open" in said(await command(h, g, ana, "start", channel=int(text["id"])))
+    assert "is closed" in said(await command(h, g, ana, "close", channel=int(text["id"])))
+    assert not [e for e in h.fake.events.values() if e["guild_id"] == str(g.id)]  # no longer "coming up"
     assert h.fake.violations == []
 
 
