@@ -135,6 +135,7 @@ SPECS: dict[str, Spec] = {
             text="required",
         ),
         Spec("signup", "/circle signup PROGRAMME", "ask to be placed in one of a programme's circles", text="required"),
+        Spec("signups", "/circle signups PROGRAMME", "who has signed up for a programme you lead", text="required"),
         Spec("timezone", "/circle timezone Area/City", "set your time zone", text="required"),
         Spec(
             "quiet",

@@ -610,6 +610,7 @@ COMMANDS: dict[str, Callable[[RequestContext, Command], Awaitable[Reply]]] = {
     "end": set_circle_status,
     "programme": programmes.new_programme,
     "signup": programmes.sign_up,
+    "signups": programmes.list_sign_ups,
     "timezone": set_timezone,
     "quiet": set_quiet_hours,
     "nudges": set_nudges,

@@ -16,11 +16,12 @@ from core.commands import Command, time_zone, usage, whole_number
 from core.context import RequestContext
 from core.errors import CircleError, NotAllowed, NotFound, UsageError
 from core.formats import get_format
-from core.messages import Reply, message
+from core.messages import Heading, Reply, Text, message
 from core.models import Programme, ProgrammeSignUp
 
 PROGRAMME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
 MAX_TOPICS = 10
+MAX_LISTED = 50  # a longer list belongs in the CSV `circles form` writes
 
 
 async def new_programme(ctx: RequestContext, cmd: Command) -> Reply:
@@ -74,6 +75,36 @@ async def sign_up(ctx: RequestContext, cmd: Command) -> Reply:
         facilitator=earlier.facilitator if earlier else False,
     )
     return Reply(message(f"Tell us a little about you to join '{programme.name}'."), form)
+
+
+async def list_sign_ups(ctx: RequestContext, cmd: Command) -> Reply:
+    """For the lead only: who has signed up, with what formation will weigh."""
+    programme = await _programme_named(ctx, cmd.text.strip().lower())
+    if programme is None:
+        raise NotFound(f"There's no programme called '{cmd.text.strip()[:80]}' here.")
+    if programme.lead_id != ctx.person.id:
+        raise NotAllowed(f"Only the lead of '{programme.name}' can see who has signed up.")
+    entries = list(
+        await ctx.uow.session.scalars(
+            select(ProgrammeSignUp).where(ProgrammeSignUp.programme_id == programme.id).order_by(ProgrammeSignUp.id)
+        )
+    )
+    willing = sum(1 for entry in entries if entry.facilitator)
+    lines = [
+        f"{entry.person.display_name or entry.person.external_id} — {entry.person.department or '?'}, "
+        f"level {entry.person.level or '?'}, {entry.person.timezone or 'UTC'}"
+        + (", would facilitate" if entry.facilitator else "")
+        for entry in entries[:MAX_LISTED]
+    ]
+    if len(entries) > MAX_LISTED:
+        lines.append(f"… and {len(entries) - MAX_LISTED} more.")
+    return Reply(
+        message(
+            Heading(f"{programme.name}: {len(entries)} signed up, {willing} willing to facilitate"),
+            *(Text(line) for line in lines),
+            f"Form the circles with `circles form --programme {programme.id}`.",
+        )
+    )
 
 
 def sign_up_errors(values: dict[str, str]) -> dict[str, str]:

@@ -127,3 +127,20 @@ async def test_only_the_lead_adds_circles_to_a_programme(service: CircleService,
     assert "is set up" in await lead.says("/circle new team-a programme=spring")
     async with db.unit_of_work() as uow:
         assert await uow.session.scalar(select(Circle.programme_id)) == programme_id
+
+
+async def test_the_lead_sees_who_signed_up_and_nobody_else_does(service: CircleService) -> None:
+    lead, ben, chidi = cast(service, 3)
+    programme_id = await open_programme(lead)
+    assert "0 signed up" in await lead.says("/circle signups spring")
+    await ben.submits(FormId.SIGN_UP, str(programme_id), GOOD)
+    await chidi.submits(FormId.SIGN_UP, str(programme_id), {**GOOD, "facilitator": "no", "department": "Legal"})
+    listing = await lead.says("/circle signups spring")
+    assert "2 signed up, 1 willing to facilitate" in listing
+    assert "Ben — Finance, level 4, Europe/Lisbon, would facilitate" in listing
+    assert "Chidi — Legal" in listing
+    assert f"--programme {programme_id}" in listing
+    assert "Only the lead of 'spring'" in await ben.says("/circle signups spring")
+    assert "no programme called 'autumn'" in await lead.says("/circle signups autumn")
+    outsider = cast(service, 1, workspace="T2")[0]
+    assert "no programme called 'spring'" in await outsider.says("/circle signups spring")
