@@ -204,7 +204,9 @@ class CircleService:
         except IntegrityError:
             if key is not None and await self._was_handled(key):
                 return ALREADY_HANDLED
-            raise
+            # two people creating the same unique thing at once (a programme's name, a sign-up)
+            log.warning("a unique row was written twice at the same moment", exc_info=True)
+            return SAME_MOMENT
         await deliver(self.db, self.port_for(workspace), effects)
         await self._notify(changed)
         return reply

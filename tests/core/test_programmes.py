@@ -3,6 +3,8 @@ sign up again to edit), and bad or foreign requests change nothing."""
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func, select
 
 from core.context import Where
@@ -144,3 +146,13 @@ async def test_the_lead_sees_who_signed_up_and_nobody_else_does(service: CircleS
     assert "no programme called 'autumn'" in await lead.says("/circle signups autumn")
     outsider = cast(service, 1, workspace="T2")[0]
     assert "no programme called 'spring'" in await outsider.says("/circle signups spring")
+
+
+async def test_the_same_programme_opened_twice_at_once_is_stored_once(service: CircleService, db: Database) -> None:
+    lead, ben = cast(service, 2)
+    replies = await asyncio.gather(*(who.says("/circle programme spring") for who in (lead, ben, lead, ben)))
+    assert sum("open for sign-ups" in reply for reply in replies) == 1
+    assert all(
+        "open for sign-ups" in reply or "already a programme" in reply or "same moment" in reply for reply in replies
+    )
+    assert await count(db, Programme) == 1
