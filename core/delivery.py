@@ -138,25 +138,28 @@ class Courier:
 
     async def _withdraw_meeting(self, meeting_id: int) -> None:
         assert isinstance(self.port, PublishesMeetings)
-        meeting = await self.uow.session.get(Meeting, meeting_id)
-        if meeting is None or meeting.scheduled_start is None:
-            return
-        circle = await self._circle(meeting.circle_id)
-        if circle.space_ref:
-            await self.port.withdraw_meeting(SpaceRef(circle.space_ref), _event_title(meeting, circle))
+        if event := await self._meeting_event(meeting_id):
+            space, title, _ = event
+            await self.port.withdraw_meeting(space, title)
 
     async def _publish_meeting(self, meeting_id: int) -> None:
         """Platforms with a calendar of their own (Discord's scheduled events) show the meeting there."""
         assert isinstance(self.port, PublishesMeetings)
+        if event := await self._meeting_event(meeting_id):
+            space, title, meeting = event
+            assert meeting.scheduled_start is not None
+            end = meeting.scheduled_start + timedelta(minutes=meeting.duration_minutes)
+            await self.port.publish_meeting(space, title, meeting.scheduled_start, end)
+
+    async def _meeting_event(self, meeting_id: int) -> tuple[SpaceRef, str, Meeting] | None:
+        """Where a scheduled meeting's calendar event lives and what it is called; None when it has none."""
         meeting = await self.uow.session.get(Meeting, meeting_id)
         if meeting is None or meeting.scheduled_start is None:
-            return
-        space = await self._space(meeting.circle_id)
-        if space is None:
-            return
+            return None
         circle = await self._circle(meeting.circle_id)
-        end = meeting.scheduled_start + timedelta(minutes=meeting.duration_minutes)
-        await self.port.publish_meeting(space, _event_title(meeting, circle), meeting.scheduled_start, end)
+        if not circle.space_ref:
+            return None
+        return SpaceRef(circle.space_ref), _event_title(meeting, circle), meeting
 
 
 def _event_title(meeting: Meeting, circle: Circle) -> str:
