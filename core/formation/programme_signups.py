@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import CircleError
-from core.formation.signups import SignUp, signup_from_person
+from core.formation.signups import SignUp, listed_items, signup_from_person
 from core.models import Circle, Membership, Programme, ProgrammeSignUp
 
 PAST_PROGRAMMES = 3
@@ -30,7 +30,7 @@ async def programme_sign_ups(
     return programme, [
         signup_from_person(
             entry.person,
-            topics=[t.strip() for t in entry.topics.split(";") if t.strip()],
+            topics=listed_items(entry.topics),
             facilitator=entry.facilitator,
             past_circles=past[entry.person_id],
         )

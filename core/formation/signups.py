@@ -166,15 +166,16 @@ def _signup_from_row(row: Mapping[str, str | None], number: int) -> SignUp:
         department=cell("department"),
         level=_level(cell("level"), number, person_id),
         timezone=timezone,
-        topics=_items(cell("topics")),
+        topics=listed_items(cell("topics")),
         manager_id=cell("manager_id") or None,
-        avoid=_items(cell("avoid")),
+        avoid=listed_items(cell("avoid")),
         facilitator=_yes_no(cell("facilitator"), number, person_id),
-        past_circles=_items(cell("past_circles")),
+        past_circles=listed_items(cell("past_circles")),
     )
 
 
-def _items(text: str) -> frozenset[str]:
+def listed_items(text: str) -> frozenset[str]:
+    """A `;`-separated cell (topics, avoid, past_circles) as its items."""
     return frozenset(part.strip() for part in text.split(";") if part.strip())
 
 
