@@ -23,6 +23,7 @@ from core.effects import (
     PublishMeeting,
     RefreshThreadHeader,
     RemoveFromSpace,
+    SendFiles,
     StartThread,
     WithdrawMeeting,
 )
@@ -30,7 +31,7 @@ from core.formats import GROUND_RULES, get_format
 from core.meeting import Scene
 from core.messages import Message
 from core.models import Circle, Meeting, Person, Round
-from core.port import ChatPort, MessageRef, PublishesMeetings, SpaceRef, Undeliverable
+from core.port import ChatPort, MessageRef, PublishesMeetings, SendsFiles, SpaceRef, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,12 @@ class Courier:
             case WithdrawMeeting(meeting_id=meeting_id):
                 if isinstance(self.port, PublishesMeetings):
                     await self._withdraw_meeting(meeting_id)
+            case SendFiles(person_id=person_id, message=message, files=files):
+                user = await self._user(person_id)
+                if isinstance(self.port, SendsFiles):
+                    await self.port.send_files(user, message, files)
+                else:
+                    await self.port.send_dm(user, views.files_unavailable(message))
 
     async def _circle(self, circle_id: int) -> Circle:
         circle = await self.uow.session.get(Circle, circle_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.messages import Message
+from core.messages import Attachment, Message
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,16 @@ class WithdrawMeeting:
     meeting_id: int
 
 
+@dataclass(frozen=True)
+class SendFiles:
+    """Files for one person only, with a message that explains them, in their DM (a download in the
+    playground). Platforms that cannot send files get the message with a note instead."""
+
+    person_id: int
+    message: Message
+    files: tuple[Attachment, ...]
+
+
 Effect = (
     OpenSpace
     | AddToSpace
@@ -83,4 +93,5 @@ Effect = (
     | RefreshThreadHeader
     | PublishMeeting
     | WithdrawMeeting
+    | SendFiles
 )

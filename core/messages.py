@@ -54,6 +54,16 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file the bot hands one person privately: a data export, a report's chart or CSV, a calendar."""
+
+    filename: str
+    content: bytes
+    media_type: str  # e.g. "application/json", "image/png", "text/csv", "text/calendar"
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Actions:
     buttons: tuple[Button, ...]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from core.messages import Form, Message
+from core.messages import Attachment, Form, Message
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,11 @@ class PublishesMeetings(Protocol):
     async def publish_meeting(self, space: SpaceRef, title: str, start: datetime, end: datetime) -> None: ...
 
     async def withdraw_meeting(self, space: SpaceRef, title: str) -> None: ...
+
+
+@runtime_checkable
+class SendsFiles(Protocol):
+    """Optional: a platform that can hand one person files privately (Slack file upload to their DM,
+    Discord attachments, the playground's downloads)."""
+
+    async def send_files(self, user_id: str, message: Message, files: Sequence[Attachment]) -> MessageRef: ...

@@ -45,6 +45,14 @@ def plain(text: str) -> Message:
     return message(text)
 
 
+def files_unavailable(message_: Message) -> Message:
+    """Where a platform cannot carry files, the person still gets the explanation, and is told why."""
+    return Message(
+        (*message_.blocks, Text("This platform could not attach the files here; please ask again in another place.")),
+        message_.summary,
+    )
+
+
 def when(moment: datetime | None, zone: str = "UTC") -> str:
     if moment is None:
         return "not scheduled"
