@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 from collections.abc import Sequence
 
 from bots.bootstrap import Settings, running
-from bots.cli import parse_port
 
 
-def main(argv: Sequence[str], demo: bool = False) -> int:
+def main(argv: Sequence[str], demo: bool = False, settings: Settings | None = None) -> int:
+    command = "demo" if demo else "run"
+    options = _parser(command).parse_args(list(argv))  # --help prints usage; an unknown flag exits 2
+    settings = settings or Settings.from_env()
+    settings = settings.model_copy(
+        update={"port": options.port or settings.port, "host": options.host or settings.host}
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it would log every 20 s wake-up
-    settings = Settings.from_env()
-    port = parse_port(argv, settings.port)
     if settings.wants_slack or settings.wants_discord:
         return asyncio.run(_run_platforms(settings))
     from bots.playground.server import serve
 
-    return serve(settings, port=port, demo=demo or "--demo" in argv)
+    return serve(settings, port=settings.port, demo=demo or options.demo)
+
+
+def _parser(command: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"circles {command}",
+        description=(
+            "Runs Peer Circles: on Slack and/or Discord when their tokens are set (SLACK_BOT_TOKEN, "
+            "DISCORD_TOKEN, …), else the local playground in your browser, on the SQLite file in var/."
+        ),
+        epilog="Every setting can also come from the environment or a .env file; see the README's Settings table.",
+    )
+    parser.add_argument("--port", type=_port, default=None, help="port to listen on (default CIRCLES_PORT, else 8000)")
+    parser.add_argument(
+        "--host", default=None, help="address to listen on (default CIRCLES_HOST, else 127.0.0.1: this machine only)"
+    )
+    parser.add_argument("--demo", action="store_true", help="seed the demo programme again (the playground only)")
+    return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535 (got '{text}')")
+    return int(text)
 
 
 async def _run_platforms(settings: Settings) -> int:

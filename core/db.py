@@ -9,7 +9,6 @@ Leaving the block without `commit()` rolls back. Effects are released only by a 
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,13 +22,8 @@ from sqlalchemy.pool import NullPool
 from core.effects import Effect
 
 DEFAULT_SQLITE_PATH = Path("var") / "circles.sqlite3"
-
-
-def database_url(env: dict[str, str] | None = None) -> str:
-    """DATABASE_URL if set (PostgreSQL for several workers), else the embedded SQLite file."""
-    env = dict(os.environ) if env is None else env
-    url = env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
-    return async_url(url)
+# Without DATABASE_URL (read once, by the process's settings): the embedded SQLite file.
+DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
 def async_url(url: str) -> str:
