@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from bots.operations.health import Health
+from bots.operations.metrics import instrument_scheduler, instrument_service
 from bots.settings import Settings as Settings  # re-exported: adapters and tests import it from here
 from core.clock import Clock, SystemClock
 from core.db import Database, migrate
@@ -31,6 +33,7 @@ class App:
     clock: Clock
     service: CircleService
     scheduler: Scheduler
+    health: Health | None = None  # readiness checks; adapters add their platform's connection
 
 
 def build(settings: Settings, port_for: PortFor, clock: Clock | None = None, apply_migrations: bool = True) -> App:
@@ -43,7 +46,9 @@ def build(settings: Settings, port_for: PortFor, clock: Clock | None = None, app
 def assemble(settings: Settings, db: Database, clock: Clock, port_for: PortFor) -> App:
     """Wires service and scheduler onto a database that is already migrated (tests, benchmarks)."""
     service = CircleService(db, clock, port_for)
-    return App(settings, db, clock, service, Scheduler(service))
+    scheduler = Scheduler(service)
+    instrument_service(service)  # metrics from outside the service: requests by kind, outcome, latency
+    return App(settings, db, clock, service, scheduler, Health(db, instrument_scheduler(scheduler)))
 
 
 class PortsByPlatform:

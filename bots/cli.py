@@ -8,6 +8,7 @@ ends the command with one line per problem and exit status 2, never a traceback.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 
 from bots.settings import Settings, SettingsError
@@ -32,9 +33,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"circles: {problem}", file=sys.stderr)
         return 2
     if command == "form":
+        from bots.operations.metrics import record_formation
         from core.formation.command import main as form_main
 
-        return form_main(rest, database_url=settings.database_url)
+        started = time.perf_counter()
+        status = form_main(rest, database_url=settings.database_url)
+        record_formation(time.perf_counter() - started, ok=status == 0)
+        return status
     if command == "migrate":
         from core.db import migrate
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
-from bots.bootstrap import Settings, running
+from bots.bootstrap import App, Settings, running
+from bots.operations.logs import configure_logging
+from bots.operations.server import operations_server
 
 
 def main(argv: Sequence[str], demo: bool = False, settings: Settings | None = None) -> int:
@@ -17,8 +19,7 @@ def main(argv: Sequence[str], demo: bool = False, settings: Settings | None = No
     settings = settings.model_copy(
         update={"port": options.port or settings.port, "host": options.host or settings.host}
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it would log every 20 s wake-up
+    configure_logging(settings)
     if settings.wants_slack or settings.wants_discord:
         return asyncio.run(_run_platforms(settings))
     from bots.playground.server import serve
@@ -51,7 +52,7 @@ def _port(text: str) -> int:
 
 async def _run_platforms(settings: Settings) -> int:
     """Slack and Discord share one service and one scheduler, so each reminder is sent once."""
-    async with running(settings, None, None) as (app, platforms):
+    async with running(settings, None, None) as (app, platforms), _operations(settings, app):
         tasks = []
         if settings.wants_slack:
             from bots.slack.app import run_slack
@@ -63,3 +64,15 @@ async def _run_platforms(settings: Settings) -> int:
             tasks.append(run_discord(settings, app, platforms))
         await asyncio.gather(*tasks)
     return 0
+
+
+@asynccontextmanager
+async def _operations(settings: Settings, app: App) -> AsyncIterator[None]:
+    """/healthz, /readyz and /metrics on a server of their own, on CIRCLES_METRICS_PORT (default
+    CIRCLES_PORT), unless Slack's HTTP mode serves them on its port already."""
+    port = settings.metrics_port or settings.port
+    if app.health is None or (settings.slack_http_mode and port == settings.port):
+        yield
+        return
+    async with operations_server(app.health, app.clock.now, settings.host, port):
+        yield

@@ -23,6 +23,9 @@ from aiohttp.typedefs import Handler
 from sqlalchemy.engine import make_url
 
 from bots.bootstrap import Settings, build
+from bots.operations.health import Health
+from bots.operations.metrics import instrument_scheduler
+from bots.operations.server import add_operations_routes
 from bots.playground import demo, history
 from bots.playground.clock import AsyncRoundDeadlines, EarliestOf, MovableClock, RunningClock, skip_ahead
 from bots.playground.port import BOT_NAME, PlaygroundPort, dm_space
@@ -73,6 +76,8 @@ def make_web_app(playground: Playground) -> web.Application:
     app.add_routes(routes)
     app.router.add_static("/static/", STATIC)
     app.on_shutdown.append(_close_sockets)
+    ticks = instrument_scheduler(playground.scheduler) if playground.scheduler is not None else None
+    add_operations_routes(app, Health(playground.service.db, ticks), playground.clock.now)
     return app
 
 

@@ -24,7 +24,10 @@ def problems(env: dict[str, str]) -> list[str]:
     [
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is not set: Slack's HTTP mode"),
         ({"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s"}, "SLACK_CLIENT_SECRET is not set but SLACK_CLIENT_ID"),
-        ({"SLACK_CLIENT_SECRET": "s", "SLACK_SIGNING_SECRET": "s"}, "SLACK_CLIENT_ID is not set but SLACK_CLIENT_SECRET"),
+        (
+            {"SLACK_CLIENT_SECRET": "s", "SLACK_SIGNING_SECRET": "s"},
+            "SLACK_CLIENT_ID is not set but SLACK_CLIENT_SECRET",
+        ),
         ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_APP_TOKEN set but SLACK_BOT_TOKEN is not"),
         ({**SIGNED, "SLACK_BOT_TOKEN": "xapp-swapped"}, "SLACK_BOT_TOKEN must be the Bot User OAuth Token"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, "SLACK_APP_TOKEN must be an App-Level Token"),
@@ -75,19 +78,23 @@ def test_good_settings_are_typed_and_normalised() -> None:
     assert settings.database_url == "postgresql+psycopg://circles:pw@db:5432/circles"
     assert (settings.port, settings.metrics_port, settings.log_format) == (8080, 9100, "json")
     assert settings.discord_message_content is True
-    assert settings.slack_http_mode and settings.wants_slack and settings.wants_discord
+    assert settings.slack_http_mode
+    assert settings.wants_slack
+    assert settings.wants_discord
     defaults = Settings.from_env({})
     assert (defaults.host, defaults.port, defaults.database_url) == (
         "127.0.0.1",
         8000,
         "sqlite+aiosqlite:///var/circles.sqlite3",
     )
-    assert not defaults.wants_slack and not defaults.wants_discord
+    assert not defaults.wants_slack
+    assert not defaults.wants_discord
 
 
 def test_socket_mode_needs_no_signing_secret() -> None:
     settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
-    assert settings.wants_slack and not settings.slack_http_mode
+    assert settings.wants_slack
+    assert not settings.slack_http_mode
 
 
 def test_the_environment_wins_over_the_dotenv_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
