@@ -9,6 +9,7 @@ Leaving the block without `commit()` rolls back. Effects are released only by a 
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -86,7 +87,7 @@ class Database:
     def _prepare_sqlite_folder(self) -> None:
         database = make_url(self.url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            keep_private(Path(database))
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
@@ -102,6 +103,27 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def keep_private(database: Path) -> None:
+    """A SQLite file holds what members wrote and the platforms' tokens: it is readable by its owner
+    only, and so is the project's own `var/` folder. SQLite gives the -wal and -shm files it creates
+    the database file's mode; files left by an older version are tightened too."""
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if database.parent.resolve() == DEFAULT_SQLITE_PATH.parent.resolve():
+        database.parent.chmod(0o700)
+    os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        if path.exists():
+            path.chmod(0o600)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Writes `text` to a file only its owner can read (created so, or made so)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def migrate(url: str) -> None:
