@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import re
+import socket
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -11,20 +15,60 @@ from bots.bootstrap import App, Settings, running
 from bots.operations.logs import configure_logging
 from bots.operations.server import operations_server
 
+ADDRESS = re.compile(r"\('([^']*)', (\d+)")  # asyncio names the address: "bind on address ('127.0.0.1', 8000)"
+
 
 def main(argv: Sequence[str], demo: bool = False, settings: Settings | None = None) -> int:
     command = "demo" if demo else "run"
-    options = _parser(command).parse_args(list(argv))  # --help prints usage; an unknown flag exits 2
+    try:
+        options = _parser(command).parse_args(list(argv))
+    except SystemExit as stop:  # --help printed the usage (0); an unknown flag or a bad value (2)
+        return int(stop.code or 0)
     settings = settings or Settings.from_env()
     settings = settings.model_copy(
         update={"port": options.port or settings.port, "host": options.host or settings.host}
     )
     configure_logging(settings)
-    if settings.wants_slack or settings.wants_discord:
-        return asyncio.run(_run_platforms(settings))
-    from bots.playground.server import serve
+    try:
+        if settings.wants_slack or settings.wants_discord:
+            return asyncio.run(_run_platforms(settings))
+        from bots.playground.server import serve
 
-    return serve(settings, port=settings.port, demo=demo or options.demo)
+        return serve(settings, port=settings.port, demo=demo or options.demo)
+    except OSError as error:
+        problem = cannot_listen(error, settings)
+        if problem is None:
+            raise
+        print(f"circles: {problem}", file=sys.stderr)
+        return 1
+
+
+def cannot_listen(error: OSError, settings: Settings) -> str | None:
+    """One line for a server that could not listen (the port taken, or not ours to take); None
+    for any other failure, which keeps its traceback."""
+    found = ADDRESS.search(str(error))
+    host, port = (found.group(1), int(found.group(2))) if found else (settings.host, settings.port)
+    option = "--port" if port == settings.port else "CIRCLES_METRICS_PORT"
+    if error.errno == errno.EADDRINUSE:
+        free = free_port_near(host, port)
+        suggestion = f"; try {option} {free}" if free else f"; choose another with {option}"
+        return f"port {port} on {host} is already in use (is Peer Circles already running?){suggestion}"
+    if error.errno == errno.EACCES:
+        return f"not allowed to listen on port {port} (ports below 1024 need extra rights); try {option} 8000"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {host}: this machine has no such address (CIRCLES_HOST or --host)"
+    return None
+
+
+def free_port_near(host: str, port: int, tries: int = 20) -> int | None:
+    for candidate in range(port + 1, min(port + 1 + tries, 65536)):
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    return None
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
