@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import re
 import socket
@@ -31,7 +32,9 @@ def main(argv: Sequence[str], demo: bool = False, settings: Settings | None = No
     configure_logging(settings)
     try:
         if settings.wants_slack or settings.wants_discord:
-            return asyncio.run(_run_platforms(settings))
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C or systemd's SIGINT: a clean stop
+                return asyncio.run(_run_platforms(settings))
+            return 0
         from bots.playground.server import serve
 
         return serve(settings, port=settings.port, demo=demo or options.demo)
