@@ -18,7 +18,14 @@ from bots.settings import Settings
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Libraries whose INFO lines say nothing an operator needs at every start (Alembic prints one per
 # migration step; APScheduler one per 20-second wake-up).
-QUIET = {"alembic": logging.WARNING, "apscheduler": logging.WARNING, "aiohttp.access": logging.WARNING}
+# APScheduler's executor reports a job that "raised an exception": ours (Scheduler._wake) logs its own
+# failures, so the only one left to report is being cancelled at Ctrl+C, a traceback at every stop.
+QUIET = {
+    "alembic": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    "apscheduler.executors": logging.CRITICAL,
+    "aiohttp.access": logging.WARNING,
+}
 
 
 class JsonLines(logging.Formatter):
