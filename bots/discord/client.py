@@ -22,7 +22,7 @@ import yarl
 from discord import app_commands
 
 from bots.bootstrap import App, PortsByPlatform, Settings, running
-from bots.discord.observed import discord_trace
+from bots.discord.observed import discord_trace, gateway_connected
 from bots.discord.port import DiscordMemory, DiscordPort
 from bots.discord.render import BUTTON_TEMPLATE, form_errors, modal, modal_values, parse_form_id, render
 from core.context import Actor, Where
@@ -555,7 +555,7 @@ async def run_discord(settings: Settings, shared: App | None = None, platforms: 
     async with running(settings, shared, platforms) as (app, by_platform):
         by_platform.register(Platform.DISCORD, bot.port_for)
         if app.health is not None:
-            app.health.platform("discord", lambda: bot.is_ready() and not bot.is_closed())
+            app.health.platform("discord", lambda: gateway_connected(bot))
         bot.service = app.service
         async with bot:
             await bot.start(settings.discord_token)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
+import discord
 from aiohttp import ClientSession, TraceConfig, TraceRequestEndParams, TraceRequestExceptionParams
 
 from bots.operations.metrics import count_platform_call
@@ -37,3 +38,9 @@ async def _ended(_session: ClientSession, _context: SimpleNamespace, params: Tra
 
 async def _failed(_session: ClientSession, _context: SimpleNamespace, params: TraceRequestExceptionParams) -> None:
     count_platform_call("discord", route(params.method, params.url.path), None, error=True)
+
+
+def gateway_connected(bot: discord.Client) -> bool:
+    """Ready and its gateway socket open: `is_ready()` alone stays true while discord.py reconnects."""
+    socket = bot.ws
+    return bot.is_ready() and not bot.is_closed() and socket is not None and bool(socket.open)
