@@ -37,11 +37,6 @@ from core.formation.rules import FormationRules  # noqa: E402
 from core.formation.signups import SignUp  # noqa: E402
 
 
-def shared_dir() -> Path:
-    candidate = REPO.parent / "shared"
-    return candidate if candidate.exists() else Path("/work/shared")
-
-
 @dataclass(frozen=True)
 class Instance:
     name: str
@@ -79,7 +74,7 @@ def expected_random(problem: GroupingProblem, rng: np.random.Generator, samples:
 
 
 def run_mdgplib(quick: bool, budget: float, seed: int, threads: int | None, only: str) -> dict[str, float]:
-    root = shared_dir() / "benchmarks" / "mdgplib"
+    root = REPO / "benchmarks" / "data" / "mdgplib"
     with (root / "best_known.csv").open() as handle:
         best = {row["instance"]: float(row["best_known"]) for row in csv.DictReader(handle)}
     paths = sorted(root.glob("*/*.txt"))

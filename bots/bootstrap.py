@@ -10,65 +10,20 @@ on SQLite run one.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from bots.operations.health import Health
+from bots.operations.metrics import instrument_scheduler, instrument_service
+from bots.settings import Settings as Settings  # re-exported: adapters and tests import it from here
 from core.clock import Clock, SystemClock
-from core.db import Database, database_url, migrate
+from core.db import Database, migrate
 from core.models import Workspace
 from core.port import ChatPort
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService, PortFor
 from core.vocabulary import Platform
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything read from the environment, read once."""
-
-    database_url: str
-    slack_bot_token: str | None = None
-    slack_app_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_client_id: str | None = None
-    slack_client_secret: str | None = None
-    slack_api_url: str | None = None
-    discord_token: str | None = None
-    discord_api_url: str | None = None
-    discord_gateway_url: str | None = None
-    discord_message_content: bool = False  # read round-thread replies: needs the privileged intent
-    host: str = "127.0.0.1"
-    port: int = 8000
-    extra: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ) if env is None else env
-        return cls(
-            database_url=database_url(env),
-            slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
-            slack_app_token=env.get("SLACK_APP_TOKEN") or None,
-            slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
-            slack_client_id=env.get("SLACK_CLIENT_ID") or None,
-            slack_client_secret=env.get("SLACK_CLIENT_SECRET") or None,
-            slack_api_url=env.get("SLACK_API_URL") or None,
-            discord_token=env.get("DISCORD_TOKEN") or None,
-            discord_api_url=env.get("DISCORD_API_URL") or None,
-            discord_gateway_url=env.get("DISCORD_GATEWAY_URL") or None,
-            discord_message_content=env.get("DISCORD_MESSAGE_CONTENT", "").lower() in ("1", "true", "yes"),
-            host=env.get("CIRCLES_HOST", "127.0.0.1"),
-            port=int(env.get("CIRCLES_PORT") or env.get("PORT") or 8000),
-        )
-
-    @property
-    def wants_slack(self) -> bool:
-        return bool(self.slack_bot_token or self.slack_client_id)
-
-    @property
-    def wants_discord(self) -> bool:
-        return bool(self.discord_token)
 
 
 @dataclass
@@ -78,6 +33,7 @@ class App:
     clock: Clock
     service: CircleService
     scheduler: Scheduler
+    health: Health | None = None  # readiness checks; adapters add their platform's connection
 
 
 def build(settings: Settings, port_for: PortFor, clock: Clock | None = None, apply_migrations: bool = True) -> App:
@@ -90,7 +46,9 @@ def build(settings: Settings, port_for: PortFor, clock: Clock | None = None, app
 def assemble(settings: Settings, db: Database, clock: Clock, port_for: PortFor) -> App:
     """Wires service and scheduler onto a database that is already migrated (tests, benchmarks)."""
     service = CircleService(db, clock, port_for)
-    return App(settings, db, clock, service, Scheduler(service))
+    scheduler = Scheduler(service)
+    instrument_service(service)  # metrics from outside the service: requests by kind, outcome, latency
+    return App(settings, db, clock, service, scheduler, Health(db, instrument_scheduler(scheduler)))
 
 
 class PortsByPlatform:

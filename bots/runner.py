@@ -2,29 +2,104 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import logging
-from collections.abc import Sequence
+import contextlib
+import errno
+import re
+import socket
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
-from bots.bootstrap import Settings, running
-from bots.cli import parse_port
+from bots.bootstrap import App, Settings, running
+from bots.operations.logs import configure_logging
+from bots.operations.server import operations_server
+
+ADDRESS = re.compile(r"\('([^']*)', (\d+)")  # asyncio names the address: "bind on address ('127.0.0.1', 8000)"
 
 
-def main(argv: Sequence[str], demo: bool = False) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it would log every 20 s wake-up
-    settings = Settings.from_env()
-    port = parse_port(argv, settings.port)
-    if settings.wants_slack or settings.wants_discord:
-        return asyncio.run(_run_platforms(settings))
-    from bots.playground.server import serve
+def main(argv: Sequence[str], demo: bool = False, settings: Settings | None = None) -> int:
+    command = "demo" if demo else "run"
+    try:
+        options = _parser(command).parse_args(list(argv))
+    except SystemExit as stop:  # --help printed the usage (0); an unknown flag or a bad value (2)
+        return int(stop.code or 0)
+    settings = settings or Settings.from_env()
+    settings = settings.model_copy(
+        update={"port": options.port or settings.port, "host": options.host or settings.host}
+    )
+    configure_logging(settings)
+    try:
+        if settings.wants_slack or settings.wants_discord:
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C or systemd's SIGINT: a clean stop
+                return asyncio.run(_run_platforms(settings))
+            return 0
+        from bots.playground.server import serve
 
-    return serve(settings, port=port, demo=demo or "--demo" in argv)
+        return serve(settings, port=settings.port, demo=demo or options.demo)
+    except OSError as error:
+        problem = cannot_listen(error, settings)
+        if problem is None:
+            raise
+        print(f"circles: {problem}", file=sys.stderr)
+        return 1
+
+
+def cannot_listen(error: OSError, settings: Settings) -> str | None:
+    """One line for a server that could not listen (the port taken, or not ours to take); None
+    for any other failure, which keeps its traceback."""
+    found = ADDRESS.search(str(error))
+    host, port = (found.group(1), int(found.group(2))) if found else (settings.host, settings.port)
+    option = "--port" if port == settings.port else "CIRCLES_METRICS_PORT"
+    if error.errno == errno.EADDRINUSE:
+        free = free_port_near(host, port)
+        suggestion = f"; try {option} {free}" if free else f"; choose another with {option}"
+        return f"port {port} on {host} is already in use (is Peer Circles already running?){suggestion}"
+    if error.errno == errno.EACCES:
+        return f"not allowed to listen on port {port} (ports below 1024 need extra rights); try {option} 8000"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {host}: this machine has no such address (CIRCLES_HOST or --host)"
+    return None
+
+
+def free_port_near(host: str, port: int, tries: int = 20) -> int | None:
+    for candidate in range(port + 1, min(port + 1 + tries, 65536)):
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    return None
+
+
+def _parser(command: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"circles {command}",
+        description=(
+            "Runs Peer Circles: on Slack and/or Discord when their tokens are set (SLACK_BOT_TOKEN, "
+            "DISCORD_TOKEN, …), else the local playground in your browser, on the SQLite file in var/."
+        ),
+        epilog="Every setting can also come from the environment or a .env file; see the README's Settings table.",
+    )
+    parser.add_argument("--port", type=_port, default=None, help="port to listen on (default CIRCLES_PORT, else 8000)")
+    parser.add_argument(
+        "--host", default=None, help="address to listen on (default CIRCLES_HOST, else 127.0.0.1: this machine only)"
+    )
+    parser.add_argument("--demo", action="store_true", help="seed the demo programme again (the playground only)")
+    return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535 (got '{text}')")
+    return int(text)
 
 
 async def _run_platforms(settings: Settings) -> int:
     """Slack and Discord share one service and one scheduler, so each reminder is sent once."""
-    async with running(settings, None, None) as (app, platforms):
+    async with running(settings, None, None) as (app, platforms), _operations(settings, app):
         tasks = []
         if settings.wants_slack:
             from bots.slack.app import run_slack
@@ -36,3 +111,15 @@ async def _run_platforms(settings: Settings) -> int:
             tasks.append(run_discord(settings, app, platforms))
         await asyncio.gather(*tasks)
     return 0
+
+
+@asynccontextmanager
+async def _operations(settings: Settings, app: App) -> AsyncIterator[None]:
+    """/healthz, /readyz and /metrics on a server of their own, on CIRCLES_METRICS_PORT (default
+    CIRCLES_PORT), unless Slack's HTTP mode serves them on its port already."""
+    port = settings.metrics_port or settings.port
+    if app.health is None or (settings.slack_http_mode and port == settings.port):
+        yield
+        return
+    async with operations_server(app.health, app.clock.now, settings.host, port):
+        yield

@@ -23,13 +23,8 @@ from sqlalchemy.pool import NullPool
 from core.effects import Effect
 
 DEFAULT_SQLITE_PATH = Path("var") / "circles.sqlite3"
-
-
-def database_url(env: dict[str, str] | None = None) -> str:
-    """DATABASE_URL if set (PostgreSQL for several workers), else the embedded SQLite file."""
-    env = dict(os.environ) if env is None else env
-    url = env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
-    return async_url(url)
+# Without DATABASE_URL (read once, by the process's settings): the embedded SQLite file.
+DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
 def async_url(url: str) -> str:
@@ -92,7 +87,7 @@ class Database:
     def _prepare_sqlite_folder(self) -> None:
         database = make_url(self.url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            keep_private(Path(database))
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
@@ -108,6 +103,27 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def keep_private(database: Path) -> None:
+    """A SQLite file holds what members wrote and the platforms' tokens: it is readable by its owner
+    only, and so is the project's own `var/` folder. SQLite gives the -wal and -shm files it creates
+    the database file's mode; files left by an older version are tightened too."""
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if database.parent.resolve() == DEFAULT_SQLITE_PATH.parent.resolve():
+        database.parent.chmod(0o700)
+    os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        if path.exists():
+            path.chmod(0o600)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Writes `text` to a file only its owner can read (created so, or made so)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def migrate(url: str) -> None:

@@ -22,6 +22,7 @@ import yarl
 from discord import app_commands
 
 from bots.bootstrap import App, PortsByPlatform, Settings, running
+from bots.discord.observed import discord_trace, gateway_connected
 from bots.discord.port import DiscordMemory, DiscordPort
 from bots.discord.render import BUTTON_TEMPLATE, form_errors, modal, modal_values, parse_form_id, render
 from core.context import Actor, Where
@@ -75,6 +76,7 @@ class CirclesBot(discord.Client):
         ack_within: float = 2.0,
         **options: Any,
     ) -> None:
+        options.setdefault("http_trace", discord_trace())  # counts API calls and 429s for /metrics
         super().__init__(intents=intents(read_thread_messages), allowed_mentions=NOBODY, **options)
         self._service = service
         self.read_thread_messages = read_thread_messages
@@ -552,6 +554,8 @@ async def run_discord(settings: Settings, shared: App | None = None, platforms: 
     assert settings.discord_token is not None
     async with running(settings, shared, platforms) as (app, by_platform):
         by_platform.register(Platform.DISCORD, bot.port_for)
+        if app.health is not None:
+            app.health.platform("discord", lambda: gateway_connected(bot))
         bot.service = app.service
         async with bot:
             await bot.start(settings.discord_token)

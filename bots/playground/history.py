@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from bots.playground.port import PlaygroundPort, Posted
 from bots.playground.wire import message_from_json, message_json
+from core.db import write_private
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def save(port: PlaygroundPort, path: Path) -> None:
         "messages": [_posted(p) for p in port.messages.values()],
     }
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(snapshot), encoding="utf-8")
+    write_private(partial, json.dumps(snapshot))
     os.replace(partial, path)
 
 

@@ -23,8 +23,12 @@ from aiohttp.typedefs import Handler
 from sqlalchemy.engine import make_url
 
 from bots.bootstrap import Settings, build
+from bots.operations.health import Health
+from bots.operations.metrics import instrument_scheduler
+from bots.operations.server import add_operations_routes
 from bots.playground import demo, history
 from bots.playground.clock import AsyncRoundDeadlines, EarliestOf, MovableClock, RunningClock, skip_ahead
+from bots.playground.local import only_own_host
 from bots.playground.port import BOT_NAME, PlaygroundPort, dm_space
 from bots.playground.wire import Json, form_json, message_json, posted_json
 from bots.playground.workspace import Channel, Playground
@@ -68,11 +72,13 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 def make_web_app(playground: Playground) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024, middlewares=[_guarded])
+    app = web.Application(client_max_size=64 * 1024, middlewares=[only_own_host, _guarded])
     app[PLAYGROUND] = playground
     app.add_routes(routes)
     app.router.add_static("/static/", STATIC)
     app.on_shutdown.append(_close_sockets)
+    ticks = instrument_scheduler(playground.scheduler) if playground.scheduler is not None else None
+    add_operations_routes(app, Health(playground.service.db, ticks), playground.clock.now)
     return app
 
 
@@ -377,7 +383,7 @@ async def open_playground(settings: Settings, clock: MovableClock, seed: bool) -
 def _make_sqlite_folder(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the owner's only
 
 
 async def start_site(playground: Playground, host: str, port: int) -> tuple[web.AppRunner, int]:

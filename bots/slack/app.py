@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bots.bootstrap import App, PortsByPlatform, Settings, running
+from bots.operations.server import add_operations_routes
 from bots.slack import blocks
 from bots.slack.port import SlackPort, SlackPorts, error_code
 from bots.slack.store import installation_store, state_store
@@ -389,13 +390,19 @@ async def _serve_slack(settings: Settings, app: App, ports: SlackPorts) -> None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             handler = AsyncSocketModeHandler(adapter.bolt, settings.slack_app_token)
+            if app.health is not None:
+                app.health.platform("slack", handler.client.is_connected)
             log.info("Slack: Socket Mode")
             try:
                 await handler.start_async()  # type: ignore[no-untyped-call]
             finally:
                 await handler.close_async()  # type: ignore[no-untyped-call]
             return
-        runner = web.AppRunner(slack_web_app(adapter.bolt, settings.port))
+        web_app = slack_web_app(adapter.bolt, settings.port)
+        if app.health is not None:  # probes for the load balancer; /metrics too unless it has a port of its own
+            separate = settings.metrics_port not in (None, settings.port)
+            add_operations_routes(web_app, app.health, app.clock.now, metrics=not separate)
+        runner = web.AppRunner(web_app)
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
         log.info("Slack: listening on http://%s:%s%s", settings.host, settings.port, EVENTS_PATH)

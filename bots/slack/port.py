@@ -22,6 +22,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import blocks
+from bots.slack.observed import CountedCalls
 from core.messages import Form, Message
 from core.models import Workspace
 from core.port import MessageRef, RateLimited, SpaceRef, Undeliverable
@@ -60,6 +61,7 @@ def web_client(api_url: str | None, token: str | None = None, rate_limit_retries
     return AsyncWebClient(
         token=token,
         retry_handlers=[
+            CountedCalls(),  # counts every attempt for /metrics; never retries itself
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
         ],

@@ -20,7 +20,7 @@ from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.db import Database, database_url
+from core.db import DEFAULT_DATABASE_URL, Database
 from core.errors import CircleError
 from core.formation.programme_signups import PAST_PROGRAMMES, programme_sign_ups
 from core.formation.roster import FormationResult, form_circles
@@ -48,8 +48,9 @@ are ignored):
 The output CSV has columns circle,id,name,department,level,timezone,role."""
 
 
-def main(argv: Sequence[str]) -> int:
+def main(argv: Sequence[str], database_url: str = DEFAULT_DATABASE_URL) -> int:
     parser = _parser()
+    parser.set_defaults(database_url=database_url)  # from the process's settings (bots/cli.py)
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as exit_:
@@ -140,14 +141,14 @@ def _sign_ups(args: argparse.Namespace) -> tuple[list[SignUp], Path]:
         return read_signups(args.signups), args.signups.with_name(f"{args.signups.stem}-circles.csv")
     if args.past_programmes < 0:
         raise CircleError("--past-programmes must be 0 or more.")
-    programme, signups = asyncio.run(_load_programme(args.programme, args.past_programmes))
+    programme, signups = asyncio.run(_load_programme(args.programme, args.past_programmes, args.database_url))
     if not signups:
         raise CircleError(f"Nobody has signed up for '{programme.name}' yet (/circle signup {programme.name}).")
     return signups, Path(f"{programme.name}-circles.csv")
 
 
-async def _load_programme(programme_id: int, past_programmes: int) -> tuple[Programme, list[SignUp]]:
-    database = Database(database_url(), pool=False)
+async def _load_programme(programme_id: int, past_programmes: int, url: str) -> tuple[Programme, list[SignUp]]:
+    database = Database(url, pool=False)
     try:
         async with database.unit_of_work() as uow:
             return await programme_sign_ups(uow.session, programme_id, past_programmes)
