@@ -6,17 +6,19 @@ belong to; anything else is answered as if it did not exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, joinedload
 
 from core.db import UnitOfWork
 from core.errors import NotAllowed, NotFound
 from core.formats import get_format
 from core.meeting import Scene, facilitator_for, load_scene
-from core.models import Circle, Meeting, Membership, Person, Workspace
+from core.models import Circle, Meeting, Membership, Person, Round, Workspace
 from core.vocabulary import CircleStatus, MeetingState, Platform, Role
 
 NOT_YOURS = "That isn't available to you: it may have ended, or belong to a circle you're not in."
@@ -49,11 +51,30 @@ class RequestContext:
     now: datetime
     where: Where
     _my_circles: list[Circle] | None = None
+    # Read in the same statement as what they belong to, and handed out once: a second ask queries
+    # again, so nothing the request changed in between is answered from a stale read.
+    _meetings_ahead: dict[int, tuple[Meeting | None, Round | None]] = field(default_factory=dict)
+    _rounds_ahead: dict[int, Round | None] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, uow: UnitOfWork, actor: Actor, now: datetime, where: Where) -> RequestContext:
-        workspace = await ensure_workspace(uow, actor.platform, actor.workspace)
-        person = await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone)
+        """The workspace and the person in one statement; created on first sight."""
+        row = (
+            await uow.session.execute(
+                select(Workspace, Person)
+                .outerjoin(Person, (Person.workspace_id == Workspace.id) & (Person.external_id == actor.user))
+                .where(Workspace.platform == actor.platform, Workspace.external_id == actor.workspace)
+            )
+        ).first()
+        if row is None:
+            workspace = await ensure_workspace(uow, actor.platform, actor.workspace)
+            person = await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone)
+        elif row[1] is None:
+            workspace = row[0]
+            person = await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone)
+        else:
+            workspace, person = row[0], row[1]
+            _take_names(person, actor.name, actor.timezone)
         return cls(uow, workspace, person, now, where)
 
     # People ------------------------------------------------------------------------------------
@@ -69,14 +90,31 @@ class RequestContext:
         return self._my_circles
 
     async def _load_my_circles(self) -> list[Circle]:
-        circles = await self.uow.session.scalars(
-            select(Circle)
+        """The actor's open circles with their members, each with its current meeting and that
+        meeting's latest round: what nearly every command needs next, in one statement."""
+        earlier = aliased(Meeting)
+        first_open = (
+            select(func.min(earlier.number))
+            .where(earlier.circle_id == Circle.id, earlier.state != MeetingState.CLOSED)
+            .correlate(Circle)
+            .scalar_subquery()
+        )
+        query = _with_latest_round(
+            select(Circle, Meeting, Round)
             .join(Membership, Membership.circle_id == Circle.id)
-            .where(Membership.person_id == self.person.id, Membership.left_at.is_(None))
+            .outerjoin(Meeting, (Meeting.circle_id == Circle.id) & (Meeting.number == first_open))
+        )
+        query = (
+            query.where(Membership.person_id == self.person.id, Membership.left_at.is_(None))
             .where(Circle.status != CircleStatus.CLOSED)
             .order_by(Circle.name)
+            .options(joinedload(Circle.memberships))
         )
-        return list(circles)
+        circles = []
+        for circle, meeting, round_ in (await self.uow.session.execute(query)).unique():
+            circles.append(circle)
+            self._meetings_ahead[circle.id] = (meeting, round_)
+        return circles
 
     async def circle_for(self, name: str | None) -> Circle:
         """The circle a command means: named, else the one whose space it came from, else the only one."""
@@ -99,7 +137,7 @@ class RequestContext:
 
     async def circle_by_id(self, circle_id: int) -> Circle:
         """A circle the actor belongs to, by id; any other id is answered as if it did not exist."""
-        circle = await self.uow.session.get(Circle, circle_id)
+        circle = await self.uow.session.get(Circle, circle_id, options=[joinedload(Circle.memberships)])
         if circle is None or circle.workspace_id != self.workspace.id or not self.is_member(circle):
             raise NotFound(NOT_YOURS)
         return circle
@@ -124,13 +162,22 @@ class RequestContext:
     # Meetings ----------------------------------------------------------------------------------
 
     async def current_meeting(self, circle: Circle) -> Meeting | None:
-        """The first meeting not yet closed."""
-        return await self.uow.session.scalar(
-            select(Meeting)
-            .where(Meeting.circle_id == circle.id, Meeting.state != MeetingState.CLOSED)
-            .order_by(Meeting.number)
-            .limit(1)
-        )
+        """The first meeting not yet closed (with its latest round, for `scene`)."""
+        ahead = self._meetings_ahead.pop(circle.id, None)
+        if ahead is not None and (ahead[0] is None or ahead[0].state != MeetingState.CLOSED):
+            meeting, round_ = ahead
+        else:
+            query = (
+                _with_latest_round(select(Meeting, Round).select_from(Meeting))
+                .where(Meeting.circle_id == circle.id, Meeting.state != MeetingState.CLOSED)
+                .order_by(Meeting.number)
+                .limit(1)
+            )
+            row = (await self.uow.session.execute(query)).first()
+            meeting, round_ = (row[0], row[1]) if row is not None else (None, None)
+        if meeting is not None:
+            self._rounds_ahead[meeting.id] = round_
+        return meeting
 
     async def last_closed_meeting(self, circle: Circle) -> Meeting:
         meeting = await self.uow.session.scalar(
@@ -164,10 +211,21 @@ class RequestContext:
         )
         self.uow.session.add(meeting)
         await self.uow.flush()
+        self._rounds_ahead[meeting.id] = None  # a meeting just made has no round yet
         return meeting
 
     async def scene(self, circle: Circle, meeting: Meeting) -> Scene:
-        return await load_scene(self.uow, circle, meeting, get_format(circle.format_key), self.now)
+        fmt = get_format(circle.format_key)
+        if meeting.id in self._rounds_ahead:
+            return Scene(self.uow, circle, meeting, fmt, self.now, self._rounds_ahead.pop(meeting.id))
+        return await load_scene(self.uow, circle, meeting, fmt, self.now)
+
+
+def _with_latest_round(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """Adds the meeting's latest round (the one `load_scene` would read), or None before its first."""
+    later = aliased(Round)
+    latest = select(func.max(later.number)).where(later.meeting_id == Meeting.id).correlate(Meeting).scalar_subquery()
+    return query.outerjoin(Round, (Round.meeting_id == Meeting.id) & (Round.number == latest))
 
 
 async def ensure_workspace(uow: UnitOfWork, platform: Platform, external_id: str) -> Workspace:
@@ -191,11 +249,16 @@ async def ensure_person(
         )
         if not await _insert_once(uow, person):
             person = (await uow.session.scalars(query)).one()
+    _take_names(person, name, timezone)
+    return person
+
+
+def _take_names(person: Person, name: str, timezone: str | None) -> None:
+    """The platform's newest display name wins; its time zone only fills a gap the person left."""
     if name and person.display_name != name:
         person.display_name = name
     if timezone and not person.timezone:
         person.timezone = timezone
-    return person
 
 
 async def _insert_once(uow: UnitOfWork, row: Workspace | Person) -> bool:
