@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -59,13 +59,8 @@ class RequestContext:
     @classmethod
     async def load(cls, uow: UnitOfWork, actor: Actor, now: datetime, where: Where) -> RequestContext:
         """The workspace and the person in one statement; created on first sight."""
-        row = (
-            await uow.session.execute(
-                select(Workspace, Person)
-                .outerjoin(Person, (Person.workspace_id == Workspace.id) & (Person.external_id == actor.user))
-                .where(Workspace.platform == actor.platform, Workspace.external_id == actor.workspace)
-            )
-        ).first()
+        asked = {"platform": actor.platform, "workspace": actor.workspace, "user": actor.user}
+        row = (await uow.session.execute(_ACTOR, asked)).first()
         if row is None:
             workspace = await ensure_workspace(uow, actor.platform, actor.workspace)
             person = await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone)
@@ -92,26 +87,9 @@ class RequestContext:
     async def _load_my_circles(self) -> list[Circle]:
         """The actor's open circles with their members, each with its current meeting and that
         meeting's latest round: what nearly every command needs next, in one statement."""
-        earlier = aliased(Meeting)
-        first_open = (
-            select(func.min(earlier.number))
-            .where(earlier.circle_id == Circle.id, earlier.state != MeetingState.CLOSED)
-            .correlate(Circle)
-            .scalar_subquery()
-        )
-        query = _with_latest_round(
-            select(Circle, Meeting, Round)
-            .join(Membership, Membership.circle_id == Circle.id)
-            .outerjoin(Meeting, (Meeting.circle_id == Circle.id) & (Meeting.number == first_open))
-        )
-        query = (
-            query.where(Membership.person_id == self.person.id, Membership.left_at.is_(None))
-            .where(Circle.status != CircleStatus.CLOSED)
-            .order_by(Circle.name)
-            .options(joinedload(Circle.memberships))
-        )
         circles = []
-        for circle, meeting, round_ in (await self.uow.session.execute(query)).unique():
+        rows = await self.uow.session.execute(_MY_CIRCLES, {"person_id": self.person.id})
+        for circle, meeting, round_ in rows.unique():
             circles.append(circle)
             self._meetings_ahead[circle.id] = (meeting, round_)
         return circles
@@ -167,13 +145,7 @@ class RequestContext:
         if ahead is not None and (ahead[0] is None or ahead[0].state != MeetingState.CLOSED):
             meeting, round_ = ahead
         else:
-            query = (
-                _with_latest_round(select(Meeting, Round).select_from(Meeting))
-                .where(Meeting.circle_id == circle.id, Meeting.state != MeetingState.CLOSED)
-                .order_by(Meeting.number)
-                .limit(1)
-            )
-            row = (await self.uow.session.execute(query)).first()
+            row = (await self.uow.session.execute(_CURRENT_MEETING, {"circle_id": circle.id})).first()
             meeting, round_ = (row[0], row[1]) if row is not None else (None, None)
         if meeting is not None:
             self._rounds_ahead[meeting.id] = round_
@@ -221,11 +193,50 @@ class RequestContext:
         return await load_scene(self.uow, circle, meeting, fmt, self.now)
 
 
+# The statements every request runs are built once: building them anew cost more than running them.
+
+
 def _with_latest_round(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
     """Adds the meeting's latest round (the one `load_scene` would read), or None before its first."""
     later = aliased(Round)
     latest = select(func.max(later.number)).where(later.meeting_id == Meeting.id).correlate(Meeting).scalar_subquery()
     return query.outerjoin(Round, (Round.meeting_id == Meeting.id) & (Round.number == latest))
+
+
+def _my_circles_statement() -> Select[*tuple[Any, ...]]:
+    """A person's open circles with their members, each with its current meeting and latest round."""
+    earlier = aliased(Meeting)
+    first_open = (
+        select(func.min(earlier.number))
+        .where(earlier.circle_id == Circle.id, earlier.state != MeetingState.CLOSED)
+        .correlate(Circle)
+        .scalar_subquery()
+    )
+    query = _with_latest_round(
+        select(Circle, Meeting, Round)
+        .join(Membership, Membership.circle_id == Circle.id)
+        .outerjoin(Meeting, (Meeting.circle_id == Circle.id) & (Meeting.number == first_open))
+    )
+    return (
+        query.where(Membership.person_id == bindparam("person_id"), Membership.left_at.is_(None))
+        .where(Circle.status != CircleStatus.CLOSED)
+        .order_by(Circle.name)
+        .options(joinedload(Circle.memberships))
+    )
+
+
+_ACTOR = (
+    select(Workspace, Person)
+    .outerjoin(Person, (Person.workspace_id == Workspace.id) & (Person.external_id == bindparam("user")))
+    .where(Workspace.platform == bindparam("platform"), Workspace.external_id == bindparam("workspace"))
+)
+_MY_CIRCLES = _my_circles_statement()
+_CURRENT_MEETING = (
+    _with_latest_round(select(Meeting, Round).select_from(Meeting))
+    .where(Meeting.circle_id == bindparam("circle_id"), Meeting.state != MeetingState.CLOSED)
+    .order_by(Meeting.number)
+    .limit(1)
+)
 
 
 async def ensure_workspace(uow: UnitOfWork, platform: Platform, external_id: str) -> Workspace:
