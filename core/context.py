@@ -6,11 +6,12 @@ belong to; anything else is answered as if it did not exist.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -58,19 +59,24 @@ class RequestContext:
 
     @classmethod
     async def load(cls, uow: UnitOfWork, actor: Actor, now: datetime, where: Where) -> RequestContext:
-        """The workspace and the person in one statement; created on first sight."""
+        """The workspace, the person and the person's circles (see `my_circles`) in one statement;
+        the workspace and the person are created on first sight."""
         asked = {"platform": actor.platform, "workspace": actor.workspace, "user": actor.user}
-        row = (await uow.session.execute(_ACTOR, asked)).first()
-        if row is None:
+        rows = (await uow.session.execute(_ACTOR, asked)).unique().all()
+        if not rows:
             workspace = await ensure_workspace(uow, actor.platform, actor.workspace)
-            person = await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone)
-        elif row[1] is None:
-            workspace = row[0]
-            person = await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone)
-        else:
-            workspace, person = row[0], row[1]
-            _take_names(person, actor.name, actor.timezone)
-        return cls(uow, workspace, person, now, where)
+            return cls(
+                uow, workspace, await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone), now, where
+            )
+        workspace, person = rows[0][0], rows[0][1]
+        if person is None:
+            return cls(
+                uow, workspace, await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone), now, where
+            )
+        _take_names(person, actor.name, actor.timezone)
+        ctx = cls(uow, workspace, person, now, where)
+        ctx._my_circles = ctx._take_circles(rows)
+        return ctx
 
     # People ------------------------------------------------------------------------------------
 
@@ -85,13 +91,18 @@ class RequestContext:
         return self._my_circles
 
     async def _load_my_circles(self) -> list[Circle]:
-        """The actor's open circles with their members, each with its current meeting and that
-        meeting's latest round: what nearly every command needs next, in one statement."""
-        circles = []
         rows = await self.uow.session.execute(_MY_CIRCLES, {"person_id": self.person.id})
-        for circle, meeting, round_ in rows.unique():
-            circles.append(circle)
-            self._meetings_ahead[circle.id] = (meeting, round_)
+        return self._take_circles(rows.unique().all())
+
+    def _take_circles(self, rows: Sequence[Row[*tuple[Any, ...]]]) -> list[Circle]:
+        """The actor's open circles with their members, each with its current meeting and that
+        meeting's latest round: what nearly every command needs next."""
+        circles = []
+        for row in rows:
+            circle, meeting, round_ = row[-3], row[-2], row[-1]
+            if circle is not None:  # None: no circle at all, or a membership of a closed one
+                circles.append(circle)
+                self._meetings_ahead[circle.id] = (meeting, round_)
         return circles
 
     async def circle_for(self, name: str | None) -> Circle:
@@ -203,8 +214,10 @@ def _with_latest_round(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ..
     return query.outerjoin(Round, (Round.meeting_id == Meeting.id) & (Round.number == latest))
 
 
-def _my_circles_statement() -> Select[*tuple[Any, ...]]:
-    """A person's open circles with their members, each with its current meeting and latest round."""
+def _with_circles(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """Joins onto a query about one Person that person's open circles, with their members, each
+    with its current meeting and that meeting's latest round (one row per circle; None, None,
+    None for a person in no open circle)."""
     earlier = aliased(Meeting)
     first_open = (
         select(func.min(earlier.number))
@@ -212,25 +225,23 @@ def _my_circles_statement() -> Select[*tuple[Any, ...]]:
         .correlate(Circle)
         .scalar_subquery()
     )
-    query = _with_latest_round(
-        select(Circle, Meeting, Round)
-        .join(Membership, Membership.circle_id == Circle.id)
+    query = (
+        query.outerjoin(Membership, (Membership.person_id == Person.id) & Membership.left_at.is_(None))
+        .outerjoin(Circle, (Circle.id == Membership.circle_id) & (Circle.status != CircleStatus.CLOSED))
         .outerjoin(Meeting, (Meeting.circle_id == Circle.id) & (Meeting.number == first_open))
     )
-    return (
-        query.where(Membership.person_id == bindparam("person_id"), Membership.left_at.is_(None))
-        .where(Circle.status != CircleStatus.CLOSED)
-        .order_by(Circle.name)
-        .options(joinedload(Circle.memberships))
-    )
+    return _with_latest_round(query).order_by(Circle.name).options(joinedload(Circle.memberships))
 
 
-_ACTOR = (
-    select(Workspace, Person)
+_ACTOR = _with_circles(
+    select(Workspace, Person, Circle, Meeting, Round)
+    .select_from(Workspace)
     .outerjoin(Person, (Person.workspace_id == Workspace.id) & (Person.external_id == bindparam("user")))
     .where(Workspace.platform == bindparam("platform"), Workspace.external_id == bindparam("workspace"))
 )
-_MY_CIRCLES = _my_circles_statement()
+_MY_CIRCLES = _with_circles(
+    select(Circle, Meeting, Round).select_from(Person).where(Person.id == bindparam("person_id"))
+)
 _CURRENT_MEETING = (
     _with_latest_round(select(Meeting, Round).select_from(Meeting))
     .where(Meeting.circle_id == bindparam("circle_id"), Meeting.state != MeetingState.CLOSED)
