@@ -63,16 +63,11 @@ class RequestContext:
         the workspace and the person are created on first sight."""
         asked = {"platform": actor.platform, "workspace": actor.workspace, "user": actor.user}
         rows = (await uow.session.execute(_ACTOR, asked)).unique().all()
-        if not rows:
-            workspace = await ensure_workspace(uow, actor.platform, actor.workspace)
-            return cls(
-                uow, workspace, await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone), now, where
-            )
-        workspace, person = rows[0][0], rows[0][1]
-        if person is None:
-            return cls(
-                uow, workspace, await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone), now, where
-            )
+        workspace = rows[0][0] if rows else await ensure_workspace(uow, actor.platform, actor.workspace)
+        person = rows[0][1] if rows else None
+        if person is None:  # first sight: nobody new is in a circle yet, so circles are read when asked for
+            person = await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone)
+            return cls(uow, workspace, person, now, where)
         _take_names(person, actor.name, actor.timezone)
         ctx = cls(uow, workspace, person, now, where)
         ctx._my_circles = ctx._take_circles(rows)
