@@ -6,17 +6,20 @@ belong to; anything else is answered as if it did not exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, joinedload
 
 from core.db import UnitOfWork
 from core.errors import NotAllowed, NotFound
 from core.formats import get_format
 from core.meeting import Scene, facilitator_for, load_scene
-from core.models import Circle, Meeting, Membership, Person, Workspace
+from core.models import Circle, Meeting, Membership, Person, Round, Workspace
 from core.vocabulary import CircleStatus, MeetingState, Platform, Role
 
 NOT_YOURS = "That isn't available to you: it may have ended, or belong to a circle you're not in."
@@ -49,12 +52,26 @@ class RequestContext:
     now: datetime
     where: Where
     _my_circles: list[Circle] | None = None
+    # Read in the same statement as what they belong to, and handed out once: a second ask queries
+    # again, so nothing the request changed in between is answered from a stale read.
+    _meetings_ahead: dict[int, tuple[Meeting | None, Round | None]] = field(default_factory=dict)
+    _rounds_ahead: dict[int, Round | None] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, uow: UnitOfWork, actor: Actor, now: datetime, where: Where) -> RequestContext:
-        workspace = await ensure_workspace(uow, actor.platform, actor.workspace)
-        person = await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone)
-        return cls(uow, workspace, person, now, where)
+        """The workspace, the person and the person's circles (see `my_circles`) in one statement;
+        the workspace and the person are created on first sight."""
+        asked = {"platform": actor.platform, "workspace": actor.workspace, "user": actor.user}
+        rows = (await uow.session.execute(_ACTOR, asked)).unique().all()
+        workspace = rows[0][0] if rows else await ensure_workspace(uow, actor.platform, actor.workspace)
+        person = rows[0][1] if rows else None
+        if person is None:  # first sight: nobody new is in a circle yet, so circles are read when asked for
+            person = await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone)
+            return cls(uow, workspace, person, now, where)
+        _take_names(person, actor.name, actor.timezone)
+        ctx = cls(uow, workspace, person, now, where)
+        ctx._my_circles = ctx._take_circles(rows)
+        return ctx
 
     # People ------------------------------------------------------------------------------------
 
@@ -69,14 +86,19 @@ class RequestContext:
         return self._my_circles
 
     async def _load_my_circles(self) -> list[Circle]:
-        circles = await self.uow.session.scalars(
-            select(Circle)
-            .join(Membership, Membership.circle_id == Circle.id)
-            .where(Membership.person_id == self.person.id, Membership.left_at.is_(None))
-            .where(Circle.status != CircleStatus.CLOSED)
-            .order_by(Circle.name)
-        )
-        return list(circles)
+        rows = await self.uow.session.execute(_MY_CIRCLES, {"person_id": self.person.id})
+        return self._take_circles(rows.unique().all())
+
+    def _take_circles(self, rows: Sequence[Row[*tuple[Any, ...]]]) -> list[Circle]:
+        """The actor's open circles with their members, each with its current meeting and that
+        meeting's latest round: what nearly every command needs next."""
+        circles = []
+        for row in rows:
+            circle, meeting, round_ = row[-3], row[-2], row[-1]
+            if circle is not None:  # None: no circle at all, or a membership of a closed one
+                circles.append(circle)
+                self._meetings_ahead[circle.id] = (meeting, round_)
+        return circles
 
     async def circle_for(self, name: str | None) -> Circle:
         """The circle a command means: named, else the one whose space it came from, else the only one."""
@@ -99,7 +121,7 @@ class RequestContext:
 
     async def circle_by_id(self, circle_id: int) -> Circle:
         """A circle the actor belongs to, by id; any other id is answered as if it did not exist."""
-        circle = await self.uow.session.get(Circle, circle_id)
+        circle = await self.uow.session.get(Circle, circle_id, options=[joinedload(Circle.memberships)])
         if circle is None or circle.workspace_id != self.workspace.id or not self.is_member(circle):
             raise NotFound(NOT_YOURS)
         return circle
@@ -124,13 +146,16 @@ class RequestContext:
     # Meetings ----------------------------------------------------------------------------------
 
     async def current_meeting(self, circle: Circle) -> Meeting | None:
-        """The first meeting not yet closed."""
-        return await self.uow.session.scalar(
-            select(Meeting)
-            .where(Meeting.circle_id == circle.id, Meeting.state != MeetingState.CLOSED)
-            .order_by(Meeting.number)
-            .limit(1)
-        )
+        """The first meeting not yet closed (with its latest round, for `scene`)."""
+        ahead = self._meetings_ahead.pop(circle.id, None)
+        if ahead is not None and (ahead[0] is None or ahead[0].state != MeetingState.CLOSED):
+            meeting, round_ = ahead
+        else:
+            row = (await self.uow.session.execute(_CURRENT_MEETING, {"circle_id": circle.id})).first()
+            meeting, round_ = (row[0], row[1]) if row is not None else (None, None)
+        if meeting is not None:
+            self._rounds_ahead[meeting.id] = round_
+        return meeting
 
     async def last_closed_meeting(self, circle: Circle) -> Meeting:
         meeting = await self.uow.session.scalar(
@@ -164,10 +189,60 @@ class RequestContext:
         )
         self.uow.session.add(meeting)
         await self.uow.flush()
+        self._rounds_ahead[meeting.id] = None  # a meeting just made has no round yet
         return meeting
 
     async def scene(self, circle: Circle, meeting: Meeting) -> Scene:
-        return await load_scene(self.uow, circle, meeting, get_format(circle.format_key), self.now)
+        fmt = get_format(circle.format_key)
+        if meeting.id in self._rounds_ahead:
+            return Scene(self.uow, circle, meeting, fmt, self.now, self._rounds_ahead.pop(meeting.id))
+        return await load_scene(self.uow, circle, meeting, fmt, self.now)
+
+
+# The statements every request runs are built once: building them anew cost more than running them.
+
+
+def _with_latest_round(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """Adds the meeting's latest round (the one `load_scene` would read), or None before its first."""
+    later = aliased(Round)
+    latest = select(func.max(later.number)).where(later.meeting_id == Meeting.id).correlate(Meeting).scalar_subquery()
+    return query.outerjoin(Round, (Round.meeting_id == Meeting.id) & (Round.number == latest))
+
+
+def _with_circles(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """Joins onto a query about one Person that person's open circles, with their members, each
+    with its current meeting and that meeting's latest round (one row per circle; None, None,
+    None for a person in no open circle)."""
+    earlier = aliased(Meeting)
+    first_open = (
+        select(func.min(earlier.number))
+        .where(earlier.circle_id == Circle.id, earlier.state != MeetingState.CLOSED)
+        .correlate(Circle)
+        .scalar_subquery()
+    )
+    query = (
+        query.outerjoin(Membership, (Membership.person_id == Person.id) & Membership.left_at.is_(None))
+        .outerjoin(Circle, (Circle.id == Membership.circle_id) & (Circle.status != CircleStatus.CLOSED))
+        .outerjoin(Meeting, (Meeting.circle_id == Circle.id) & (Meeting.number == first_open))
+    )
+    return _with_latest_round(query).order_by(Circle.name).options(joinedload(Circle.memberships))
+
+
+_ACTOR = _with_circles(
+    select(Workspace, Person, Circle, Meeting, Round)
+    .select_from(Workspace)
+    .outerjoin(Person, (Person.workspace_id == Workspace.id) & (Person.external_id == bindparam("user")))
+    .where(Workspace.platform == bindparam("platform"), Workspace.external_id == bindparam("workspace"))
+)
+_MY_CIRCLES = _with_circles(
+    select(Circle, Meeting, Round).select_from(Person).where(Person.id == bindparam("person_id"))
+)
+_CURRENT_MEETING = (
+    _with_latest_round(select(Meeting, Round).select_from(Meeting))
+    .where(Meeting.circle_id == bindparam("circle_id"), Meeting.state != MeetingState.CLOSED)
+    .order_by(Meeting.number)
+    .limit(1)
+)
 
 
 async def ensure_workspace(uow: UnitOfWork, platform: Platform, external_id: str) -> Workspace:
@@ -191,11 +266,16 @@ async def ensure_person(
         )
         if not await _insert_once(uow, person):
             person = (await uow.session.scalars(query)).one()
+    _take_names(person, name, timezone)
+    return person
+
+
+def _take_names(person: Person, name: str, timezone: str | None) -> None:
+    """The platform's newest display name wins; its time zone only fills a gap the person left."""
     if name and person.display_name != name:
         person.display_name = name
     if timezone and not person.timezone:
         person.timezone = timezone
-    return person
 
 
 async def _insert_once(uow: UnitOfWork, row: Workspace | Person) -> bool:

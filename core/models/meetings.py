@@ -73,7 +73,7 @@ class Round(Base):
     phase: Mapped[Phase] = mapped_column(str_enum(Phase), default=Phase.PRESENT)
     phase_started_at: Mapped[datetime] = mapped_column(default=utcnow)
     phase_deadline: Mapped[datetime | None] = mapped_column(index=True)
-    thread_ref: Mapped[str | None] = mapped_column(String(200))
+    thread_ref: Mapped[str | None] = mapped_column(String(200), index=True)  # a thread reply finds its round
     slot_start: Mapped[datetime | None]
     slot_end: Mapped[datetime | None]
     holder_passed: Mapped[bool] = mapped_column(default=False)
@@ -107,7 +107,8 @@ class Commitment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"), index=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="SET NULL"))
+    # indexed: a round's commit phase counts its commitments at every step
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="SET NULL"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date | None]
