@@ -125,12 +125,17 @@ def form_circles(
         )
     n = len(signups)
     features = _Features.build(signups, rules)
+    offsets, spread = features.offsets, rules.max_timezone_spread
     sizes = _size_options(n, rules)
-    candidates = [
-        (low, high, plan, counts)
+    plans = [
+        (low, high, plan_zone_windows(offsets, low, high, spread, features.clash, fewest_windows=fewest))
         for low, high in sizes
-        for plan in [plan_zone_windows(features.offsets, low, high, rules.max_timezone_spread, features.clash)]
-        for counts in _count_choices(plan, low, high, rules.target_size)
+        for fewest in (True, False)
+    ]
+    least = min(_zone_key(plan, rules) for _, _, plan in plans)
+    kinds = {(low, high, str(plan.windows)): plan for low, high, plan in plans if _zone_key(plan, rules) == least}
+    candidates = [
+        (low, high, plan, counts) for (low, high, _), plan in kinds.items() for counts in _count_choices(plan, rules)
     ]
     probe_steps = min(_PROBE_STEPS_PER_PERSON * n + _PROBE_STEPS_MIN, _PROBE_STEPS_MAX)
     if max_steps is not None:
@@ -141,9 +146,12 @@ def form_circles(
         search = _Search.start(features, plan, counts, low, high, rules)
         search.anneal(probe_steps, _TEMPERATURE, 0.0, int(rng.integers(2**31 - 1)))
         search.repair()
+        for _ in range(_UNTANGLE_TRIES):
+            if any(search.broken()):
+                search.untangle(probe_steps, int(rng.integers(2**31 - 1)))
         if best is None or search.key() < best.key():
             best = search
-        if best.broken() == 0:
+        if not any(best.broken()):
             break
     assert best is not None
     main_seed = int(rng.integers(2**31 - 1))
@@ -185,6 +193,12 @@ def _size_options(people: int, rules: FormationRules) -> list[tuple[int, int]]:
     return [(new_low, new_high) for cost, _, new_low, new_high in options if cost == least]
 
 
+def _zone_key(plan: WindowPlan, rules: FormationRules) -> tuple[int, float]:
+    """The time-zone rule comes first: fewest circles widened, then the widest of them."""
+    widened = [w for w in plan.widths if w > rules.max_timezone_spread + 1e-9]
+    return plan.relaxed_circles, max(widened, default=0.0)
+
+
 def _size_relaxations(people: int, rules: FormationRules, low: int, high: int) -> list[Relaxation]:
     if (low, high) == (rules.min_size, rules.max_size):
         return []
@@ -197,15 +211,18 @@ def _size_relaxations(people: int, rules: FormationRules, low: int, high: int) -
     ]
 
 
-def _count_choices(plan: WindowPlan, low: int, high: int, target: float) -> list[list[int]]:
+def _count_choices(plan: WindowPlan, rules: FormationRules) -> list[list[int]]:
     """Circles per window: nearest the target size first, then the most (smaller circles hold
-    fewer pairs that may clash), then the fewest."""
+    fewer pairs that may clash), then the fewest. A widened window keeps the fewest circles, as
+    every circle in it is widened."""
+    wide = [width > rules.max_timezone_spread + 1e-9 for width in plan.widths]
     nearest = [
-        min(counts, key=lambda m: (abs(len(window) / m - target), m))
-        for window, counts in zip(plan.windows, plan.counts, strict=True)
+        counts[0] if widened else min(counts, key=lambda m: (abs(len(window) / m - rules.target_size), m))
+        for window, counts, widened in zip(plan.windows, plan.counts, wide, strict=True)
     ]
+    most = [counts[0] if widened else counts[-1] for counts, widened in zip(plan.counts, wide, strict=True)]
     choices: list[list[int]] = [nearest]
-    for counts in ([c[-1] for c in plan.counts], [c[0] for c in plan.counts]):
+    for counts in (most, [c[0] for c in plan.counts]):
         if counts not in choices:
             choices.append(counts)
     return choices
@@ -415,8 +432,33 @@ class _Search:
         search: Callable[..., int] = circle_kernel.anneal
         self.swaps += search(*self._arguments(), steps, hot, cold, _MOVE_SHARE, seed)
 
+    def untangle(self, steps: int, seed: int) -> None:
+        """A walk over the rules alone, score ignored: steps that leave the count of broken pairs
+        as it is are always taken, so the walk crosses the plateaus where one swap cannot mend a
+        pair but two can (a manager moved out after a neutral swap makes room). Kept only if it
+        leaves fewer broken pairs; then the score is polished again without breaking any."""
+        before = self.broken()
+        saved = self._state()
+        scored = self.weights
+        self.weights = np.array([0.0, 0.0, 0.0, 1.0 if self.features.no_repeats else 0.0, 1.5], dtype=np.float64)
+        self.anneal(steps, 1.0, 0.0, seed)
+        self.weights = scored
+        self.repair()
+        if self.broken() >= before:
+            self._restore(saved)
+            return
+        self.anneal(steps, _TEMPERATURE / 3, 0.0, seed + 1)
+        self.repair()
+
+    def _state(self) -> list[NDArray[Any]]:
+        return [a.copy() for a in (self.circle_of, self.members, self.slot, *self.counts.values())]
+
+    def _restore(self, saved: list[NDArray[Any]]) -> None:
+        for ours, kept in zip((self.circle_of, self.members, self.slot, *self.counts.values()), saved, strict=True):
+            ours[...] = kept
+
     def repair(self) -> None:
-        if self.broken():
+        if any(self.broken()):
             mend: Callable[..., int] = circle_kernel.repair
             self.swaps += mend(*self._arguments(), self.features.no_repeats)
 
@@ -448,23 +490,25 @@ class _Search:
                 break
         return taken
 
-    def broken(self) -> int:
-        """Hard-rule pairs left inside circles."""
+    def broken(self) -> tuple[int, int]:
+        """Pairs left inside circles that break a rule: (manager or named person, repeats under
+        `no_repeats`), compared in that order."""
         circle_of = self.circle_of
-        pairs = sum(
+        forbidden = sum(
             1
             for p, others in enumerate(self.features.forbidden)
             for q in others
             if p < q and circle_of[p] == circle_of[q]
         )
+        repeats = 0
         if self.features.no_repeats:
-            pairs += sum(
+            repeats = sum(
                 1
                 for p, others in enumerate(self.features.met)
                 for q in set(others)
                 if p < q and circle_of[p] == circle_of[q]
             )
-        return pairs
+        return forbidden, repeats
 
     def score(self) -> float:
         c, w = self.counts, self.weights
@@ -473,7 +517,8 @@ class _Search:
         topics = float((c["topic"] * (c["topic"] - 1) / 2).sum())
         return float(-w[0] * same_department - w[1] * levels + w[2] * topics)
 
-    def key(self) -> tuple[int, float]:
+    def key(self) -> tuple[tuple[int, int], float]:
+        """Among plans equal on the time-zone rule: fewest pairs breaking a rule, then score."""
         return self.broken(), -self.score()
 
     def circles(self) -> tuple[Circle, ...]:
@@ -505,6 +550,7 @@ _SLOW_STEP_SECONDS = 1e-6
 _PROBE_STEPS_PER_PERSON = 60
 _PROBE_STEPS_MIN = 20_000
 _PROBE_STEPS_MAX = 400_000
+_UNTANGLE_TRIES = 3  # walks over the rules alone, each from where the last left off
 _CHUNK = 50_000  # steps between looks at the clock (~20 ms)
 _MOVE_SHARE = 0.2  # share of steps that move one person rather than swap two
 

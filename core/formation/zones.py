@@ -45,23 +45,38 @@ Clash = Callable[[list[int]], int]
 
 
 def plan_zone_windows(
-    offsets: Sequence[float], min_size: int, max_size: int, max_spread: float, clash: Clash | None = None
+    offsets: Sequence[float],
+    min_size: int,
+    max_size: int,
+    max_spread: float,
+    clash: Clash | None = None,
+    *,
+    fewest_windows: bool = True,
 ) -> WindowPlan:
     """Windows that keep the rule everywhere when any split does, else widen as few circles as
     possible by the least that works (lexicographically: circles widened, widest of them, rule
     breaks forced on single-circle windows by `clash`, then fewest windows so each is as mixed as
     possible). Circles may interleave inside a window, but any split into circles can be sorted
     into consecutive runs along the line without widening one, so cutting the line is exact up to
-    where the clock is cut; every cut is tried when the first does not keep every rule."""
+    where the clock is cut; every cut is tried when the first does not keep every rule. With
+    `fewest_windows` false the last tie-break goes the other way: more, smaller windows, whose
+    circles the search can sort out when people at one offset were cut unluckily."""
+    step = 1 if fewest_windows else -1
     cuts = _cut_points(offsets)
     if len(offsets) > 240:
         cuts = cuts[:3]  # each cut costs a DP over a thousand positions; the widest gaps are the ones that matter
     best: tuple[tuple[float, ...], WindowPlan] | None = None
     for relax in (False, True):
         for number, start in enumerate(cuts):
-            found = _plan_along(offsets, start, min_size, max_size, max_spread, clash, relax)
+            found = _plan_along(offsets, start, min_size, max_size, max_spread, clash, relax, step)
             if found is not None and (best is None or found[0] < best[0]):
                 best = found
+            if relax and len(offsets) <= _NESTED_UP_TO and (number < 3 or len(offsets) <= 20):
+                nested = _plan_nested(offsets, start, min_size, max_size, max_spread, clash, step)
+                if nested is not None and clash is not None:
+                    nested = _with_clashes(nested, clash, max_spread)
+                if nested is not None and (best is None or nested[0] < best[0]):
+                    best = nested
             if best is not None and best[0][:3] == (0, 0, 0) and number == 0:
                 return best[1]
         if best is not None:
@@ -88,13 +103,13 @@ def _plan_along(
     spread: float,
     clash: Clash | None,
     relax: bool,
+    step: int,
 ) -> tuple[tuple[float, ...], WindowPlan] | None:
     line = [round((offset - start) % 24, 4) for offset in offsets]
     order = sorted(range(len(line)), key=lambda i: (line[i], i))
     values = [line[i] for i in order]
     n = len(order)
     cut_at = _cut_positions(values, high)
-    Cost = tuple[float, float, float, float]
     best: dict[int, tuple[Cost, int]] = {0: ((0, 0.0, 0, 0), -1)}
     for end in cut_at[1:]:
         for begin in reversed(cut_at):
@@ -108,12 +123,13 @@ def _plan_along(
                 continue
             before = best[begin][0]
             wide = width > spread + 1e-9
-            forced = clash(order[begin:end]) if clash is not None and len(counts) == 1 and counts[0] == 1 else 0
+            single = counts[0] == 1 and (len(counts) == 1 or wide)  # a widened window keeps its fewest circles
+            forced = clash(order[begin:end]) if clash is not None and single else 0
             cost = (
                 before[0] + (counts[0] if wide else 0),
                 max(before[1], width if wide else 0.0),
                 before[2] + forced,
-                before[3] + 1,
+                before[3] + step,
             )
             if end not in best or cost < best[end][0]:
                 best[end] = (cost, begin)
@@ -148,3 +164,104 @@ def _cut_positions(values: list[float], high: int) -> list[int]:
     changes = [0] + [k for k in range(1, n) if values[k] != values[k - 1]] + [n]
     near = {min(n, max(0, c + d)) for c in changes for d in range(-2 * high, 2 * high + 1)}
     return sorted(near)
+
+
+_NESTED_UP_TO = 60
+Cost = tuple[float, float, float, float]
+State = tuple[int, int, int]  # position, where the open wide circle began (-1: none), its size so far
+
+
+def _plan_nested(
+    offsets: Sequence[float], start: float, low: int, high: int, spread: float, clash: Clash | None, step: int
+) -> tuple[Cost, WindowPlan] | None:
+    """Like `_plan_along` with relaxation, but a widened circle may also reach over windows kept
+    within the spread (a straggler at each end of a crowd: one wide circle of the two stragglers
+    rather than two half-wide ones), which the cut into consecutive runs cannot express. At most
+    one wide circle is open at a time; small rosters only, where stragglers are the usual case."""
+    line = [round((offset - start) % 24, 4) for offset in offsets]
+    order = sorted(range(len(line)), key=lambda i: (line[i], i))
+    values = [line[i] for i in order]
+    n = len(order)
+    best: dict[State, tuple[Cost, State | None, tuple[int, int, int]]] = {(0, -1, 0): ((0, 0.0, 0, 0), None, (0, 0, 0))}
+
+    def offer(state: State, cost: Cost, came: State, step: tuple[int, int, int]) -> None:
+        if state not in best or cost < best[state][0]:
+            best[state] = (cost, came, step)
+
+    for pos in range(n + 1):
+        for opened in range(-1, pos):
+            for size in range(0, high + 1):
+                here = (pos, opened, size)
+                if here not in best:
+                    continue
+                cost = best[here][0]
+                for end in range(pos + 1, n + 1):
+                    width = values[end - 1] - values[pos]
+                    counts = circle_count_range(end - pos, low, high)
+                    if width > spread + 1e-9:
+                        break
+                    if counts:
+                        single = clash is not None and len(counts) == 1 and counts[0] == 1
+                        forced = clash(order[pos:end]) if single and clash is not None else 0
+                        offer(
+                            (end, opened, size),
+                            (cost[0], cost[1], cost[2] + forced, cost[3] + step),
+                            here,
+                            (0, pos, end),
+                        )
+                if pos == n:
+                    continue
+                if opened < 0:
+                    offer((pos + 1, pos, 1), cost, here, (1, pos, pos + 1))
+                    continue
+                if size + 1 <= high:
+                    offer((pos + 1, opened, size + 1), cost, here, (1, pos, pos + 1))
+                if low <= size + 1 <= high:
+                    width = values[pos] - values[opened]
+                    wide = width > spread + 1e-9
+                    closed = (
+                        cost[0] + (1 if wide else 0),
+                        max(cost[1], width if wide else 0.0),
+                        cost[2],
+                        cost[3] + step,
+                    )
+                    offer((pos + 1, -1, 0), closed, here, (2, pos, pos + 1))
+    final = (n, -1, 0)
+    if final not in best:
+        return None
+    windows: list[list[int]] = []
+    wide_members: list[int] = []
+    state: State | None = final
+    while state is not None and best[state][1] is not None:
+        _, came, (kind, begin, end) = best[state]
+        if kind == 0:
+            windows.append(order[begin:end])
+        elif kind == 2:
+            wide_members = [order[begin]]
+        else:
+            wide_members.append(order[begin])
+            if came is not None and came[1] < 0:
+                windows.append(sorted(wide_members, key=lambda i: line[i]))
+                wide_members = []
+        state = came
+    windows.sort(key=lambda w: line[w[0]])
+    cost = best[final][0]
+    return cost, WindowPlan(
+        windows=windows,
+        widths=[round(line[w[-1]] - line[w[0]], 4) for w in windows],
+        line=line,
+        counts=[circle_count_range(len(w), low, high) for w in windows],
+        relaxed_circles=int(cost[0]),
+    )
+
+
+def _with_clashes(found: tuple[Cost, WindowPlan], clash: Clash, spread: float) -> tuple[Cost, WindowPlan]:
+    """The cost with the clashes inside every window held to one circle, counted on the plan as
+    built (the nested search cannot see who its widened circle gathers until the end)."""
+    cost, plan = found
+    forced = sum(
+        clash(window)
+        for window, counts, width in zip(plan.windows, plan.counts, plan.widths, strict=True)
+        if counts and counts[0] == 1 and (len(counts) == 1 or width > spread + 1e-9)
+    )
+    return (cost[0], cost[1], forced, cost[3]), plan
