@@ -333,6 +333,26 @@ def anneal(
 
 
 @inlined
+def _hands_over(source: int, target: int, fac_count: Any, window_of_circle: Any) -> bool:
+    """Whether `source` may pass a facilitator to `target`: the counts within each time-zone
+    window still differ by at most one afterwards (as dealt)."""
+    if fac_count[source] - fac_count[target] < 1:
+        return False
+    for window in (window_of_circle[source], window_of_circle[target]):
+        low = 1 << 30
+        high = -1
+        for c in range(fac_count.size):
+            if window_of_circle[c] != window:
+                continue
+            count = fac_count[c] - (c == source) + (c == target)
+            low = min(low, count)
+            high = max(high, count)
+        if high - low > 1:
+            return False
+    return True
+
+
+@inlined
 def _breaks_a_rule(
     p: int, circle_of: Any, forbid_ptr: Any, forbid_idx: Any, met_ptr: Any, met_idx: Any, hard_repeats: bool
 ) -> bool:
@@ -374,10 +394,15 @@ def repair(
     level_sq: Any,
     weights: Any,
     hard_repeats: bool,
+    fac_count: Any,
+    window_of_circle: Any,
 ) -> int:
     """For everyone still breaking a rule, the best swap or move with anyone within reach, taken
     when it gains (which it does whenever it mends a rule without breaking another); repeated
-    until a pass changes nothing. Deterministic; returns the steps taken."""
+    until a pass changes nothing. Deterministic; returns the steps taken.
+
+    Here, unlike in `anneal`, a facilitator may trade places with a member when the facilitators
+    stay spread (`_hands_over`): a facilitator who is someone's manager must not pin them together."""
     n = circle_of.size
     made = 0
     for _ in range(20):
@@ -393,14 +418,21 @@ def repair(
                 b = circle_of[q]
                 if b == circle_of[p]:
                     continue
-                if facilitator[p] == facilitator[q] and _swap_fits(p, q, circle_of, members, sizes, line, allowance):
+                a = circle_of[p]
+                trade = facilitator[p] == facilitator[q] or (
+                    _hands_over(a, b, fac_count, window_of_circle)
+                    if facilitator[p]
+                    else _hands_over(b, a, fac_count, window_of_circle)
+                )
+                if trade and _swap_fits(p, q, circle_of, members, sizes, line, allowance):
                     gain = swap_gain(
                         p, q, circle_of, dept, level, topic_ptr, topic_idx, met_ptr, met_idx, forbid_ptr,
                         forbid_idx, dept_count, topic_count, sizes, level_sum, level_sq, weights,
                     )  # fmt: skip
                     if gain > best_gain:
                         best_gain, best_q, best_move = gain, q, False
-                if not facilitator[p] and _move_fits(p, b, circle_of, members, sizes, line, allowance, low, high):
+                movable = not facilitator[p] or _hands_over(a, b, fac_count, window_of_circle)
+                if movable and _move_fits(p, b, circle_of, members, sizes, line, allowance, low, high):
                     gain = move_gain(
                         p, b, circle_of, dept, level, topic_ptr, topic_idx, met_ptr, met_idx, forbid_ptr,
                         forbid_idx, dept_count, topic_count, sizes, level_sum, level_sq, weights,
@@ -411,6 +443,12 @@ def repair(
                 continue
             a = circle_of[p]
             b = circle_of[best_q]
+            if facilitator[p]:
+                fac_count[a] -= 1
+                fac_count[b] += 1
+            if not best_move and facilitator[best_q]:
+                fac_count[b] -= 1
+                fac_count[a] += 1
             if best_move:
                 _place_move(p, b, members, slot, circle_of, sizes)
                 _shift(p, a, b, dept, level, topic_ptr, topic_idx, dept_count, topic_count, level_sum, level_sq)

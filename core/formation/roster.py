@@ -157,7 +157,7 @@ def form_circles(
     main_seed = int(rng.integers(2**31 - 1))
     if max_steps is None and _STEPS_PER_PERSON * n * _SLOW_STEP_SECONDS <= time_budget / 2:
         max_steps = _STEPS_PER_PERSON * n
-    steps = best.run(max_steps, deadline, main_seed, on_progress)
+    steps = best.run(max_steps, deadline - n * _FINISH_SECONDS_PER_PERSON, main_seed, on_progress)
     best.repair()
     result_circles = best.circles()
     relaxations = _size_relaxations(n, rules, best.low, best.high)
@@ -460,7 +460,11 @@ class _Search:
     def repair(self) -> None:
         if any(self.broken()):
             mend: Callable[..., int] = circle_kernel.repair
-            self.swaps += mend(*self._arguments(), self.features.no_repeats)
+            facilitators = np.bincount(
+                self.circle_of[self.features.arrays["facilitator"]], minlength=len(self.window_of_circle)
+            ).astype(np.int64)
+            windows = np.array(self.window_of_circle, dtype=np.int64)
+            self.swaps += mend(*self._arguments(), self.features.no_repeats, facilitators, windows)
 
     def run(self, max_steps: int | None, deadline: float, seed: int, on_progress: ProgressCallback | None) -> int:
         """Anneal from hot to cold: over `max_steps` steps in fixed chunks (so the seed decides
@@ -551,6 +555,7 @@ _PROBE_STEPS_PER_PERSON = 60
 _PROBE_STEPS_MIN = 20_000
 _PROBE_STEPS_MAX = 400_000
 _UNTANGLE_TRIES = 3  # walks over the rules alone, each from where the last left off
+_FINISH_SECONDS_PER_PERSON = 2e-5  # kept back from the budget to score and explain the circles
 _CHUNK = 50_000  # steps between looks at the clock (~20 ms)
 _MOVE_SHARE = 0.2  # share of steps that move one person rather than swap two
 
