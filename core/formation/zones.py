@@ -183,49 +183,41 @@ def _plan_nested(
     values = [line[i] for i in order]
     n = len(order)
     best: dict[State, tuple[Cost, State | None, tuple[int, int, int]]] = {(0, -1, 0): ((0, 0.0, 0, 0), None, (0, 0, 0))}
+    reached: list[set[State]] = [set() for _ in range(n + 1)]
+    reached[0].add((0, -1, 0))
 
     def offer(state: State, cost: Cost, came: State, step: tuple[int, int, int]) -> None:
         if state not in best or cost < best[state][0]:
             best[state] = (cost, came, step)
+            reached[state[0]].add(state)
 
     for pos in range(n + 1):
-        for opened in range(-1, pos):
-            for size in range(0, high + 1):
-                here = (pos, opened, size)
-                if here not in best:
-                    continue
-                cost = best[here][0]
-                for end in range(pos + 1, n + 1):
-                    width = values[end - 1] - values[pos]
-                    counts = circle_count_range(end - pos, low, high)
-                    if width > spread + 1e-9:
-                        break
-                    if counts:
-                        single = clash is not None and len(counts) == 1 and counts[0] == 1
-                        forced = clash(order[pos:end]) if single and clash is not None else 0
-                        offer(
-                            (end, opened, size),
-                            (cost[0], cost[1], cost[2] + forced, cost[3] + step),
-                            here,
-                            (0, pos, end),
-                        )
-                if pos == n:
-                    continue
-                if opened < 0:
-                    offer((pos + 1, pos, 1), cost, here, (1, pos, pos + 1))
-                    continue
-                if size + 1 <= high:
-                    offer((pos + 1, opened, size + 1), cost, here, (1, pos, pos + 1))
-                if low <= size + 1 <= high:
-                    width = values[pos] - values[opened]
-                    wide = width > spread + 1e-9
-                    closed = (
-                        cost[0] + (1 if wide else 0),
-                        max(cost[1], width if wide else 0.0),
-                        cost[2],
-                        cost[3] + step,
+        for here in sorted(reached[pos]):
+            _, opened, size = here
+            cost = best[here][0]
+            for end in range(pos + 1, n + 1):
+                width = values[end - 1] - values[pos]
+                if width > spread + 1e-9:
+                    break
+                counts = circle_count_range(end - pos, low, high)
+                if counts:
+                    single = clash is not None and len(counts) == 1 and counts[0] == 1
+                    forced = clash(order[pos:end]) if single and clash is not None else 0
+                    offer(
+                        (end, opened, size), (cost[0], cost[1], cost[2] + forced, cost[3] + step), here, (0, pos, end)
                     )
-                    offer((pos + 1, -1, 0), closed, here, (2, pos, pos + 1))
+            if pos == n:
+                continue
+            if opened < 0:
+                offer((pos + 1, pos, 1), cost, here, (1, pos, pos + 1))
+                continue
+            if size + 1 <= high:
+                offer((pos + 1, opened, size + 1), cost, here, (1, pos, pos + 1))
+            if low <= size + 1 <= high:
+                width = values[pos] - values[opened]
+                wide = width > spread + 1e-9
+                closed = (cost[0] + (1 if wide else 0), max(cost[1], width if wide else 0.0), cost[2], cost[3] + step)
+                offer((pos + 1, -1, 0), closed, here, (2, pos, pos + 1))
     final = (n, -1, 0)
     if final not in best:
         return None
