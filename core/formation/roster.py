@@ -471,6 +471,8 @@ class _Search:
         everything), or over the time left, looking at the clock between chunks."""
         rng = np.random.default_rng(seed)
         began = time.perf_counter()
+        if max_steps is None and began >= deadline:
+            return 0  # the probes used the budget up; a hot chunk with no time to cool would only lose
         span = max(deadline - began, 1e-3)
         taken = 0
         progress = 0.0
