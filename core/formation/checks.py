@@ -4,6 +4,7 @@ it so a bug in the search's bookkeeping cannot hide behind that same bookkeeping
 from __future__ import annotations
 
 from collections import Counter
+from itertools import combinations
 
 from core.formation.roster import FormationResult
 from core.formation.signups import SignUp
@@ -13,10 +14,11 @@ from core.formation.zones import circular_spread
 def hard_rule_violations(result: FormationResult, signups: list[SignUp]) -> list[str]:
     """Every broken hard rule not owned up to by a relaxation, in words; empty when all hold."""
     relaxed = {relaxation.rule for relaxation in result.relaxations}
+    owned = Counter((r.rule, r.circle) for r in result.relaxations)
     problems = _coverage(result, signups)
     problems += _sizes(result, relaxed)
-    problems += _spread(result, relaxed)
-    problems += _pairs(result, relaxed)
+    problems += _spread(result, owned)
+    problems += _pairs(result, owned)
     problems += _facilitators(result)
     return problems
 
@@ -36,29 +38,35 @@ def _sizes(result: FormationResult, relaxed: set[str]) -> list[str]:
     ]
 
 
-def _spread(result: FormationResult, relaxed: set[str]) -> list[str]:
-    """The asked spread, or the relaxed one when a relaxation says so, and never beyond it."""
-    limit = result.timezone_spread if "time-zone spread" in relaxed else result.rules.max_timezone_spread
+def _spread(result: FormationResult, owned: Counter[tuple[str, int | None]]) -> list[str]:
+    """Every circle within the asked spread, unless a relaxation names that very circle."""
+    limit = result.rules.max_timezone_spread
     return [
         f"circle {c.number} spans {c.score.timezone_spread} h"
         for c in result.circles
         if circular_spread([m.utc_offset for m in c.members]) > limit + 1e-9
+        and not owned[("time-zone spread", c.number)]
     ]
 
 
-def _pairs(result: FormationResult, relaxed: set[str]) -> list[str]:
+def _pairs(result: FormationResult, owned: Counter[tuple[str, int | None]]) -> list[str]:
+    """Each manager, named-person and (under no_repeats) repeat pair inside a circle needs a
+    relaxation of its own for that circle."""
     problems = []
     for circle in result.circles:
         ids = {m.id for m in circle.members}
+        found: Counter[str] = Counter()
         for member in circle.members:
-            if (
-                member.manager_id in ids
-                and member.manager_id != member.id
-                and "never with one's manager" not in relaxed
-            ):
-                problems.append(f"{member.id} is with their manager in circle {circle.number}")
-            if (member.avoid & ids) - {member.id} and "named person" not in relaxed:
-                problems.append(f"{member.id} is with someone they named in circle {circle.number}")
+            if member.manager_id in ids and member.manager_id != member.id:
+                found["never with one's manager"] += 1
+            found["named person"] += len((member.avoid & ids) - {member.id})
+        if result.rules.no_repeats:
+            found["no repeats"] += sum(1 for a, b in combinations(circle.members, 2) if a.past_circles & b.past_circles)
+        for rule, count in found.items():
+            if count > owned[(rule, circle.number)]:
+                problems.append(
+                    f"circle {circle.number} breaks '{rule}' {count} times, owned up to {owned[(rule, circle.number)]}"
+                )
     return problems
 
 

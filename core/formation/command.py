@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.db import DEFAULT_DATABASE_URL, Database
 from core.errors import CircleError
 from core.formation.programme_signups import PAST_PROGRAMMES, programme_sign_ups
-from core.formation.roster import FormationResult, form_circles
+from core.formation.roster import DEFAULT_TIME_BUDGET, FormationResult, form_circles
 from core.formation.rules import FormationRules, parse_size
 from core.formation.signups import SignUp, read_signups
 from core.models import Programme
@@ -91,9 +91,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--time-budget",
         type=float,
-        default=30.0,
+        default=DEFAULT_TIME_BUDGET,
         metavar="SECONDS",
-        help="stop searching after this long (default 30; 10,000 people need ~2)",
+        help=f"search for this long: more time, better circles (default {DEFAULT_TIME_BUDGET:g}); "
+        "small rosters finish sooner",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="search exactly N steps instead, so the same seed gives the same circles on any machine",
+    )
+    parser.add_argument(
+        "--no-repeats",
+        action="store_true",
+        help="make 'never with someone from an earlier circle' a hard rule, not just a penalty",
     )
     parser.add_argument(
         "--max-spread",
@@ -117,11 +130,18 @@ def _run(args: argparse.Namespace) -> int:
     low, high = parse_size(args.size)
     if args.time_budget <= 0:
         raise CircleError("--time-budget must be a positive number of seconds.")
-    rules = FormationRules(min_size=low, max_size=high, max_timezone_spread=args.max_spread)
+    if args.steps is not None and args.steps <= 0:
+        raise CircleError("--steps must be a positive number.")
+    rules = FormationRules(min_size=low, max_size=high, max_timezone_spread=args.max_spread, no_repeats=args.no_repeats)
     signups, default_output = _sign_ups(args)
     bar = None if args.quiet else ProgressBar(sys.stderr)
     result = form_circles(
-        signups, rules, seed=args.seed, time_budget=args.time_budget, on_progress=bar.update if bar else None
+        signups,
+        rules,
+        seed=args.seed,
+        time_budget=args.time_budget,
+        max_steps=args.steps,
+        on_progress=bar.update if bar else None,
     )
     if bar:
         bar.finish()
@@ -230,6 +250,6 @@ def print_table(result: FormationResult, out: TextIO) -> None:
     parts = "  ".join(f"{name} {value:+.1f}" for name, value in result.parts().items())
     print(
         f"\n{len(result.circles)} circles from {sum(len(c.members) for c in result.circles)} people "
-        f"in {result.seconds:.2f} s (seed {result.seed}); score {result.total:+.1f} = {parts}",
+        f"in {result.seconds:.2f} s (seed {result.seed}, {result.steps:,} steps); score {result.total:+.1f} = {parts}",
         file=out,
     )

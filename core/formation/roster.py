@@ -1,13 +1,18 @@
-"""Form circles from a roster of sign-ups: size bounds, time-zone windows, forbidden pairs and
-facilitator spread are hard rules; department mix, level closeness, shared topics and fresh pairs
-are weighed in the score.
+"""Form circles from a roster of sign-ups. Hard rules — the size bounds, every circle's time-zone
+window, never with one's manager or a named person, and (when the lead asks) no pair who sat
+together in the last programmes — are broken only when no partition the search finds keeps them;
+department mix, level closeness, shared topics and fresh pairs are weighed in the score.
 
-How: (1) relax what cannot hold at all (too few people for the size bounds, a time-zone spread no
-split can meet) and say so; (2) cut the roster into time-zone windows (`zones`), each a whole
-number of circles; (3) in each window deal facilitators round-robin and everyone else in level
-order; (4) improve with swaps inside windows between people of the same facilitator flag
-(`circle_kernel.anneal`), which cannot break sizes, windows or facilitator spread; (5) check every
-hard rule again and report what still fails as a relaxation. Nothing here is n×n.
+How: (1) sizes: relax only when the roster cannot be split at all, and then try each of the
+equally small relaxations; (2) cut the roster into time-zone windows (`zones.plan_zone_windows`),
+each a whole number of circles, widening only the circles that must be widened, by the least that
+works; (3) deal facilitators round-robin and everyone else in level order; (4) a short probe of
+the search on each way of counting circles per window, keeping the one that breaks fewest rules;
+(5) anneal swaps and moves between people within reach (`circle_kernel.anneal`), broken rules
+weighing far more than any soft gain, for the step count or until the time budget runs out (the
+anytime part: more time, slower cooling, better circles); (6) a greedy repair of what still
+breaks a rule; (7) report each rule still broken as a relaxation naming the circle and people.
+Nothing here is n×n.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -26,19 +32,23 @@ from core.formation import circle_kernel
 from core.formation.rules import FormationRules, circle_count_range
 from core.formation.scoring import CircleScore, score_circle
 from core.formation.signups import SignUp
-from core.formation.zones import circular_spread, plan_windows, smallest_workable_spread
+from core.formation.zones import WindowPlan, circular_spread, plan_zone_windows
 
 ProgressCallback = Callable[[float], None]
 IntArray = NDArray[np.int64]
 
+DEFAULT_TIME_BUDGET = 3.0
+
 
 @dataclass(frozen=True)
 class Relaxation:
-    """A rule that could not hold as asked, why, and what was done instead."""
+    """A rule that could not hold as asked, why (naming the people), and what was done instead."""
 
     rule: str
     problem: str
     instead: str
+    circle: int | None = None  # the circle it concerns, when it concerns one
+    people: tuple[str, ...] = field(default=())  # ids of the people it names
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.problem} Instead: {self.instead}"
@@ -50,6 +60,7 @@ class Circle:
     members: tuple[SignUp, ...]
     score: CircleScore
     window: int  # the time-zone window it was formed in
+    allowance: float = 0.0  # the time-zone spread it was held to (the asked one unless relaxed)
 
     @property
     def facilitators(self) -> tuple[SignUp, ...]:
@@ -68,11 +79,18 @@ class FormationResult:
     seed: int
     seconds: float
     swaps: int
-    timezone_spread: float  # the rule as applied: the asked spread, or its relaxation
+    timezone_spread: float  # the widest spread any circle was allowed
+    steps: int = 0  # search steps taken (the same for a seed and `max_steps`)
+    size_bounds: tuple[int, int] = (0, 0)  # the bounds as applied: the asked ones unless relaxed
 
     @property
     def total(self) -> float:
         return sum(circle.score.total for circle in self.circles)
+
+    @property
+    def relaxed_circles(self) -> int:
+        """Circles held to a wider time-zone window than asked."""
+        return sum(1 for r in self.relaxations if r.rule == "time-zone spread")
 
     def parts(self) -> dict[str, float]:
         """Score parts summed over circles, for the benchmark and the summary line."""
@@ -88,294 +106,472 @@ def form_circles(
     rules: FormationRules | None = None,
     *,
     seed: int = 1,
-    time_budget: float = 30.0,
+    time_budget: float = DEFAULT_TIME_BUDGET,
+    max_steps: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> FormationResult:
-    """Partition `signups` into circles. Deterministic for a seed when the search finishes within
-    `time_budget` (it is sized to, even at 10,000 people); the budget stops it early otherwise."""
+    """Partition `signups` into circles.
+
+    With `max_steps` the search takes that many steps and the result depends on the seed alone
+    (the budget only stops a run that overruns it). Without, small rosters take a fixed number of
+    steps that fits well inside the budget (so they repeat for a seed too), and larger ones search
+    until the budget is spent, cooling more slowly the more time there is."""
     started = time.perf_counter()
+    deadline = started + time_budget
     rules = rules or FormationRules()
     if len(signups) < 2:
         raise CircleError(
             f"A circle needs at least two people; the roster has {'nobody' if not signups else 'only one person'}."
         )
-    relaxations: list[Relaxation] = []
-    low, high = _workable_sizes(len(signups), rules, relaxations)
-    windows, spread = _windows(signups, low, high, rules, relaxations)
-    roster = _Roster.build(signups, windows, low, high, rules)
-    swaps = roster.improve(seed, started + time_budget, on_progress)
-    swaps += roster.repair_forbidden(spread, started + time_budget)
-    circles = tuple(
-        Circle(number, members, score_circle(members, rules.weights), roster.window_of_circle[number - 1])
-        for number, members in enumerate(roster.circles(), start=1)
+    n = len(signups)
+    features = _Features.build(signups, rules)
+    offsets, spread = features.offsets, rules.max_timezone_spread
+    sizes = _size_options(n, rules)
+    plans = [
+        (low, high, plan_zone_windows(offsets, low, high, spread, features.clash, fewest_windows=fewest))
+        for low, high in sizes
+        for fewest in (True, False)
+    ]
+    least = min(_zone_key(plan, rules) for _, _, plan in plans)
+    kinds = {(low, high, str(plan.windows)): plan for low, high, plan in plans if _zone_key(plan, rules) == least}
+    candidates = [
+        (low, high, plan, counts) for (low, high, _), plan in kinds.items() for counts in _count_choices(plan, rules)
+    ]
+    probe_steps = min(_PROBE_STEPS_PER_PERSON * n + _PROBE_STEPS_MIN, _PROBE_STEPS_MAX)
+    if max_steps is not None:
+        probe_steps = min(probe_steps, max_steps)
+    rng = np.random.default_rng(seed)
+    best: _Search | None = None
+    for low, high, plan, counts in candidates:
+        search = _Search.start(features, plan, counts, low, high, rules)
+        search.anneal(probe_steps, _TEMPERATURE, 0.0, int(rng.integers(2**31 - 1)))
+        search.repair()
+        for _ in range(_UNTANGLE_TRIES):
+            if any(search.broken()):
+                search.untangle(probe_steps, int(rng.integers(2**31 - 1)))
+        if best is None or search.key() < best.key():
+            best = search
+        if not any(best.broken()):
+            break
+    assert best is not None
+    main_seed = int(rng.integers(2**31 - 1))
+    if max_steps is None and _STEPS_PER_PERSON * n * _SLOW_STEP_SECONDS <= time_budget / 2:
+        max_steps = _STEPS_PER_PERSON * n
+    steps = best.run(max_steps, deadline - n * _FINISH_SECONDS_PER_PERSON, main_seed, on_progress)
+    best.repair()
+    result_circles = best.circles()
+    relaxations = _size_relaxations(n, rules, best.low, best.high)
+    relaxations += _zone_relaxations(result_circles, signups, rules)
+    relaxations += _broken_pairs(result_circles, rules)
+    return FormationResult(
+        result_circles,
+        tuple(relaxations),
+        rules,
+        seed,
+        time.perf_counter() - started,
+        best.swaps,
+        max(c.allowance for c in result_circles),
+        steps,
+        (best.low, best.high),
     )
-    relaxations.extend(_broken_pairs(circles))
-    return FormationResult(circles, tuple(relaxations), rules, seed, time.perf_counter() - started, swaps, spread)
 
 
-def _workable_sizes(people: int, rules: FormationRules, relaxations: list[Relaxation]) -> tuple[int, int]:
-    """The asked bounds, or the nearest ones that split `people` at all (raising the largest size
-    before lowering the smallest, as a bigger circle still meets well and a tiny one does not)."""
+def _size_options(people: int, rules: FormationRules) -> list[tuple[int, int]]:
+    """The asked bounds, or every one of the least relaxations that split `people` at all
+    (raising the largest size before lowering the smallest comes first, as a bigger circle still
+    meets well and a tiny one does not; the others are tried when that one breaks more rules)."""
     low, high = rules.min_size, rules.max_size
     if circle_count_range(people, low, high):
-        return low, high
-    options = [
+        return [(low, high)]
+    options = sorted(
         (abs(low - new_low) + abs(new_high - high), -new_high, new_low, new_high)
         for new_low in range(min(low, people), 1, -1)
         for new_high in range(max(high, new_low), max(high, people) + 1)
         if circle_count_range(people, new_low, new_high)
-    ]
-    _, _, new_low, new_high = min(options)
-    relaxations.append(
+    )
+    least = options[0][0]
+    return [(new_low, new_high) for cost, _, new_low, new_high in options if cost == least]
+
+
+def _zone_key(plan: WindowPlan, rules: FormationRules) -> tuple[int, float]:
+    """The time-zone rule comes first: fewest circles widened, then the widest of them."""
+    widened = [w for w in plan.widths if w > rules.max_timezone_spread + 1e-9]
+    return plan.relaxed_circles, max(widened, default=0.0)
+
+
+def _size_relaxations(people: int, rules: FormationRules, low: int, high: int) -> list[Relaxation]:
+    if (low, high) == (rules.min_size, rules.max_size):
+        return []
+    return [
         Relaxation(
             "circle size",
-            f"{people} people cannot be split into circles of {low}–{high}.",
-            f"one circle of all {people}."
-            if people <= new_high and people < low * 2
-            else f"circles of {new_low}–{new_high}.",
+            f"{people} people cannot be split into circles of {rules.min_size}–{rules.max_size}.",
+            f"one circle of all {people}." if people <= high and people < low * 2 else f"circles of {low}–{high}.",
         )
-    )
-    return new_low, new_high
+    ]
 
 
-def _windows(
-    signups: Sequence[SignUp], low: int, high: int, rules: FormationRules, relaxations: list[Relaxation]
-) -> tuple[list[list[int]], float]:
-    """Time-zone windows and the spread they keep (the asked one unless it had to be relaxed)."""
-    offsets = [signup.utc_offset for signup in signups]
-    windows = plan_windows(offsets, low, high, rules.max_timezone_spread)
-    if windows is not None:
-        return windows, rules.max_timezone_spread
-    spread = smallest_workable_spread(offsets, low, high)
-    assert spread is not None  # one window of everybody always works once sizes do
-    relaxations.append(
-        Relaxation(
-            "time-zone spread",
-            f"no split into whole circles of {low}–{high} keeps every circle within "
-            f"{rules.max_timezone_spread:g} hours{_stranded(signups, low, rules.max_timezone_spread)}.",
-            f"allowed up to {spread:g} hours, the least that works.",
+def _count_choices(plan: WindowPlan, rules: FormationRules) -> list[list[int]]:
+    """Circles per window: nearest the target size first, then the most (smaller circles hold
+    fewer pairs that may clash), then the fewest. A widened window keeps the fewest circles, as
+    every circle in it is widened."""
+    wide = [width > rules.max_timezone_spread + 1e-9 for width in plan.widths]
+    nearest = [
+        counts[0] if widened else min(counts, key=lambda m: (abs(len(window) / m - rules.target_size), m))
+        for window, counts, widened in zip(plan.windows, plan.counts, wide, strict=True)
+    ]
+    most = [counts[0] if widened else counts[-1] for counts, widened in zip(plan.counts, wide, strict=True)]
+    choices: list[list[int]] = [nearest]
+    for counts in (most, [c[0] for c in plan.counts]):
+        if counts not in choices:
+            choices.append(counts)
+    return choices
+
+
+def _zone_relaxations(circles: Sequence[Circle], signups: Sequence[SignUp], rules: FormationRules) -> list[Relaxation]:
+    """One per widened circle, naming who could not be placed within the asked spread."""
+    spread = rules.max_timezone_spread
+    relaxations = []
+    per_offset = Counter(s.utc_offset for s in signups)
+    for circle in circles:
+        width = circular_spread([m.utc_offset for m in circle.members])
+        if width <= spread + 1e-9:
+            continue
+        far = _far_members(circle.members, spread, per_offset, rules.min_size)
+        names = _names(far)
+        relaxations.append(
+            Relaxation(
+                "time-zone spread",
+                f"circle {circle.number} spans {width:g} hours: {names} "
+                f"{'has' if len(far) == 1 else 'have'} too few others within {spread:g} hours "
+                "for a circle of their own.",
+                f"circle {circle.number} allowed {width:g} hours, the least that works; every other circle "
+                f"keeps {spread:g}.",
+                circle.number,
+                tuple(m.id for m in far),
+            )
         )
-    )
-    windows = plan_windows(offsets, low, high, spread)
-    assert windows is not None
-    return windows, spread
+    return relaxations
 
 
-def _stranded(signups: Sequence[SignUp], low: int, spread: float) -> str:
-    """Name the people who have too few others within reach, the usual cause (counted per
-    distinct offset, so a large roster costs a few dozen × a few dozen comparisons)."""
-    per_offset = Counter(signup.utc_offset for signup in signups)
-    short = {
-        offset
-        for offset in per_offset
-        if sum(count for other, count in per_offset.items() if circular_spread([offset, other]) <= spread) < low
-    }
-    alone = [signup for signup in signups if signup.utc_offset in short]
-    if not alone:
-        return ""
-    names = ", ".join(f"{s.name} ({s.timezone})" for s in alone[:5])
-    more = f" and {len(alone) - 5} more" if len(alone) > 5 else ""
-    return f" ({names}{more} have fewer than {low - 1} others within reach)"
+def _far_members(members: Sequence[SignUp], spread: float, per_offset: Counter[float], low: int) -> list[SignUp]:
+    """The members stranded in the roster (fewer than a circle's worth within reach), else those
+    outside the arc of `spread` hours that holds most of the circle."""
+    stranded = [
+        m
+        for m in members
+        if sum(c for o, c in per_offset.items() if circular_spread([m.utc_offset, o]) <= spread) < low
+    ]
+    if stranded:
+        return stranded
+    best_arc: list[SignUp] = []
+    for first in members:
+        arc = [m for m in members if (m.utc_offset - first.utc_offset) % 24 <= spread + 1e-9]
+        if len(arc) > len(best_arc):
+            best_arc = arc
+    return [m for m in members if m not in best_arc]
 
 
-def _broken_pairs(circles: Sequence[Circle]) -> list[Relaxation]:
+def _names(people: Sequence[SignUp]) -> str:
+    shown = ", ".join(f"{s.name} ({s.timezone})" for s in people[:5])
+    return shown + (f" and {len(people) - 5} more" if len(people) > 5 else "")
+
+
+def _broken_pairs(circles: Sequence[Circle], rules: FormationRules) -> list[Relaxation]:
     broken = []
     for circle in circles:
-        ids = {member.id for member in circle.members}
+        by_id = {member.id: member for member in circle.members}
         for member in circle.members:
-            if member.manager_id in ids and member.manager_id != member.id:
+            boss = by_id.get(member.manager_id or "")
+            if boss is not None and boss is not member:
                 broken.append(
                     Relaxation(
                         "never with one's manager",
-                        f"{member.name} and their manager share circle {circle.number}: the time-zone "
-                        "window and sizes left no other place.",
+                        f"{member.name} and their manager {boss.name} share circle {circle.number}: no "
+                        "partition the search found keeps them apart within the other rules.",
                         "kept together; move one of them by hand.",
+                        circle.number,
+                        (member.id, boss.id),
                     )
                 )
-            for other in sorted(member.avoid & ids - {member.id}):
+            for other in sorted(member.avoid & set(by_id) - {member.id}):
                 broken.append(
                     Relaxation(
                         "named person",
-                        f"{member.name} asked not to be with {other}, who is in circle {circle.number} "
-                        "too: no other place in their window.",
+                        f"{member.name} asked not to be with {by_id[other].name}, who is in circle "
+                        f"{circle.number} too: no partition the search found keeps them apart.",
                         "kept together; move one of them by hand.",
+                        circle.number,
+                        (member.id, other),
                     )
                 )
+        if rules.no_repeats:
+            for a, b in combinations(circle.members, 2):
+                if a.past_circles & b.past_circles:
+                    broken.append(
+                        Relaxation(
+                            "no repeats",
+                            f"{a.name} and {b.name} sat together before and share circle {circle.number}: "
+                            "no partition the search found keeps every earlier pair apart.",
+                            "kept together; move one of them by hand.",
+                            circle.number,
+                            (a.id, b.id),
+                        )
+                    )
     return broken
 
 
-@dataclass
-class _Roster:
-    """The arrays the compiled search works on, plus what is needed to read the answer back."""
+@dataclass(frozen=True)
+class _Features:
+    """What the search reads about people, built once for every plan tried."""
 
     signups: Sequence[SignUp]
-    circle_of: IntArray
-    circle_count: int
+    offsets: list[float]
     arrays: dict[str, NDArray[Any]]
-    weights: NDArray[np.float64]
-    window_of_circle: list[int]
-    counts: dict[str, NDArray[Any]] | None = None
+    forbidden: list[list[int]]
+    met: list[list[int]]
+    no_repeats: bool
 
     @classmethod
-    def build(
-        cls, signups: Sequence[SignUp], windows: list[list[int]], low: int, high: int, rules: FormationRules
-    ) -> _Roster:
+    def build(cls, signups: Sequence[SignUp], rules: FormationRules) -> _Features:
+        index = {s.id: i for i, s in enumerate(signups)}
+        met = _met_lists(signups)
+        forbidden = _forbidden_lists(signups, index)
+        levels = _levels(signups)
+        arrays = _feature_arrays(signups, levels, met, forbidden)
+        return cls(signups, [s.utc_offset for s in signups], arrays, forbidden, met, rules.no_repeats)
+
+    def clash(self, people: list[int]) -> int:
+        """Hard-rule pairs among `people` (for windows that must be one circle)."""
+        inside = set(people)
+        pairs = sum(1 for p in people for q in self.forbidden[p] if q in inside and p < q)
+        if self.no_repeats:
+            pairs += sum(1 for p in people for q in set(self.met[p]) if q in inside and p < q)
+        return pairs
+
+
+@dataclass
+class _Search:
+    """One plan's circles as the arrays the compiled search works on."""
+
+    features: _Features
+    plan: WindowPlan
+    low: int
+    high: int
+    circle_of: IntArray
+    window_of_circle: list[int]
+    allowance: NDArray[np.float64]
+    members: IntArray
+    slot: IntArray
+    near: tuple[IntArray, IntArray, IntArray]
+    line: NDArray[np.float64]
+    counts: dict[str, NDArray[Any]]
+    weights: NDArray[np.float64]
+    rules: FormationRules
+    swaps: int = 0
+
+    @classmethod
+    def start(
+        cls, features: _Features, plan: WindowPlan, counts: list[int], low: int, high: int, rules: FormationRules
+    ) -> _Search:
+        signups = features.signups
         n = len(signups)
         circle_of = np.full(n, -1, dtype=np.int64)
-        bucket_of = np.zeros(n, dtype=np.int64)
-        levels = _levels(signups)
-        next_circle = 0
+        levels = features.arrays["level"]
         window_of_circle: list[int] = []
-        for bucket, window in enumerate(windows):
-            bucket_of[window] = bucket
-            sizes = _circle_sizes(len(window), low, high, rules.target_size)
-            _deal(window, sizes, next_circle, signups, levels, circle_of)
-            next_circle += len(sizes)
-            window_of_circle.extend([bucket] * len(sizes))
-        arrays = _feature_arrays(signups, levels, windows, bucket_of)
-        w = rules.weights
-        weights = np.array([w.department, w.level, w.topic, w.repeat, w.forbidden], dtype=np.float64)
-        return cls(signups, circle_of, next_circle, arrays, weights, window_of_circle)
+        allowance: list[float] = []
+        for number, window in enumerate(plan.windows):
+            sizes = _circle_sizes(len(window), counts[number])
+            _deal(window, sizes, len(window_of_circle), signups, levels, circle_of)
+            window_of_circle.extend([number] * len(sizes))
+            allowance.extend([max(rules.max_timezone_spread, plan.widths[number])] * len(sizes))
+        circles = len(window_of_circle)
+        capacity = max(high, 1)
+        members = np.full((circles, capacity), -1, dtype=np.int64)
+        slot = np.zeros(n, dtype=np.int64)
+        fill = np.zeros(circles, dtype=np.int64)
+        for person in range(n):
+            c = int(circle_of[person])
+            members[c, fill[c]] = person
+            slot[person] = fill[c]
+            fill[c] += 1
+        line = np.array(plan.line, dtype=np.float64)
+        reach = max(allowance)
+        order = np.argsort(line, kind="stable").astype(np.int64)
+        ordered = line[order]
+        near_lo = np.searchsorted(ordered, line - reach - 1e-9, side="left").astype(np.int64)
+        near_hi = np.searchsorted(ordered, line + reach + 1e-9, side="right").astype(np.int64)
+        return cls(
+            features,
+            plan,
+            low,
+            high,
+            circle_of,
+            window_of_circle,
+            np.array(allowance, dtype=np.float64),
+            members,
+            slot,
+            (order, near_lo, near_hi),
+            line,
+            _circle_counts(circle_of, circles, features.arrays),
+            _penalties(rules, features.arrays["level"], high),
+            rules,
+        )
 
-    def improve(self, seed: int, deadline: float, on_progress: ProgressCallback | None) -> int:
-        """Anneal in chunks so the clock and the progress bar are looked at between them."""
-        a = self.arrays
-        n = self.circle_of.size
-        counts = self.counts = _circle_counts(self.circle_of, self.circle_count, a)
-        total_steps = int(min(max(_STEPS_PER_PERSON * n, 20_000), _MAX_STEPS))
-        chunks = 20
+    def _arguments(self) -> tuple[Any, ...]:
+        a, c = self.features.arrays, self.counts
+        order, near_lo, near_hi = self.near
+        return (
+            self.circle_of, a["dept"], a["level"], a["facilitator"], self.line, a["topic_ptr"], a["topic_idx"],
+            a["met_ptr"], a["met_idx"], a["forbid_ptr"], a["forbid_idx"], order, near_lo, near_hi, self.members,
+            self.slot, self.allowance, self.low, self.high, c["dept"], c["topic"], c["size"], c["level_sum"],
+            c["level_sq"], self.weights,
+        )  # fmt: skip
+
+    def anneal(self, steps: int, hot: float, cold: float, seed: int) -> None:
+        search: Callable[..., int] = circle_kernel.anneal
+        self.swaps += search(*self._arguments(), steps, hot, cold, _MOVE_SHARE, seed)
+
+    def untangle(self, steps: int, seed: int) -> None:
+        """A walk over the rules alone, score ignored: steps that leave the count of broken pairs
+        as it is are always taken, so the walk crosses the plateaus where one swap cannot mend a
+        pair but two can (a manager moved out after a neutral swap makes room). Kept only if it
+        leaves fewer broken pairs; then the score is polished again without breaking any."""
+        before = self.broken()
+        saved = self._state()
+        scored = self.weights
+        self.weights = np.array([0.0, 0.0, 0.0, 1.0 if self.features.no_repeats else 0.0, 1.5], dtype=np.float64)
+        self.anneal(steps, 1.0, 0.0, seed)
+        self.weights = scored
+        self.repair()
+        if self.broken() >= before:
+            self._restore(saved)
+            return
+        self.anneal(steps, _TEMPERATURE / 3, 0.0, seed + 1)
+        self.repair()
+
+    def _state(self) -> list[NDArray[Any]]:
+        return [a.copy() for a in (self.circle_of, self.members, self.slot, *self.counts.values())]
+
+    def _restore(self, saved: list[NDArray[Any]]) -> None:
+        for ours, kept in zip((self.circle_of, self.members, self.slot, *self.counts.values()), saved, strict=True):
+            ours[...] = kept
+
+    def repair(self) -> None:
+        if any(self.broken()):
+            mend: Callable[..., int] = circle_kernel.repair
+            facilitators = np.bincount(
+                self.circle_of[self.features.arrays["facilitator"]], minlength=len(self.window_of_circle)
+            ).astype(np.int64)
+            windows = np.array(self.window_of_circle, dtype=np.int64)
+            self.swaps += mend(*self._arguments(), self.features.no_repeats, facilitators, windows)
+
+    def run(self, max_steps: int | None, deadline: float, seed: int, on_progress: ProgressCallback | None) -> int:
+        """Anneal from hot to cold: over `max_steps` steps in fixed chunks (so the seed decides
+        everything), or over the time left, looking at the clock between chunks."""
         rng = np.random.default_rng(seed)
-        swaps = 0
-        for chunk in range(chunks):
-            if time.perf_counter() > deadline:
+        began = time.perf_counter()
+        if max_steps is None and began >= deadline:
+            return 0  # the probes used the budget up; a hot chunk with no time to cool would only lose
+        span = max(deadline - began, 1e-3)
+        taken = 0
+        progress = 0.0
+        while progress < 1.0:
+            if max_steps is not None:
+                chunk = min(_CHUNK, max_steps - taken)
+                after = (taken + chunk) / max(max_steps, 1)
+            else:
+                chunk = _CHUNK
+                rate = (time.perf_counter() - began) / taken if taken else 0.0
+                after = min(1.0, progress + (chunk * rate) / span) if taken else 0.0
+            if chunk <= 0:
                 break
-            temperature_from = _TEMPERATURE * (1 - chunk / chunks)
-            temperature_to = _TEMPERATURE * (1 - (chunk + 1) / chunks)
-            swaps += circle_kernel.anneal(
-                self.circle_of,
-                a["dept"],
-                a["level"],
-                a["facilitator"],
-                a["topic_ptr"],
-                a["topic_idx"],
-                a["met_ptr"],
-                a["met_idx"],
-                a["forbid_ptr"],
-                a["forbid_idx"],
-                a["bucket_of"],
-                a["bucket_ptr"],
-                a["bucket_members"],
-                counts["dept"],
-                counts["topic"],
-                counts["size"],
-                counts["level_sum"],
-                counts["level_sq"],
-                self.weights,
-                total_steps // chunks,
-                temperature_from,
-                temperature_to,
-                int(rng.integers(2**31 - 1)),
-            )
+            self.anneal(chunk, _TEMPERATURE * (1 - progress), _TEMPERATURE * (1 - after), int(rng.integers(2**31 - 1)))
+            taken += chunk
+            now = time.perf_counter()
+            progress = after if max_steps is not None else min(1.0, (now - began) / span)
             if on_progress is not None:
-                on_progress((chunk + 1) / chunks)
-        return swaps
-
-    def repair_forbidden(self, max_spread: float, deadline: float) -> int:
-        """A forbidden pair left inside a window (typically one of a single circle) may still be
-        split by a swap with someone in another window whose circles stay within the time-zone
-        spread; try the best such swap for each pair. Returns the swaps made."""
-        a = self.arrays
-        counts = self.counts or _circle_counts(self.circle_of, self.circle_count, a)
-        offsets = [s.utc_offset for s in self.signups]
-        made = 0
-        for p, partner in self._forbidden_together():
-            if time.perf_counter() > deadline:
+                on_progress(progress)
+            if now >= deadline:
                 break
-            if self.circle_of[p] != self.circle_of[partner]:
-                continue  # an earlier repair already split them
-            best = self._best_repair(p, offsets, counts, max_spread)
-            if best is not None:
-                circle_kernel.apply_swap(
-                    p,
-                    best,
-                    self.circle_of,
-                    a["dept"],
-                    a["level"],
-                    a["topic_ptr"],
-                    a["topic_idx"],
-                    counts["dept"],
-                    counts["topic"],
-                    counts["level_sum"],
-                    counts["level_sq"],
-                )
-                made += 1
-        return made
+        return taken
 
-    def _forbidden_together(self) -> list[tuple[int, int]]:
-        ptr, idx = self.arrays["forbid_ptr"], self.arrays["forbid_idx"]
-        return [
-            (p, int(idx[k]))
-            for p in range(self.circle_of.size)
-            for k in range(ptr[p], ptr[p + 1])
-            if p < idx[k] and self.circle_of[p] == self.circle_of[idx[k]]
-        ]
+    def broken(self) -> tuple[int, int]:
+        """Pairs left inside circles that break a rule: (manager or named person, repeats under
+        `no_repeats`), compared in that order."""
+        circle_of = self.circle_of
+        forbidden = sum(
+            1
+            for p, others in enumerate(self.features.forbidden)
+            for q in others
+            if p < q and circle_of[p] == circle_of[q]
+        )
+        repeats = 0
+        if self.features.no_repeats:
+            repeats = sum(
+                1
+                for p, others in enumerate(self.features.met)
+                for q in set(others)
+                if p < q and circle_of[p] == circle_of[q]
+            )
+        return forbidden, repeats
 
-    def _best_repair(
-        self, p: int, offsets: list[float], counts: dict[str, NDArray[Any]], max_spread: float
-    ) -> int | None:
-        a = self.arrays
-        members: dict[int, list[int]] = defaultdict(list)
-        for person, circle in enumerate(self.circle_of):
-            members[int(circle)].append(person)
-        home = int(self.circle_of[p])
-        stay = [offsets[i] for i in members[home] if i != p]
-        best, best_gain = None, -np.inf
-        for circle, people in members.items():
-            if circle == home or circular_spread([offsets[i] for i in people] + [offsets[p]]) > max_spread:
-                continue  # (a cheap test that passes over a few swaps that would just fit)
-            for q in people:
-                if a["facilitator"][q] != a["facilitator"][p]:
-                    continue
-                there = [offsets[i] for i in people if i != q] + [offsets[p]]
-                if circular_spread([*stay, offsets[q]]) > max_spread or circular_spread(there) > max_spread:
-                    continue
-                gain = circle_kernel.swap_gain(
-                    p,
-                    q,
-                    self.circle_of,
-                    a["dept"],
-                    a["level"],
-                    a["topic_ptr"],
-                    a["topic_idx"],
-                    a["met_ptr"],
-                    a["met_idx"],
-                    a["forbid_ptr"],
-                    a["forbid_idx"],
-                    counts["dept"],
-                    counts["topic"],
-                    counts["size"],
-                    counts["level_sum"],
-                    counts["level_sq"],
-                    self.weights,
-                )
-                if gain > best_gain and gain > -self.weights[4] / 2:
-                    best, best_gain = q, gain
-        return best
+    def score(self) -> float:
+        c, w = self.counts, self.weights
+        same_department = float((c["dept"] * (c["dept"] - 1) / 2).sum())
+        levels = float((c["size"] * c["level_sq"] - c["level_sum"] ** 2).sum())
+        topics = float((c["topic"] * (c["topic"] - 1) / 2).sum())
+        return float(-w[0] * same_department - w[1] * levels + w[2] * topics)
 
-    def circles(self) -> list[tuple[SignUp, ...]]:
-        members: list[list[SignUp]] = [[] for _ in range(self.circle_count)]
+    def key(self) -> tuple[tuple[int, int], float]:
+        """Among plans equal on the time-zone rule: fewest pairs breaking a rule, then score."""
+        return self.broken(), -self.score()
+
+    def circles(self) -> tuple[Circle, ...]:
+        signups = self.features.signups
+        groups: list[list[SignUp]] = [[] for _ in self.window_of_circle]
         for index, circle in enumerate(self.circle_of):
-            members[int(circle)].append(self.signups[index])
-        return [tuple(sorted(group, key=lambda s: (not s.facilitator, s.name))) for group in members]
+            groups[int(circle)].append(signups[index])
+        return tuple(
+            Circle(
+                number,
+                tuple(sorted(group, key=lambda s: (not s.facilitator, s.name))),
+                score_circle(group, self.rules.weights),
+                self.window_of_circle[number - 1],
+                float(self.allowance[number - 1]),
+            )
+            for number, group in enumerate(groups, start=1)
+        )
 
 
 # Start of annealing, in score points. Measured on the synthetic 2,000-person roster at 400 steps a
 # person: 1.5 → total 747, 0.6 → 926, 0.3 → 992, 0.1 → 967 (hotter wastes the few steps there are).
 _TEMPERATURE = 0.3
-# Swap attempts per person (~0.35 µs each). On that roster 400 → 992, 1,200 → 1,163, mostly shared
-# topics; taking the best of 3 or 6 random partners per step did no better at equal cost.
-_STEPS_PER_PERSON = 800
-_MAX_STEPS = 5_000_000  # ~1.7 s of CPU: 10,000 people stay inside 5 s even on a busy machine
+# Steps per person when the whole search fits well inside the budget: the run then takes exactly
+# this many, so small rosters repeat for a seed without a step count. `_SLOW_STEP_SECONDS` is a
+# step's cost on a busy machine (~0.35 µs unloaded), used only to decide that it fits.
+_STEPS_PER_PERSON = 5_000
+_SLOW_STEP_SECONDS = 1e-6
+# The probe of each way of counting circles: enough steps for the search to settle who clashes.
+_PROBE_STEPS_PER_PERSON = 60
+_PROBE_STEPS_MIN = 20_000
+_PROBE_STEPS_MAX = 400_000
+_UNTANGLE_TRIES = 3  # walks over the rules alone, each from where the last left off
+_FINISH_SECONDS_PER_PERSON = 2e-5  # kept back from the budget to score and explain the circles
+_CHUNK = 50_000  # steps between looks at the clock (~20 ms)
+_MOVE_SHARE = 0.2  # share of steps that move one person rather than swap two
+
+
+def _penalties(rules: FormationRules, levels: NDArray[np.float64], high: int) -> NDArray[np.float64]:
+    """The search's weights: the soft ones as asked, and hard-rule pairs weighing more than the
+    most any one step can change the soft score (so no trade ever buys a broken rule), a
+    forbidden pair more than all the repeats one step can make (managers first)."""
+    w = rules.weights
+    level_range = float(levels.max() - levels.min()) if levels.size else 0.0
+    soft_step = 4.0 * high * (w.department + w.level * level_range**2 * high + w.topic * 10 + w.repeat) + 1.0
+    repeat_hard = 10.0 * soft_step if rules.no_repeats else 0.0
+    forbidden = max(w.forbidden, 10.0 * (soft_step + repeat_hard * 4 * high))
+    return np.array([w.department, w.level, w.topic, w.repeat + repeat_hard, forbidden], dtype=np.float64)
 
 
 def _levels(signups: Sequence[SignUp]) -> NDArray[np.float64]:
@@ -385,10 +581,8 @@ def _levels(signups: Sequence[SignUp]) -> NDArray[np.float64]:
     return np.array([middle if s.level is None else float(s.level) for s in signups])
 
 
-def _circle_sizes(people: int, low: int, high: int, target: float) -> list[int]:
-    """Near-equal sizes, with the count of circles closest to people / target."""
-    counts = circle_count_range(people, low, high)
-    count = min(counts, key=lambda m: (abs(people / m - target), m))
+def _circle_sizes(people: int, count: int) -> list[int]:
+    """`count` near-equal sizes adding up to `people`."""
     base, extra = divmod(people, count)
     return [base + 1] * extra + [base] * (count - extra)
 
@@ -419,15 +613,13 @@ def _deal(
 
 
 def _feature_arrays(
-    signups: Sequence[SignUp], levels: NDArray[np.float64], windows: list[list[int]], bucket_of: IntArray
+    signups: Sequence[SignUp], levels: NDArray[np.float64], met: list[list[int]], forbidden: list[list[int]]
 ) -> dict[str, NDArray[Any]]:
-    index = {s.id: i for i, s in enumerate(signups)}
     departments = {d: k for k, d in enumerate(sorted({s.department for s in signups}))}
     topics = {t: k for k, t in enumerate(sorted({t for s in signups for t in s.topics}))}
     topic_ptr, topic_idx = _csr([sorted(topics[t] for t in s.topics) for s in signups])
-    met_ptr, met_idx = _csr(_met_lists(signups))
-    forbid_ptr, forbid_idx = _csr(_forbidden_lists(signups, index))
-    bucket_ptr = np.cumsum([0] + [len(w) for w in windows]).astype(np.int64)
+    met_ptr, met_idx = _csr(met)
+    forbid_ptr, forbid_idx = _csr(forbidden)
     return {
         "dept": np.array([departments[s.department] for s in signups], dtype=np.int64),
         "level": levels,
@@ -440,9 +632,6 @@ def _feature_arrays(
         "met_idx": met_idx,
         "forbid_ptr": forbid_ptr,
         "forbid_idx": forbid_idx,
-        "bucket_of": bucket_of,
-        "bucket_ptr": bucket_ptr,
-        "bucket_members": np.array([i for w in windows for i in w], dtype=np.int64),
     }
 
 

@@ -11,8 +11,8 @@ from core.errors import CircleError
 @dataclass(frozen=True)
 class Weights:
     """Objective weights, per pair of people in a circle. Forbidden pairs (manager, named person)
-    weigh so much that the search never trades one for anything; they are hard rules, checked
-    again afterwards."""
+    are hard rules: the search weighs them (and repeats, under `no_repeats`) above anything a step
+    can gain (`roster._penalties`); `forbidden` is only a floor for that weight."""
 
     department: float = 1.0  # penalty per pair from the same department
     level: float = 0.5  # penalty per pair, times the squared level difference
@@ -29,6 +29,9 @@ class FormationRules:
     # offsets lie within 7 hours; 6 leaves an hour of slack.
     max_timezone_spread: float = 6.0
     weights: Weights = Weights()
+    # Pairs who sat together before (the `past_circles` the lead gave, e.g. the last N programmes)
+    # are a hard rule rather than a penalty: kept apart whenever some partition does.
+    no_repeats: bool = False
 
     def __post_init__(self) -> None:
         if not 2 <= self.min_size <= self.max_size:

@@ -56,6 +56,7 @@ def test_same_seed_same_file(tmp_path: Path) -> None:
         (HEADER + "1,Ann,Eng,3,UTC,,,,no,\n", [], "at least two people"),
         (HEADER + "1,Ann,Eng,3,UTC,,,,no,\n2,Bob,Eng,3,UTC,,,,no,\n", ["--size", "7-5"], "smallest"),
         (HEADER + "1,Ann,Eng,3,UTC,,,,no,\n2,Bob,Eng,3,UTC,,,,no,\n", ["--time-budget", "0"], "positive"),
+        (HEADER + "1,Ann,Eng,3,UTC,,,,no,\n2,Bob,Eng,3,UTC,,,,no,\n", ["--steps", "-5"], "--steps must be a positive"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(
@@ -92,3 +93,24 @@ def test_progress_bar_stays_quiet_on_quick_runs_and_draws_on_long_ones() -> None
     bar.finish()
     assert "50%" in slow.getvalue()
     assert slow.getvalue().endswith("\n")
+
+
+def test_no_repeats_keeps_earlier_circles_apart_and_steps_repeat_a_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [f"{i},Person {i},D{i % 4},3,Europe/Paris,,,,no,old{i % 3}\n" for i in range(12)]
+    source = tmp_path / "again.csv"
+    source.write_text(HEADER + "".join(rows), encoding="utf-8")
+    outputs = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    for target in outputs:
+        arguments = ["form", str(source), "--size", "3-4", "--no-repeats", "--steps", "5000", "-o", str(target)]
+        assert circles(arguments) == 0
+    printed = capsys.readouterr().out
+    assert "5,000 steps" in printed
+    assert "Note" not in printed  # a partition without repeats exists, so nothing is relaxed
+    assert outputs[0].read_text() == outputs[1].read_text()
+    with outputs[0].open() as handle:
+        by_circle: dict[str, set[int]] = {}
+        for row in csv.DictReader(handle):
+            by_circle.setdefault(row["circle"], set()).add(int(row["id"]) % 3)
+    assert all(len(old) == 3 for old in by_circle.values())  # one from each earlier circle
