@@ -53,6 +53,14 @@ READ_ONLY_DENY = discord.Permissions(send_messages=True, send_messages_in_thread
 NOBODY = discord.AllowedMentions.none()
 
 
+def member_permissions(history: bool) -> tuple[int, int]:
+    """A member's overwrite (allow, deny): a late joiner the lead chose to spare the past gets no history."""
+    if history:
+        return MEMBER_ALLOW.value, 0
+    no_history = discord.Permissions(read_message_history=True).value
+    return MEMBER_ALLOW.value & ~no_history, no_history
+
+
 @dataclass
 class DiscordMemory:
     """What the bot remembers between requests in one process: lookups it need not repeat."""
@@ -117,10 +125,12 @@ class DiscordPort:
             self.memory.categories[self.guild_id] = int(found["id"])
             return int(found["id"])
 
-    async def add_member(self, space: SpaceRef, user_id: str) -> None:
+    async def add_member(self, space: SpaceRef, user_id: str, history: bool = True) -> None:
+        """Without `history` the newcomer sees only what is said from now on (Read Message History denied)."""
+        allow, deny = member_permissions(history)
         for channel in await self._circle_channels(space):
             await self.http.edit_channel_permissions(
-                channel, int(user_id), MEMBER_ALLOW.value, 0, MEMBER, reason="Joined the circle"
+                channel, int(user_id), allow, deny, MEMBER, reason="Joined the circle"
             )
 
     async def remove_member(self, space: SpaceRef, user_id: str) -> None:

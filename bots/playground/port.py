@@ -80,7 +80,7 @@ class PlaygroundPort:
         await self._tell(Change(space, tuple(member_ids)))
         return SpaceRef(space)
 
-    async def add_member(self, space: SpaceRef, user_id: str) -> None:
+    async def add_member(self, space: SpaceRef, user_id: str, history: bool = True) -> None:
         await self._tell(Change(None, (user_id,)))
 
     async def remove_member(self, space: SpaceRef, user_id: str) -> None:

@@ -40,9 +40,9 @@ class RecordingPort:
         self.transcript.append(Sent("open", space))
         return SpaceRef(space)
 
-    async def add_member(self, space: SpaceRef, user_id: str) -> None:
+    async def add_member(self, space: SpaceRef, user_id: str, history: bool = True) -> None:
         self.spaces[space.id].add(user_id)
-        self.transcript.append(Sent("add", f"{space.id}:{user_id}"))
+        self.transcript.append(Sent("add", f"{space.id}:{user_id}" + ("" if history else ":no-history")))
 
     async def remove_member(self, space: SpaceRef, user_id: str) -> None:
         self.spaces[space.id].discard(user_id)
