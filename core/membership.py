@@ -101,7 +101,8 @@ async def invite(ctx: RequestContext, cmd: Command) -> Reply:
     for invitation, person in zip(invitations, people, strict=True):
         _send_invitation(ctx, circle, invitation, person)
     seen = "" if history or not past else " They won't see what was said before they join."
-    return Reply(message(f"Invited {names} to {circle.name}; they join once they accept.{seen}"))
+    also = f" (If my DM can't reach them, they can accept with /circle join {circle.name}.)"
+    return Reply(message(f"Invited {names} to {circle.name}; they join once they accept.{seen}{also}"))
 
 
 async def _invitation(ctx: RequestContext, circle: Circle, person: Person, role: Role, history: bool) -> Invitation:

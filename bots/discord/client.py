@@ -500,18 +500,20 @@ class CircleCommands(app_commands.Group):
     ) -> None:
         await self.bot.run_command(interaction, "feedback", str(rating), text, in_=circle)
 
-    @app_commands.command(description="Add someone to the circle")
+    @app_commands.command(description="Invite someone to the circle")
     @app_commands.rename(circle="in")
     @app_commands.autocomplete(circle=circle_names)
     @app_commands.choices(role=[app_commands.Choice(name=r, value=r) for r in ("member", "facilitator")])
+    @app_commands.choices(history=[app_commands.Choice(name=h, value=h) for h in ("yes", "no")])
     async def add(
         self,
         interaction: discord.Interaction[Any],
         person: discord.User,
         role: str | None = None,
         circle: str | None = None,
+        history: str | None = None,
     ) -> None:
-        await self.bot.run_command(interaction, "add", _mention(person), role=role, in_=circle)
+        await self.bot.run_command(interaction, "add", _mention(person), role=role, in_=circle, history=history)
 
     @app_commands.command(description="Remove someone from the circle")
     @app_commands.rename(circle="in")
