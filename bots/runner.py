@@ -8,10 +8,12 @@ from collections.abc import Sequence
 
 from bots.bootstrap import Settings, running
 from bots.cli import parse_port
+from core.privacy import logs
 
 
 def main(argv: Sequence[str], demo: bool = False) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.install()  # exceptions' messages (which may quote member text) never reach a log
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it would log every 20 s wake-up
     settings = Settings.from_env()
     port = parse_port(argv, settings.port)
