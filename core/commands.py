@@ -137,6 +137,14 @@ SPECS: dict[str, Spec] = {
         Spec("signup", "/circle signup PROGRAMME", "ask to be placed in one of a programme's circles", text="required"),
         Spec("signups", "/circle signups PROGRAMME", "who has signed up for a programme you lead", text="required"),
         Spec("timezone", "/circle timezone Area/City", "set your time zone", text="required"),
+        Spec("my-data", "/circle my-data", "get everything stored about you, privately, as one file"),
+        Spec("forget-me", "/circle forget-me", "erase what you wrote and leave every circle (asks first)"),
+        Spec(
+            "retention",
+            "/circle retention DAYS",
+            "keep what circles said this many days after they end (workspace admin or programme lead)",
+            text="required",
+        ),
         Spec(
             "quiet",
             "/circle quiet HH:MM-HH:MM [weekends=on|off]",

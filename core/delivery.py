@@ -36,6 +36,7 @@ from core.meeting import Scene
 from core.messages import Message
 from core.models import Circle, Meeting, Person, QuotedMessage, Round
 from core.port import ChatPort, MessageRef, PublishesMeetings, SendsFiles, SpaceRef, Undeliverable
+from core.privacy.erase import ForgetsAuthors
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,10 @@ class Courier:
                     await self.port.send_dm(user, views.files_unavailable(message))
             case TellPrivately(person_id=person_id, message=message):
                 await self.port.send_dm(await self._user(person_id), message)
-            case RedactQuotes(person_id=person_id):
+            case RedactQuotes(person_id=person_id, user_id=user_id):
                 await redact_quotes(self.uow, self.port, person_id)
+                if isinstance(self.port, ForgetsAuthors):
+                    await self.port.forget_author(user_id)
 
     def _quoted(self, circle: Circle, message: Message, ref: MessageRef) -> None:
         """Remembers where the bot posted someone's words, so erasing them can reach the platform too."""

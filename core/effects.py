@@ -96,6 +96,7 @@ class RedactQuotes:
     """The bot's own messages that quoted this person are edited to say their words were erased."""
 
     person_id: int
+    user_id: str  # their platform id, kept here because erasure clears it from the database
 
 
 Effect = (

@@ -34,6 +34,7 @@ from core.messages import (
     message,
 )
 from core.models import Circle, Commitment, Meeting, Membership, Person, Round
+from core.privacy import erase, export, retention
 from core.topic_modules import load_module, module_keys
 from core.vocabulary import (
     STILL_OPEN,
@@ -160,6 +161,7 @@ async def set_circle_status(ctx: RequestContext, cmd: Command) -> Reply:
     circle.status = target
     ctx.uow.emit(PostToCircle(circle.id, message(f"{ctx.person.display_name} set the circle to {target.value}.")))
     if target == CircleStatus.CLOSED:
+        circle.ended_at = ctx.now  # retention counts from here
         ctx.uow.emit(ArchiveSpace(circle.id))
     return done(f"{circle.name} is now {target.value}.")
 
@@ -563,6 +565,9 @@ COMMANDS: dict[str, Callable[[RequestContext, Command], Awaitable[Reply]]] = {
     "timezone": set_timezone,
     "quiet": set_quiet_hours,
     "nudges": set_nudges,
+    "my-data": export.my_data,
+    "forget-me": erase.forget_me,
+    "retention": retention.set_retention,
 }
 
 
@@ -594,6 +599,8 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
     ident = int(target)
     if action in membership.MembershipAction._value2member_map_:
         return await membership.press(ctx, action, ident)
+    if action == erase.CONFIRM_ERASE:
+        return await erase.confirmed(ctx, ident)
     match action:
         case Action.OPEN_BID_FORM:
             scene = await _meeting_scene(ctx, ident)
