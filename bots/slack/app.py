@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -216,7 +217,7 @@ def build_slack_adapter(
     if ports is None:
         ports = SlackPorts(settings.slack_api_url, settings.slack_bot_token)
     if not settings.slack_bot_token and settings.slack_client_id and settings.slack_client_secret:
-        store = installation_store(settings.slack_client_id, app.db.engine)
+        store = installation_store(settings.slack_client_id, app.db.engine, os.environ.get("CIRCLES_SECRET_KEY"))
         ports.use_installation_store(store)
         oauth = AsyncOAuthSettings(
             client_id=settings.slack_client_id,
