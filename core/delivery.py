@@ -36,7 +36,7 @@ from core.meeting import Scene
 from core.messages import Message
 from core.models import Circle, Meeting, Person, QuotedMessage, Round
 from core.port import ChatPort, MessageRef, PublishesMeetings, SendsFiles, SpaceRef, Undeliverable
-from core.privacy.erase import ForgetsAuthors
+from core.privacy.erase import ERASED, ForgetsAuthors
 
 log = logging.getLogger(__name__)
 
@@ -199,9 +199,6 @@ async def redact_quotes(uow: UnitOfWork, port: ChatPort, person_id: int) -> None
         except Exception:
             log.warning("could not edit an erased person's quoted message %s", row.id)
         await uow.session.delete(row)
-
-
-ERASED = "(This message quoted a former member, whose words were erased at their request.)"
 
 
 def _event_title(meeting: Meeting, circle: Circle) -> str:

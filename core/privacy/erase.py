@@ -20,6 +20,7 @@ from core.models import Base, DueItem, Invitation, Membership, ProgrammeSignUp
 
 CONFIRM_ERASE = "data.erase"
 FORMER_MEMBER = "a former member"
+ERASED = "(This message quoted a former member, whose words were erased at their request.)"
 # Columns that name the person whose words a row holds (others, like a circle's creator, only point at them).
 AUTHOR_COLUMNS = ("person_id", "issue_holder_id")
 REMOVED_ROWS = (ProgrammeSignUp, Invitation, DueItem)
