@@ -108,6 +108,12 @@ class CircleService:
         )
         return None if reply is SILENT else reply
 
+    async def on_platform(
+        self, actor: Actor, work: Callable[[RequestContext], Awaitable[Reply]], key: str | None = None
+    ) -> Reply:
+        """What a platform tells us about people and spaces (`core.reconcile`), handled like any request."""
+        return await self._handle(actor, Where(), key, work)
+
     async def home(self, actor: Actor) -> Reply:
         """What the App Home (or the playground's sidebar) shows this person."""
         return await self._handle(actor, Where(), None, handlers.home)

@@ -341,3 +341,36 @@ async def test_a_profile_is_read_again_after_a_while(running: Running) -> None:
     running.clock.advance(timedelta(hours=13))
     await running.says(LEAD, "status")
     assert len(running.slack.calls_to("users.info")) == 2
+
+
+async def test_someone_added_to_a_circle_channel_by_hand_is_removed_and_the_lead_told_once(running: Running) -> None:
+    await running.says(LEAD, "new team-a")
+    await running.welcome(LEAD, [BEN])
+    channel = running.circle_channel()
+    running.slack.channels[channel.id].members.add(DANA)  # Ben used Slack's own "Add people"
+    event = {"type": "member_joined_channel", "user": DANA, "channel": channel.id, "team": "T1", "inviter": BEN}
+    for retry in (None, 1):  # Slack re-sends an event it thinks was lost: one removal, one notice
+        sent = await running.sender.event(event, event_id="EvJOIN1", retry=retry)
+        assert sent.status == 200
+        await running.settle()
+    assert DANA not in running.slack.channels[channel.id].members
+    assert BEN in running.slack.channels[channel.id].members
+    notices = [m for m in running.slack.dms_to(LEAD) if "without being in the circle" in m.text]
+    assert len(notices) == 1
+    assert "by Ben" in notices[0].text
+    assert not any("team-a" in m.text for m in running.slack.dms_to(DANA))  # the outsider learns nothing
+
+    # A member joining (the bot's own invitation) is left alone.
+    await running.sender.event({**event, "user": BEN}, event_id="EvJOIN2")
+    await running.settle()
+    assert BEN in running.slack.channels[channel.id].members
+
+
+async def test_a_deactivated_account_loses_its_circles(running: Running) -> None:
+    await running.says(LEAD, "new team-a")
+    await running.welcome(LEAD, [BEN])
+    channel = running.circle_channel()
+    await running.sender.event({"type": "user_change", "user": {"id": BEN, "team_id": "T1", "deleted": True}})
+    await running.settle()
+    assert BEN not in running.slack.channels[channel.id].members
+    assert "not in any circle" in await running.says(BEN, "status")
