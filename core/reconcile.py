@@ -8,10 +8,12 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from core.context import RequestContext
+from core.db import Database
 from core.effects import RemoveFromSpace, TellPrivately
 from core.membership import leads
 from core.messages import Reply, message
-from core.models import Circle, Invitation, InvitationState, Membership
+from core.models import Circle, Invitation, InvitationState, Membership, Workspace
+from core.vocabulary import CircleStatus, Platform
 
 NOTHING = Reply(message(""))
 
@@ -54,17 +56,24 @@ async def person_gone(ctx: RequestContext) -> Reply:
     return NOTHING
 
 
-async def circle_members(ctx: RequestContext) -> dict[str, dict[str, bool]]:
-    """Each circle space of the workspace and who should be in it (platform id -> sees its history):
-    what the platform's permissions are re-applied from after a restart or a drift."""
-    rows = await ctx.uow.session.execute(
-        select(Circle.space_ref, Membership)
-        .join(Membership, Membership.circle_id == Circle.id)
-        .where(Circle.workspace_id == ctx.workspace.id, Circle.space_ref.is_not(None))
-    )
-    spaces: dict[str, dict[str, bool]] = {}
-    for space, membership in rows.tuples():
-        members = spaces.setdefault(str(space), {})
-        if membership.left_at is None:
-            members[membership.person.external_id] = membership.sees_history
+async def circle_spaces(db: Database, platform: Platform, workspace: str) -> dict[str, dict[str, bool]]:
+    """Each open circle's space in a workspace and who should be in it (platform id -> sees its
+    history): what a platform's permissions are re-applied from after a restart or a drift."""
+    async with db.unit_of_work() as uow:
+        rows = await uow.session.execute(
+            select(Circle.space_ref, Membership)
+            .join(Membership, Membership.circle_id == Circle.id)
+            .join(Workspace, Workspace.id == Circle.workspace_id)
+            .where(
+                Workspace.platform == platform,
+                Workspace.external_id == workspace,
+                Circle.space_ref.is_not(None),
+                Circle.status != CircleStatus.CLOSED,
+            )
+        )
+        spaces: dict[str, dict[str, bool]] = {}
+        for space, membership in rows:
+            members = spaces.setdefault(str(space), {})
+            if membership.left_at is None:
+                members[membership.person.external_id] = membership.sees_history
     return spaces

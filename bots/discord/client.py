@@ -24,10 +24,11 @@ from discord import app_commands
 from bots.bootstrap import App, PortsByPlatform, Settings, running
 from bots.discord.port import DiscordMemory, DiscordPort
 from bots.discord.render import BUTTON_TEMPLATE, form_errors, modal, modal_values, parse_form_id, render
+from core import reconcile
 from core.context import Actor, Where
 from core.messages import Form, Message, Reply, Text
 from core.models import Workspace
-from core.port import MessageRef
+from core.port import MessageRef, SpaceRef
 from core.service import CircleService
 from core.vocabulary import Platform
 
@@ -179,12 +180,52 @@ class CirclesBot(discord.Client):
         if actor is None:
             await self.tell(interaction, "That button has lost track of its server. Use /circle status there.")
             return
+        if not await self.still_in_server(interaction, actor):
+            return
         where = self.where(interaction) if interaction.guild_id else Where()
         await self.answer(
             interaction,
             lambda: self.service.press(actor, action, value, where, key=f"discord:{interaction.id}"),
             actor,
         )
+
+    async def still_in_server(self, interaction: discord.Interaction[Any], actor: Actor) -> bool:
+        """A button or form from a DM: only someone still in the server may use it. Someone who left
+        is refused, and their circle access ends (Discord tells bots of departures only with the
+        privileged members intent, so this is where we learn it)."""
+        if interaction.guild_id is not None:
+            return True
+        try:
+            await self.http.get_member(int(actor.workspace), interaction.user.id)
+            return True
+        except discord.NotFound:
+            pass
+        await self.service.on_platform(actor, reconcile.person_gone, key=f"discord:gone:{interaction.id}")
+        await self.tell(interaction, "You're no longer in that server, so its circles are closed to you.")
+        return False
+
+    async def reconcile_guild(self, guild_id: int, only: str | None = None) -> int:
+        """Re-applies each circle channel's permission overwrites from the circle's members."""
+        spaces = await reconcile.circle_spaces(self.service.db, Platform.DISCORD, str(guild_id))
+        port = DiscordPort(self, guild_id)
+        fixed = 0
+        for space, members in spaces.items():
+            if only is None or space == only:
+                try:
+                    fixed += await port.reconcile_space(SpaceRef(space), members)
+                except discord.HTTPException as error:
+                    log.warning("re-applying the overwrites of %s failed: %s", space, error.status)
+        return fixed
+
+    async def on_ready(self) -> None:
+        """After a restart: permissions changed while the bot was away are put back."""
+        for guild in self.guilds:
+            await self.reconcile_guild(guild.id)
+
+    async def on_guild_channel_update(self, before: Any, after: Any) -> None:
+        """Someone edited a channel's permissions by hand: a circle's are re-applied at once."""
+        if getattr(after, "guild", None) is not None:
+            await self.reconcile_guild(after.guild.id, only=str(after.id))
 
     async def tell(self, interaction: discord.Interaction[Any], text: str) -> None:
         await self.respond(interaction, Message((Text(text),), text), None)
@@ -203,6 +244,8 @@ class CirclesBot(discord.Client):
         actor = self.actor(interaction, guild)
         if actor is None:
             await self.tell(interaction, "That form has lost track of its server. Use /circle there.")
+            return
+        if not await self.still_in_server(interaction, actor):
             return
         values = modal_values(list(data.get("components", [])))
 

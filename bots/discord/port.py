@@ -139,6 +139,32 @@ class DiscordPort:
             with contextlib.suppress(discord.NotFound):  # already gone: leaving twice is not an error
                 await self.http.delete_channel_permissions(channel, int(user_id), reason="Left the circle")
 
+    async def reconcile_space(self, space: SpaceRef, members: dict[str, bool]) -> int:
+        """Re-applies a circle's member overwrites from its members (user id -> sees history): anyone
+        else given access by hand loses it, a member whose overwrite went missing or changed gets it
+        back. Returns how many overwrites it fixed."""
+        bot_id = str(self.bot.user.id) if self.bot.user else ""
+        fixed = 0
+        for channel in await self._circle_channels(space):
+            data: Any = await self.http.get_channel(channel)
+            current = {
+                str(o["id"]): (int(o["allow"]), int(o["deny"]))
+                for o in data.get("permission_overwrites", [])
+                if int(o["type"]) == MEMBER and str(o["id"]) != bot_id
+            }
+            for user in current.keys() - members.keys():
+                with contextlib.suppress(discord.NotFound):
+                    await self.http.delete_channel_permissions(channel, int(user), reason="Not in the circle")
+                fixed += 1
+            for user, history in members.items():
+                wanted = member_permissions(history)
+                if user.isdigit() and user != bot_id and current.get(user) != wanted:
+                    await self.http.edit_channel_permissions(
+                        channel, int(user), *wanted, MEMBER, reason="In the circle"
+                    )
+                    fixed += 1
+        return fixed
+
     async def _circle_channels(self, space: SpaceRef) -> list[int]:
         voice = await self._voice_channel(space, create=False)
         return [int(space.id)] + ([voice] if voice else [])
