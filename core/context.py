@@ -31,6 +31,7 @@ class Actor:
     user: str
     name: str = ""
     timezone: str | None = None
+    admin: bool = False  # the platform says they administer the workspace (Slack admin, Discord Manage Server)
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,13 @@ class RequestContext:
     now: datetime
     where: Where
     _my_circles: list[Circle] | None = None
+    admin: bool = False
 
     @classmethod
     async def load(cls, uow: UnitOfWork, actor: Actor, now: datetime, where: Where) -> RequestContext:
         workspace = await ensure_workspace(uow, actor.platform, actor.workspace)
         person = await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone)
-        return cls(uow, workspace, person, now, where)
+        return cls(uow, workspace, person, now, where, admin=actor.admin)
 
     # People ------------------------------------------------------------------------------------
 

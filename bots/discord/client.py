@@ -113,7 +113,8 @@ class CirclesBot(discord.Client):
         if guild is None:
             return None
         user = interaction.user
-        return Actor(Platform.DISCORD, str(guild), str(user.id), user.display_name)
+        admin = interaction.guild_id is not None and interaction.permissions.manage_guild
+        return Actor(Platform.DISCORD, str(guild), str(user.id), user.display_name, admin=admin)
 
     def where(self, interaction: discord.Interaction[Any]) -> Where:
         channel = interaction.channel
@@ -389,14 +390,20 @@ class CircleCommands(app_commands.Group):
     async def do(self, interaction: discord.Interaction[Any], text: Long) -> None:
         await self.bot.run_command(interaction, text)
 
-    @app_commands.command(description="Start a new circle (you become its lead)")
+    @app_commands.command(description="Start a new circle (you become its lead); invite-only unless open")
     @app_commands.choices(mode=[app_commands.Choice(name=m, value=m) for m in ("live", "async")])
+    @app_commands.choices(open=[app_commands.Choice(name=o, value=o) for o in ("yes", "no")])
     async def new(
-        self, interaction: discord.Interaction[Any], name: Circle, format: str | None = None, mode: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        name: Circle,
+        format: str | None = None,
+        mode: str | None = None,
+        open: str | None = None,
     ) -> None:
-        await self.bot.run_command(interaction, "new", name, format=format, mode=mode)
+        await self.bot.run_command(interaction, "new", name, format=format, mode=mode, open=open)
 
-    @app_commands.command(description="Join a circle that is forming")
+    @app_commands.command(description="Ask to join a circle (its lead decides)")
     async def join(self, interaction: discord.Interaction[Any], name: Circle) -> None:
         await self.bot.run_command(interaction, "join", name)
 

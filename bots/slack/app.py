@@ -73,6 +73,7 @@ class Profile:
     name: str
     timezone: str | None
     fetched_at: datetime
+    admin: bool = False
 
 
 @dataclass
@@ -89,7 +90,7 @@ class People:
         if profile is None or now - profile.fetched_at > self.ttl:
             profile = await self._fetch(port, user, fallback_name, now)
             self._known[(team, user)] = profile
-        return Actor(Platform.SLACK, team, user, profile.name, profile.timezone)
+        return Actor(Platform.SLACK, team, user, profile.name, profile.timezone, profile.admin)
 
     async def _fetch(self, port: SlackPort, user: str, fallback_name: str, now: datetime) -> Profile:
         try:
@@ -100,7 +101,8 @@ class People:
         info = response.get("user") or {}
         profile = info.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or info.get("real_name") or fallback_name
-        return Profile(str(name or ""), info.get("tz") or None, now)
+        admin = bool(info.get("is_admin") or info.get("is_owner"))
+        return Profile(str(name or ""), info.get("tz") or None, now, admin)
 
 
 @dataclass

@@ -32,10 +32,10 @@ SAID_IN_MEETINGS = ("check_ins", "bids", "rounds", "contributions", "commitments
 
 
 async def set_retention(ctx: RequestContext, cmd: Command) -> Reply:
-    """`/circle retention DAYS`: a programme lead (or whoever the workspace trusts with one) sets it."""
+    """`/circle retention DAYS`: the workspace's admin (as the platform says) or a programme lead sets it."""
     leads = await ctx.uow.session.scalar(select(Programme.id).where(Programme.lead_id == ctx.person.id).limit(1))
-    if leads is None:
-        raise NotAllowed("Only a programme lead or the workspace's admin can set how long circles' words are kept.")
+    if leads is None and not ctx.admin:
+        raise NotAllowed("Only the workspace's admin or a programme lead can set how long circles' words are kept.")
     days = whole_number(cmd.text, 1, 3650, "days")
     setting = await ctx.uow.session.get(RetentionSetting, ctx.workspace.id)
     if setting is None:

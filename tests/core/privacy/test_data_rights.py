@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import String, Table, Text, func, or_, select
 
 from core.clock import ManualClock
+from core.context import Actor
 from core.db import Database
 from core.forms import Action
 from core.models import Base, CheckIn, Commitment, DueItem, HandledRequest, Meeting, Person
@@ -17,6 +18,7 @@ from core.privacy import retention
 from core.privacy.erase import CONFIRM_ERASE
 from core.privacy.export import person_columns
 from core.service import CircleService
+from core.vocabulary import Platform
 from tests.fakes.members import Member, cast, welcome
 from tests.fakes.recording_port import RecordingPort
 
@@ -127,7 +129,9 @@ async def test_retention_deletes_exactly_what_it_says_on_a_moved_clock(
 ) -> None:
     people = await lived_in(service)
     ana = people[0]
-    assert "Only a programme lead" in await ana.says("/circle retention 30")
+    assert "Only the workspace's admin or a programme lead" in await ana.says("/circle retention 30")
+    admin = Actor(Platform.PLAYGROUND, "T1", "UADMIN", "Admin", admin=True)
+    assert "30 days after" in (await service.run_command(admin, "/circle retention 30")).message.plain_text
     await ana.says("/circle programme leaders")
     assert "30 days after" in await ana.says("/circle retention 30")
     assert "whole number" in await ana.says("/circle retention forever")
