@@ -504,7 +504,8 @@ async def circle_status(ctx: RequestContext, circle: Circle) -> Message:
         if scene.current_round is not None and scene.current_round.phase.value != "done":
             pairs.append(("Round", f"{scene.current_round.number}: {views.PHASE_TITLES[scene.current_round.phase]}"))
         blocks.append(Fields(tuple(pairs)))
-        blocks.extend(views.bid_quote(scene, b) for b in await meeting.waiting_bids(scene))
+        since = membership.seen_since(ctx.membership(circle))  # a late joiner spared the past sees no earlier bids
+        blocks.extend(views.bid_quote(scene, b) for b in await meeting.waiting_bids(scene) if b.created_at >= since)
     else:
         blocks.append(Fields(tuple(pairs)))
     blocks.extend(await _my_open_commitments(ctx, circle.id))

@@ -12,6 +12,7 @@ many people accept at once, on PostgreSQL (a row lock) and on SQLite (the single
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import func, select, update
@@ -356,6 +357,13 @@ async def remove(ctx: RequestContext, cmd: Command) -> Reply:
     ctx.uow.emit(RemoveFromSpace(circle.id, person.id))
     ctx.uow.emit(PostToCircle(circle.id, message(f"{person.display_name} has left the circle.")))
     return Reply(message(f"Removed {person.display_name} from {circle.name}."))
+
+
+def seen_since(membership: Membership | None) -> datetime:
+    """From when a member may read what the circle said: always, unless the lead spared them the past."""
+    if membership is None or membership.sees_history:
+        return datetime.min.replace(tzinfo=UTC)
+    return membership.joined_at
 
 
 def _active(circle: Circle, person: Person) -> Membership | None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from core.clock import ManualClock
 from core.context import NOT_YOURS, Actor
 from core.db import Database
 from core.membership import MAX_MEMBERS, MembershipAction
@@ -205,3 +207,19 @@ async def test_sixteen_at_once_keep_the_member_limit(service: CircleService, db:
     assert len(await members_of(db, "invited")) == MAX_MEMBERS
     assert sum("Welcome" in r[0] for r in replies) == MAX_MEMBERS - 1
     assert sum("is full" in r[0] for r in replies) == 16 - (MAX_MEMBERS - 1)
+
+
+async def test_a_late_joiner_spared_the_past_does_not_see_earlier_bids_in_status(
+    service: CircleService, clock: ManualClock
+) -> None:
+    lead, early, late, later = (DiscordMember(service, f"D{i}", n, "G2") for i, n in enumerate("ABCD"))
+    await lead.says("/circle new zeta")
+    await lead.says(f"/circle add {early.mention} {later.mention} history=yes")
+    await early.accepts_invitations()
+    await early.says("/circle bid CANARY-EARLY-BID")
+    clock.advance(timedelta(minutes=5))
+    await lead.says(f"/circle add {late.mention} history=no")
+    await late.accepts_invitations()
+    await later.accepts_invitations()
+    assert "CANARY-EARLY-BID" not in await late.says("/circle status in=zeta")
+    assert "CANARY-EARLY-BID" in await later.says("/circle status in=zeta")
