@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.db import Database
 from core.messages import Message
@@ -76,6 +76,13 @@ async def test_the_canary_reaches_no_log_record(
         with pytest.raises(DBAPIError) as raised:
             await uow.flush()
     assert CANARY not in str(raised.value)  # hide_parameters: the values never enter the message
+    async with db.unit_of_work() as uow:  # the unique check-in per person, as a race meets it
+        first = await uow.session.scalar(select(CheckIn))
+        assert first is not None
+        uow.session.add(CheckIn(meeting_id=first.meeting_id, person_id=first.person_id, text=CANARY))
+        with pytest.raises(IntegrityError) as twice:
+            await uow.flush()
+    logging.getLogger("core.service").warning("a unique row was written twice", exc_info=twice.value)
     try:
         raise RuntimeError("listener failed") from raised.value
     except RuntimeError:
