@@ -82,6 +82,7 @@ async def test_the_canary_reaches_no_log_record(
         uow.session.add(CheckIn(meeting_id=first.meeting_id, person_id=first.person_id, text=CANARY))
         with pytest.raises(IntegrityError) as twice:
             await uow.flush()
+    assert CANARY not in str(twice.value)
     logging.getLogger("core.service").warning("a unique row was written twice", exc_info=twice.value)
     try:
         raise RuntimeError("listener failed") from raised.value
