@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from bots.bootstrap import App, Settings, running
 from bots.operations.logs import configure_logging
 from bots.operations.server import operations_server
+from core.privacy import logs
 
 ADDRESS = re.compile(r"\('([^']*)', (\d+)")  # asyncio names the address: "bind on address ('127.0.0.1', 8000)"
 
@@ -30,6 +31,7 @@ def main(argv: Sequence[str], demo: bool = False, settings: Settings | None = No
         update={"port": options.port or settings.port, "host": options.host or settings.host}
     )
     configure_logging(settings)
+    logs.install()  # exceptions' messages (which may quote member text) never reach a log
     try:
         if settings.wants_slack or settings.wants_discord:
             with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C or systemd's SIGINT: a clean stop

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # where /healthz, /readyz and /metrics are served when the mode has no HTTP server of its own
     # (Socket Mode, Discord), or apart from the public port in Slack HTTP mode; default: `port`
     metrics_port: int | None = Field(None, validation_alias=_env("CIRCLES_METRICS_PORT"))
+    # seals Slack installation tokens at rest (Fernet); without it they are stored in plain text
+    secret_key: str | None = Field(None, validation_alias=_env("CIRCLES_SECRET_KEY"))
     log_format: Literal["text", "json"] = Field("text", validation_alias=_env("CIRCLES_LOG_FORMAT"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias=_env("CIRCLES_LOG_LEVEL"))
 

@@ -34,6 +34,7 @@ class Actor:
     user: str
     name: str = ""
     timezone: str | None = None
+    admin: bool = False  # the platform says they administer the workspace (Slack admin, Discord Manage Server)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class RequestContext:
     # again, so nothing the request changed in between is answered from a stale read.
     _meetings_ahead: dict[int, tuple[Meeting | None, Round | None]] = field(default_factory=dict)
     _rounds_ahead: dict[int, Round | None] = field(default_factory=dict)
+    admin: bool = False  # the workspace's own admin (Slack admin/owner, Discord Manage Server)
 
     @classmethod
     async def load(cls, uow: UnitOfWork, actor: Actor, now: datetime, where: Where) -> RequestContext:
@@ -67,9 +69,9 @@ class RequestContext:
         person = rows[0][1] if rows else None
         if person is None:  # first sight: nobody new is in a circle yet, so circles are read when asked for
             person = await ensure_person(uow, workspace, actor.user, actor.name, actor.timezone)
-            return cls(uow, workspace, person, now, where)
+            return cls(uow, workspace, person, now, where, admin=actor.admin)
         _take_names(person, actor.name, actor.timezone)
-        ctx = cls(uow, workspace, person, now, where)
+        ctx = cls(uow, workspace, person, now, where, admin=actor.admin)
         ctx._my_circles = ctx._take_circles(rows)
         return ctx
 

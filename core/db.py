@@ -79,7 +79,8 @@ class Database:
             kwargs["poolclass"] = NullPool
         elif not self.is_sqlite:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        # hide_parameters: a statement's values (member text) never appear in an error's message or a log.
+        self.engine: AsyncEngine = create_async_engine(self.url, hide_parameters=True, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from core import views
 from core.db import Database, UnitOfWork
 from core.effects import (
@@ -21,17 +23,20 @@ from core.effects import (
     PostInThread,
     PostToCircle,
     PublishMeeting,
+    RedactQuotes,
     RefreshThreadHeader,
     RemoveFromSpace,
     SendFiles,
     StartThread,
+    TellPrivately,
     WithdrawMeeting,
 )
 from core.formats import GROUND_RULES, get_format
 from core.meeting import Scene
 from core.messages import Message
-from core.models import Circle, Meeting, Person, Round
+from core.models import Circle, Meeting, Person, QuotedMessage, Round
 from core.port import ChatPort, MessageRef, PublishesMeetings, SendsFiles, SpaceRef, Undeliverable
+from core.privacy.erase import ERASED, ForgetsAuthors
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +65,9 @@ class Courier:
         match effect:
             case OpenSpace(circle_id=circle_id):
                 await self._open_space(circle_id)
-            case AddToSpace(circle_id=circle_id, person_id=person_id):
+            case AddToSpace(circle_id=circle_id, person_id=person_id, history=history):
                 if space := await self._space(circle_id):
-                    await self.port.add_member(space, await self._user(person_id))
+                    await self.port.add_member(space, await self._user(person_id), history)
             case RemoveFromSpace(circle_id=circle_id, person_id=person_id):
                 if space := await self._space(circle_id):
                     await self.port.remove_member(space, await self._user(person_id))
@@ -71,15 +76,15 @@ class Courier:
                     await self.port.archive_space(space)
             case PostToCircle(circle_id=circle_id, message=message):
                 if space := await self._space(circle_id):
-                    await self.port.post(space, message)
+                    self._quoted(await self._circle(circle_id), message, await self.port.post(space, message))
             case StartThread(round_id=round_id):
                 await self._start_thread(round_id)
             case PostInThread(round_id=round_id, message=message):
                 round_, circle = await self._round(round_id)
                 if round_.thread_ref:
-                    await self.port.reply(MessageRef.decode(round_.thread_ref), message)
+                    self._quoted(circle, message, await self.port.reply(MessageRef.decode(round_.thread_ref), message))
                 elif circle.space_ref:
-                    await self.port.post(SpaceRef(circle.space_ref), message)
+                    self._quoted(circle, message, await self.port.post(SpaceRef(circle.space_ref), message))
             case RefreshThreadHeader(round_id=round_id):
                 round_, _ = await self._round(round_id)
                 if round_.thread_ref:
@@ -96,6 +101,19 @@ class Courier:
                     await self.port.send_files(user, message, files)
                 else:
                     await self.port.send_dm(user, views.files_unavailable(message))
+            case TellPrivately(person_id=person_id, message=message):
+                await self.port.send_dm(await self._user(person_id), message)
+            case RedactQuotes(person_id=person_id, user_id=user_id):
+                await redact_quotes(self.uow, self.port, person_id)
+                if isinstance(self.port, ForgetsAuthors):
+                    await self.port.forget_author(user_id)
+
+    def _quoted(self, circle: Circle, message: Message, ref: MessageRef) -> None:
+        """Remembers where the bot posted someone's words, so erasing them can reach the platform too."""
+        for person_id in message.quoting:
+            self.uow.session.add(
+                QuotedMessage(person_id=person_id, workspace_id=circle.workspace_id, message_ref=ref.encode())
+            )
 
     async def _circle(self, circle_id: int) -> Circle:
         circle = await self.uow.session.get(Circle, circle_id)
@@ -139,8 +157,10 @@ class Courier:
         round_, circle = await self._round(round_id)
         if round_.thread_ref or not circle.space_ref:
             return
-        ref = await self.port.post(SpaceRef(circle.space_ref), await self._header(round_id))
+        header = await self._header(round_id)
+        ref = await self.port.post(SpaceRef(circle.space_ref), header)
         round_.thread_ref = ref.encode()
+        self._quoted(circle, header, ref)
         await self.uow.session.commit()
 
     async def _withdraw_meeting(self, meeting_id: int) -> None:
@@ -167,6 +187,18 @@ class Courier:
         if not circle.space_ref:
             return None
         return SpaceRef(circle.space_ref), _event_title(meeting, circle), meeting
+
+
+async def redact_quotes(uow: UnitOfWork, port: ChatPort, person_id: int) -> None:
+    """Edits every message the bot posted with this person's words; one that fails is logged and forgotten,
+    since the person's data is already gone from the database."""
+    quoted = list(await uow.session.scalars(select(QuotedMessage).where(QuotedMessage.person_id == person_id)))
+    for row in quoted:
+        try:
+            await port.update(MessageRef.decode(row.message_ref), views.plain(ERASED))
+        except Exception:
+            log.warning("could not edit an erased person's quoted message %s", row.id)
+        await uow.session.delete(row)
 
 
 def _event_title(meeting: Meeting, circle: Circle) -> str:

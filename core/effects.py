@@ -21,6 +21,7 @@ class OpenSpace:
 class AddToSpace:
     circle_id: int
     person_id: int
+    history: bool = True  # False: a late joiner the lead chose not to show what was said before
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,22 @@ class SendFiles:
     files: tuple[Attachment, ...]
 
 
+@dataclass(frozen=True)
+class TellPrivately:
+    """A DM to one person: an invitation to accept, a join request for the lead to decide."""
+
+    person_id: int
+    message: Message
+
+
+@dataclass(frozen=True)
+class RedactQuotes:
+    """The bot's own messages that quoted this person are edited to say their words were erased."""
+
+    person_id: int
+    user_id: str  # their platform id, kept here because erasure clears it from the database
+
+
 Effect = (
     OpenSpace
     | AddToSpace
@@ -94,4 +111,6 @@ Effect = (
     | PublishMeeting
     | WithdrawMeeting
     | SendFiles
+    | TellPrivately
+    | RedactQuotes
 )

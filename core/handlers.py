@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from core import forms, meeting, programmes, views
+from core import forms, meeting, membership, programmes, views
 from core.commands import Command, time_zone, usage, whole_number
 from core.context import NOT_YOURS, RequestContext
-from core.effects import AddToSpace, ArchiveSpace, OpenSpace, PostToCircle, PublishMeeting, RemoveFromSpace
+from core.effects import ArchiveSpace, OpenSpace, PostToCircle, PublishMeeting, RemoveFromSpace
 from core.errors import CircleError, NotAllowed, NotFound, UsageError
 from core.formats import FORMATS, get_format
 from core.forms import Action, FormId
@@ -34,6 +34,7 @@ from core.messages import (
     message,
 )
 from core.models import Circle, Commitment, Meeting, Membership, Person, Round
+from core.privacy import erase, export, retention
 from core.topic_modules import load_module, module_keys
 from core.vocabulary import (
     STILL_OPEN,
@@ -49,7 +50,7 @@ from core.vocabulary import (
 )
 
 CIRCLE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
-MAX_MEMBERS = 8  # 5-7 members and a facilitator
+MAX_MEMBERS = membership.MAX_MEMBERS
 
 KIND_WORDS = {
     "present": ContributionKind.PRESENTATION,
@@ -87,11 +88,7 @@ async def new_circle(ctx: RequestContext, cmd: Command) -> Reply:
     elif module_key:
         raise CircleError(f"The {fmt.name} format has no topic module; use format=module.")
     programme_id = await programmes.led_programme(ctx, cmd.options["programme"]) if "programme" in cmd.options else None
-    taken = await ctx.uow.session.scalar(
-        select(Circle.id).where(Circle.workspace_id == ctx.workspace.id, Circle.name == name)
-    )
-    if taken is not None:
-        raise CircleError(f"There's already a circle called '{name}' here. Please pick another name.")
+    await membership.check_name(ctx, name)
     circle = Circle(
         workspace_id=ctx.workspace.id,
         programme_id=programme_id,
@@ -103,6 +100,7 @@ async def new_circle(ctx: RequestContext, cmd: Command) -> Reply:
         facilitation=fmt.facilitation,
         created_by_id=ctx.person.id,
         created_at=ctx.now,
+        open=membership.yes_no(cmd.options.get("open", "no"), "open"),
     )
     ctx.uow.session.add(circle)
     await ctx.uow.flush()
@@ -116,24 +114,13 @@ async def new_circle(ctx: RequestContext, cmd: Command) -> Reply:
     await ctx.uow.session.refresh(circle, ["memberships"])
     ctx.uow.emit(OpenSpace(circle.id))
     return done(
-        f"Circle '{name}' is set up ({fmt.name}, {mode.value}). Add people with /circle add @person, "
-        f"or ask them to /circle join {name}."
+        f"Circle '{name}' is set up ({fmt.name}, {mode.value}). Invite people with /circle add @person"
+        + (f", or they can /circle join {name}." if circle.open else "; only people you invite can join.")
     )
 
 
 async def join(ctx: RequestContext, cmd: Command) -> Reply:
-    name = cmd.text.strip().lower()
-    circle = await ctx.uow.session.scalar(
-        select(Circle).where(
-            Circle.workspace_id == ctx.workspace.id, Circle.name == name, Circle.status == CircleStatus.FORMING
-        )
-    )
-    if circle is None:
-        raise NotFound(f"There's no circle called '{name[:80]}' open for joining.")
-    if ctx.is_member(circle):
-        raise CircleError(f"You're already in {circle.name}.")
-    await _add_member(ctx, circle, ctx.person, Role.MEMBER)
-    return done(f"Welcome to {circle.name}. Ground rules: what is said in the circle stays in the circle.")
+    return await membership.request_to_join(ctx, cmd)
 
 
 async def leave(ctx: RequestContext, cmd: Command) -> Reply:
@@ -143,52 +130,15 @@ async def leave(ctx: RequestContext, cmd: Command) -> Reply:
 
 
 async def add(ctx: RequestContext, cmd: Command) -> Reply:
-    circle = await ctx.circle_for(cmd.circle_name)
-    ctx.require_lead(circle, "add people")
-    role = _choice(cmd.options.get("role", "member"), Role, "role")
-    names = []
-    for external_id in cmd.mentions:
-        person = await ctx.person_by_external(external_id)
-        if ctx_member(circle, person) is None:
-            await _add_member(ctx, circle, person, role)
-            names.append(person.display_name)
-    if not names:
-        raise CircleError("Everyone you named is already in the circle.")
-    return done(f"Added {', '.join(names)} to {circle.name}.")
+    return await membership.invite(ctx, cmd)
 
 
 async def remove(ctx: RequestContext, cmd: Command) -> Reply:
-    circle = await ctx.circle_for(cmd.circle_name)
-    ctx.require_lead(circle, "remove people")
-    person = await ctx.person_by_external(cmd.mentions[0])
-    await _remove_member(ctx, circle, person)
-    return done(f"Removed {person.display_name} from {circle.name}.")
+    return await membership.remove(ctx, cmd)
 
 
 def ctx_member(circle: Circle, person: Person) -> Membership | None:
     return next((m for m in circle.active_memberships() if m.person_id == person.id), None)
-
-
-async def _add_member(ctx: RequestContext, circle: Circle, person: Person, role: Role) -> None:
-    if len(circle.active_memberships()) >= MAX_MEMBERS:
-        raise CircleError(f"{circle.name} is full ({MAX_MEMBERS} people).")
-    earlier = next((m for m in circle.memberships if m.person_id == person.id), None)
-    if earlier is not None:
-        earlier.left_at, earlier.role, earlier.joined_at = None, role, ctx.now
-    else:
-        ctx.uow.session.add(
-            Membership(
-                circle_id=circle.id,
-                person_id=person.id,
-                role=role,
-                joined_at=ctx.now,
-                ground_rules_accepted_at=ctx.now if person.id == ctx.person.id else None,
-            )
-        )
-    await ctx.uow.flush()
-    await ctx.uow.session.refresh(circle, ["memberships"])
-    ctx.uow.emit(AddToSpace(circle.id, person.id))
-    ctx.uow.emit(PostToCircle(circle.id, message(f"{person.display_name} joined the circle. Welcome!")))
 
 
 async def _remove_member(ctx: RequestContext, circle: Circle, person: Person) -> None:
@@ -211,6 +161,7 @@ async def set_circle_status(ctx: RequestContext, cmd: Command) -> Reply:
     circle.status = target
     ctx.uow.emit(PostToCircle(circle.id, message(f"{ctx.person.display_name} set the circle to {target.value}.")))
     if target == CircleStatus.CLOSED:
+        circle.ended_at = ctx.now  # retention counts from here
         ctx.uow.emit(ArchiveSpace(circle.id))
     return done(f"{circle.name} is now {target.value}.")
 
@@ -553,7 +504,8 @@ async def circle_status(ctx: RequestContext, circle: Circle) -> Message:
         if scene.current_round is not None and scene.current_round.phase.value != "done":
             pairs.append(("Round", f"{scene.current_round.number}: {views.PHASE_TITLES[scene.current_round.phase]}"))
         blocks.append(Fields(tuple(pairs)))
-        blocks.extend(views.bid_quote(scene, b) for b in await meeting.waiting_bids(scene))
+        since = membership.seen_since(ctx.membership(circle))  # a late joiner spared the past sees no earlier bids
+        blocks.extend(views.bid_quote(scene, b) for b in await meeting.waiting_bids(scene) if b.created_at >= since)
     else:
         blocks.append(Fields(tuple(pairs)))
     blocks.extend(await _my_open_commitments(ctx, circle.id))
@@ -614,6 +566,9 @@ COMMANDS: dict[str, Callable[[RequestContext, Command], Awaitable[Reply]]] = {
     "timezone": set_timezone,
     "quiet": set_quiet_hours,
     "nudges": set_nudges,
+    "my-data": export.my_data,
+    "forget-me": erase.forget_me,
+    "retention": retention.set_retention,
 }
 
 
@@ -643,6 +598,10 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
     if not target.isdigit():
         raise NotFound(NOT_YOURS)
     ident = int(target)
+    if action in membership.MembershipAction._value2member_map_:
+        return await membership.press(ctx, action, ident)
+    if action == erase.CONFIRM_ERASE:
+        return await erase.confirmed(ctx, ident)
     match action:
         case Action.OPEN_BID_FORM:
             scene = await _meeting_scene(ctx, ident)

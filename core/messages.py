@@ -8,7 +8,7 @@ works after a restart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 MAX_TEXT = 3000  # the longest member text we accept anywhere; Slack's section limit
@@ -75,6 +75,8 @@ Block = Heading | Text | Fields | Quote | Actions
 class Message:
     blocks: tuple[Block, ...]
     summary: str = ""  # plain-text fallback for notifications
+    # People whose own words it carries (erasing them edits it on the platform); not part of what it says.
+    quoting: tuple[int, ...] = field(default=(), compare=False)
 
     @property
     def plain_text(self) -> str:

@@ -30,6 +30,7 @@ from core.formats import get_format
 from core.messages import Reply
 from core.models import Circle, HandledRequest, Meeting, Membership, Person, Round, Workspace
 from core.port import ChatPort
+from core.privacy.logs import refuse_nul
 from core.vocabulary import CircleStatus, MeetingState, Mode, Phase
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class CircleService:
 
     async def run_command(self, actor: Actor, text: str, where: Where = NOWHERE, key: str | None = None) -> Reply:
         try:
+            refuse_nul(text)
             command = parse(text)
         except CircleError as error:
             return Reply(views.usage_message(error.message))
@@ -84,6 +86,7 @@ class CircleService:
         self, actor: Actor, form_id: str, context: str, values: dict[str, str], key: str | None = None
     ) -> FormResult:
         try:
+            refuse_nul(form_id, context, *values.values())
             errors = handlers.form_errors(form_id, context, values)
         except CircleError as error:
             return FormResult(reply=Reply(views.plain(error.message)))
@@ -96,10 +99,20 @@ class CircleService:
         """A message posted in a thread; None when the thread is not a round's (nothing to say)."""
         if not text.strip():
             return None
+        try:
+            refuse_nul(text)
+        except CircleError as error:
+            return Reply(views.plain(error.message))
         reply = await self._handle(
             actor, Where(thread=thread), key, lambda ctx: _or_silent(handlers.reply_in_thread(ctx, thread, text[:3000]))
         )
         return None if reply is SILENT else reply
+
+    async def on_platform(
+        self, actor: Actor, work: Callable[[RequestContext], Awaitable[Reply]], key: str | None = None
+    ) -> Reply:
+        """What a platform tells us about people and spaces (`core.reconcile`), handled like any request."""
+        return await self._handle(actor, Where(), key, work)
 
     async def home(self, actor: Actor) -> Reply:
         """What the App Home (or the playground's sidebar) shows this person."""

@@ -80,7 +80,8 @@ def meeting_opening(scene: Scene, reports: Sequence[tuple[Commitment, Person]]) 
         blocks.extend(report_line(c, p) for c, p in reports)
     blocks.append(Text("*Check-in*: how are you arriving, and how did your actions go?"))
     blocks.append(Actions((forms.check_in_button(meeting.id), forms.bid_button(meeting.id))))
-    return Message(tuple(blocks), f"Meeting {meeting.number} of {circle.name} is open: time to check in.")
+    quoting = tuple(dict.fromkeys(c.person_id for c, _ in reports))
+    return Message(tuple(blocks), f"Meeting {meeting.number} of {circle.name} is open: time to check in.", quoting)
 
 
 def module_blocks(module_key: str) -> list[Block]:
@@ -98,13 +99,14 @@ def report_line(commitment: Commitment, person: Person) -> Quote:
 
 
 def checked_in(person: Person, text: str) -> Message:
-    return Message((Quote(person.display_name, text),), f"{person.display_name} checked in")
+    return Message((Quote(person.display_name, text),), f"{person.display_name} checked in", (person.id,))
 
 
 def call_for_bids(scene: Scene, bids: Sequence[Bid]) -> Message:
     lines: list[Block] = [Heading("Bids are open"), Text("Who has a live issue they'd like the circle's time for?")]
     lines.extend(bid_quote(scene, bid) for bid in bids)
-    return Message((*lines, Actions((forms.bid_button(scene.meeting.id),))), "Bids are open")
+    quoting = tuple(dict.fromkeys(b.person_id for b in bids))
+    return Message((*lines, Actions((forms.bid_button(scene.meeting.id),))), "Bids are open", quoting)
 
 
 def bid_quote(scene: Scene, bid: Bid) -> Quote:
@@ -115,6 +117,7 @@ def bid_placed(person: Person, bid: Bid) -> Message:
     return Message(
         (Quote(person.display_name, f"bids: {bid.topic} ({bid.urgency}, {bid.minutes} min)"),),
         f"{person.display_name} placed a bid",
+        (person.id,),
     )
 
 
@@ -139,7 +142,7 @@ def round_header(scene: Scene, round_: Round) -> Message:
             Button("Next phase", Action.NEXT_PHASE, f"{round_.id}:{round_.phase.value}", ButtonStyle.PRIMARY)
         )
         blocks.append(Actions(tuple(buttons)))
-    return Message(tuple(blocks), f"Round {round_.number}: {holder} ({phase})")
+    return Message(tuple(blocks), f"Round {round_.number}: {holder} ({phase})", (round_.issue_holder_id,))
 
 
 def phase_prompt(scene: Scene, round_: Round) -> Message:
@@ -153,7 +156,9 @@ def phase_prompt(scene: Scene, round_: Round) -> Message:
 
 def contribution(person: Person, entry: Contribution) -> Message:
     kind = entry.kind.value.replace("_", " ")
-    return Message((Quote(f"{person.display_name} ({kind})", entry.text),), f"{person.display_name} contributed")
+    return Message(
+        (Quote(f"{person.display_name} ({kind})", entry.text),), f"{person.display_name} contributed", (person.id,)
+    )
 
 
 def committed(person: Person, entry: Commitment) -> Message:
@@ -161,6 +166,7 @@ def committed(person: Person, entry: Commitment) -> Message:
     return Message(
         (Quote(person.display_name, f"commits to: {entry.text}{due} (#{entry.id})"),),
         f"{person.display_name} made a commitment",
+        (person.id,),
     )
 
 
@@ -175,7 +181,7 @@ def round_finished(scene: Scene, round_: Round, commitments: Sequence[Commitment
         blocks.extend(Quote(holder, f"#{c.id} {c.text}") for c in commitments)
     else:
         blocks.append(Text(f"{holder} passed on committing this time."))
-    return Message(tuple(blocks), f"Round {round_.number} is finished")
+    return Message(tuple(blocks), f"Round {round_.number} is finished", (round_.issue_holder_id,))
 
 
 def between_rounds(scene: Scene, bids: Sequence[Bid]) -> Message:
@@ -186,7 +192,7 @@ def between_rounds(scene: Scene, bids: Sequence[Bid]) -> Message:
     blocks.append(
         Actions((Button("Start the next round", Action.START_ROUND, str(scene.meeting.id), ButtonStyle.PRIMARY),))
     )
-    return Message(tuple(blocks), "Waiting bids")
+    return Message(tuple(blocks), "Waiting bids", tuple(dict.fromkeys(b.person_id for b in bids)))
 
 
 def meeting_closed(scene: Scene) -> Message:

@@ -25,10 +25,11 @@ from bots.bootstrap import App, PortsByPlatform, Settings, running
 from bots.discord.observed import discord_trace, gateway_connected
 from bots.discord.port import DiscordMemory, DiscordPort
 from bots.discord.render import BUTTON_TEMPLATE, form_errors, modal, modal_values, parse_form_id, render
+from core import reconcile
 from core.context import Actor, Where
 from core.messages import Form, Message, Reply, Text
 from core.models import Workspace
-from core.port import MessageRef
+from core.port import MessageRef, SpaceRef
 from core.service import CircleService
 from core.vocabulary import Platform
 
@@ -114,7 +115,8 @@ class CirclesBot(discord.Client):
         if guild is None:
             return None
         user = interaction.user
-        return Actor(Platform.DISCORD, str(guild), str(user.id), user.display_name)
+        admin = interaction.guild_id is not None and interaction.permissions.manage_guild
+        return Actor(Platform.DISCORD, str(guild), str(user.id), user.display_name, admin=admin)
 
     def where(self, interaction: discord.Interaction[Any]) -> Where:
         channel = interaction.channel
@@ -181,12 +183,52 @@ class CirclesBot(discord.Client):
         if actor is None:
             await self.tell(interaction, "That button has lost track of its server. Use /circle status there.")
             return
+        if not await self.still_in_server(interaction, actor):
+            return
         where = self.where(interaction) if interaction.guild_id else Where()
         await self.answer(
             interaction,
             lambda: self.service.press(actor, action, value, where, key=f"discord:{interaction.id}"),
             actor,
         )
+
+    async def still_in_server(self, interaction: discord.Interaction[Any], actor: Actor) -> bool:
+        """A button or form from a DM: only someone still in the server may use it. Someone who left
+        is refused, and their circle access ends (Discord tells bots of departures only with the
+        privileged members intent, so this is where we learn it)."""
+        if interaction.guild_id is not None:
+            return True
+        try:
+            await self.http.get_member(int(actor.workspace), interaction.user.id)
+            return True
+        except discord.NotFound:
+            pass
+        await self.service.on_platform(actor, reconcile.person_gone, key=f"discord:gone:{interaction.id}")
+        await self.tell(interaction, "You're no longer in that server, so its circles are closed to you.")
+        return False
+
+    async def reconcile_guild(self, guild_id: int, only: str | None = None) -> int:
+        """Re-applies each circle channel's permission overwrites from the circle's members."""
+        spaces = await reconcile.circle_spaces(self.service.db, Platform.DISCORD, str(guild_id))
+        port = DiscordPort(self, guild_id)
+        fixed = 0
+        for space, members in spaces.items():
+            if only is None or space == only:
+                try:
+                    fixed += await port.reconcile_space(SpaceRef(space), members)
+                except discord.HTTPException as error:
+                    log.warning("re-applying the overwrites of %s failed: %s", space, error.status)
+        return fixed
+
+    async def on_ready(self) -> None:
+        """After a restart: permissions changed while the bot was away are put back."""
+        for guild in self.guilds:
+            await self.reconcile_guild(guild.id)
+
+    async def on_guild_channel_update(self, before: Any, after: Any) -> None:
+        """Someone edited a channel's permissions by hand: a circle's are re-applied at once."""
+        if getattr(after, "guild", None) is not None:
+            await self.reconcile_guild(after.guild.id, only=str(after.id))
 
     async def tell(self, interaction: discord.Interaction[Any], text: str) -> None:
         await self.respond(interaction, Message((Text(text),), text), None)
@@ -205,6 +247,8 @@ class CirclesBot(discord.Client):
         actor = self.actor(interaction, guild)
         if actor is None:
             await self.tell(interaction, "That form has lost track of its server. Use /circle there.")
+            return
+        if not await self.still_in_server(interaction, actor):
             return
         values = modal_values(list(data.get("components", [])))
 
@@ -348,14 +392,20 @@ class CircleCommands(app_commands.Group):
     async def do(self, interaction: discord.Interaction[Any], text: Long) -> None:
         await self.bot.run_command(interaction, text)
 
-    @app_commands.command(description="Start a new circle (you become its lead)")
+    @app_commands.command(description="Start a new circle (you become its lead); invite-only unless open")
     @app_commands.choices(mode=[app_commands.Choice(name=m, value=m) for m in ("live", "async")])
+    @app_commands.choices(open=[app_commands.Choice(name=o, value=o) for o in ("yes", "no")])
     async def new(
-        self, interaction: discord.Interaction[Any], name: Circle, format: str | None = None, mode: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        name: Circle,
+        format: str | None = None,
+        mode: str | None = None,
+        open: str | None = None,
     ) -> None:
-        await self.bot.run_command(interaction, "new", name, format=format, mode=mode)
+        await self.bot.run_command(interaction, "new", name, format=format, mode=mode, open=open)
 
-    @app_commands.command(description="Join a circle that is forming")
+    @app_commands.command(description="Ask to join a circle (its lead decides)")
     async def join(self, interaction: discord.Interaction[Any], name: Circle) -> None:
         await self.bot.run_command(interaction, "join", name)
 
@@ -502,18 +552,20 @@ class CircleCommands(app_commands.Group):
     ) -> None:
         await self.bot.run_command(interaction, "feedback", str(rating), text, in_=circle)
 
-    @app_commands.command(description="Add someone to the circle")
+    @app_commands.command(description="Invite someone to the circle")
     @app_commands.rename(circle="in")
     @app_commands.autocomplete(circle=circle_names)
     @app_commands.choices(role=[app_commands.Choice(name=r, value=r) for r in ("member", "facilitator")])
+    @app_commands.choices(history=[app_commands.Choice(name=h, value=h) for h in ("yes", "no")])
     async def add(
         self,
         interaction: discord.Interaction[Any],
         person: discord.User,
         role: str | None = None,
         circle: str | None = None,
+        history: str | None = None,
     ) -> None:
-        await self.bot.run_command(interaction, "add", _mention(person), role=role, in_=circle)
+        await self.bot.run_command(interaction, "add", _mention(person), role=role, in_=circle, history=history)
 
     @app_commands.command(description="Remove someone from the circle")
     @app_commands.rename(circle="in")

@@ -53,6 +53,14 @@ READ_ONLY_DENY = discord.Permissions(send_messages=True, send_messages_in_thread
 NOBODY = discord.AllowedMentions.none()
 
 
+def member_permissions(history: bool) -> tuple[int, int]:
+    """A member's overwrite (allow, deny): a late joiner the lead chose to spare the past gets no history."""
+    if history:
+        return MEMBER_ALLOW.value, 0
+    no_history = discord.Permissions(read_message_history=True).value
+    return MEMBER_ALLOW.value & ~no_history, no_history
+
+
 @dataclass
 class DiscordMemory:
     """What the bot remembers between requests in one process: lookups it need not repeat."""
@@ -117,10 +125,12 @@ class DiscordPort:
             self.memory.categories[self.guild_id] = int(found["id"])
             return int(found["id"])
 
-    async def add_member(self, space: SpaceRef, user_id: str) -> None:
+    async def add_member(self, space: SpaceRef, user_id: str, history: bool = True) -> None:
+        """Without `history` the newcomer sees only what is said from now on (Read Message History denied)."""
+        allow, deny = member_permissions(history)
         for channel in await self._circle_channels(space):
             await self.http.edit_channel_permissions(
-                channel, int(user_id), MEMBER_ALLOW.value, 0, MEMBER, reason="Joined the circle"
+                channel, int(user_id), allow, deny, MEMBER, reason="Joined the circle"
             )
 
     async def remove_member(self, space: SpaceRef, user_id: str) -> None:
@@ -128,6 +138,32 @@ class DiscordPort:
         for channel in await self._circle_channels(space):
             with contextlib.suppress(discord.NotFound):  # already gone: leaving twice is not an error
                 await self.http.delete_channel_permissions(channel, int(user_id), reason="Left the circle")
+
+    async def reconcile_space(self, space: SpaceRef, members: dict[str, bool]) -> int:
+        """Re-applies a circle's member overwrites from its members (user id -> sees history): anyone
+        else given access by hand loses it, a member whose overwrite went missing or changed gets it
+        back. Returns how many overwrites it fixed."""
+        bot_id = str(self.bot.user.id) if self.bot.user else ""
+        fixed = 0
+        for channel in await self._circle_channels(space):
+            data: Any = await self.http.get_channel(channel)
+            current = {
+                str(o["id"]): (int(o["allow"]), int(o["deny"]))
+                for o in data.get("permission_overwrites", [])
+                if int(o["type"]) == MEMBER and str(o["id"]) != bot_id
+            }
+            for user in current.keys() - members.keys():
+                with contextlib.suppress(discord.NotFound):
+                    await self.http.delete_channel_permissions(channel, int(user), reason="Not in the circle")
+                fixed += 1
+            for user, history in members.items():
+                wanted = member_permissions(history)
+                if user.isdigit() and user != bot_id and current.get(user) != wanted:
+                    await self.http.edit_channel_permissions(
+                        channel, int(user), *wanted, MEMBER, reason="In the circle"
+                    )
+                    fixed += 1
+        return fixed
 
     async def _circle_channels(self, space: SpaceRef) -> list[int]:
         voice = await self._voice_channel(space, create=False)

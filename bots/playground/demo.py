@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from core.context import Actor
+from core.membership import MembershipAction
 from core.models import Circle, Person, Workspace
 from core.service import CircleService
 from core.vocabulary import Platform
@@ -111,6 +112,10 @@ async def _form(service: CircleService, circle: DemoCircle) -> None:
     await _say(service, lead, f"/circle new {circle.name} format={circle.format_key} mode={circle.mode}")
     mentions = " ".join(person(user).mention for user in circle.members)
     await _say(service, lead, f"/circle add {mentions} in={circle.name}")
+    async with service.db.unit_of_work() as uow:  # the demo people accept the invitations they were sent
+        circle_id = await uow.session.scalar(select(Circle.id).where(Circle.name == circle.name))
+    for user in circle.members:
+        await service.press(person(user).actor, MembershipAction.ACCEPT, str(circle_id))
 
 
 async def _start_async_round(service: CircleService) -> None:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.clock import Clock
-from core.messages import Form, Message
+from core.messages import Form, Message, message
 from core.port import MessageRef, SpaceRef
+from core.privacy.erase import ERASED, FORMER_MEMBER
 
 BOT_NAME = "Peer Circles"
 
@@ -80,7 +81,7 @@ class PlaygroundPort:
         await self._tell(Change(space, tuple(member_ids)))
         return SpaceRef(space)
 
-    async def add_member(self, space: SpaceRef, user_id: str) -> None:
+    async def add_member(self, space: SpaceRef, user_id: str, history: bool = True) -> None:
         await self._tell(Change(None, (user_id,)))
 
     async def remove_member(self, space: SpaceRef, user_id: str) -> None:
@@ -113,6 +114,14 @@ class PlaygroundPort:
 
     async def notify_privately(self, space: SpaceRef, user_id: str, message: Message) -> None:
         await self.write(space.id, None, message, only_for=user_id)
+
+    async def forget_author(self, user_id: str) -> None:
+        """Erasure reaches the history file: what the person typed, and their DMs, are blanked."""
+        for posted in self.messages.values():
+            if posted.author_id == user_id or posted.only_for == user_id or posted.space == dm_space(user_id):
+                posted.message, posted.author, posted.author_id = message(ERASED), FORMER_MEMBER, None
+        self.forms.pop(user_id, None)
+        await self._tell(Change())
 
     # What members write, and reading back ----------------------------------------------------------
 

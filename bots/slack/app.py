@@ -27,6 +27,7 @@ from bots.operations.server import add_operations_routes
 from bots.slack import blocks
 from bots.slack.port import SlackPort, SlackPorts, error_code
 from bots.slack.store import installation_store, state_store
+from core import reconcile
 from core.clock import Clock
 from core.context import Actor, Where
 from core.errors import CircleError
@@ -46,7 +47,8 @@ BOT_SCOPES = (
     "groups:write",  # private circle channels: create, invite, kick, purpose, topic, archive
     "groups:history",  # thread replies in those channels, for async rounds
     "im:write",  # conversations.open, for check-in DMs
-    "users:read",  # users.info, for each person's time zone
+    "users:read",  # users.info, for each person's time zone; user_change, for deactivated accounts
+    "groups:read",  # member_joined_channel in circle channels: someone added by hand is removed
 )
 SOMETHING_WENT_WRONG = plain("Sorry, something went wrong on our side. Nothing was changed; please try again.")
 TOO_SLOW_FOR_THE_FORM = plain("Sorry, that took us too long and Slack closed the form. Please press the button again.")
@@ -71,6 +73,7 @@ class Profile:
     name: str
     timezone: str | None
     fetched_at: datetime
+    admin: bool = False
 
 
 @dataclass
@@ -87,7 +90,7 @@ class People:
         if profile is None or now - profile.fetched_at > self.ttl:
             profile = await self._fetch(port, user, fallback_name, now)
             self._known[(team, user)] = profile
-        return Actor(Platform.SLACK, team, user, profile.name, profile.timezone)
+        return Actor(Platform.SLACK, team, user, profile.name, profile.timezone, profile.admin)
 
     async def _fetch(self, port: SlackPort, user: str, fallback_name: str, now: datetime) -> Profile:
         try:
@@ -98,7 +101,8 @@ class People:
         info = response.get("user") or {}
         profile = info.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or info.get("real_name") or fallback_name
-        return Profile(str(name or ""), info.get("tz") or None, now)
+        admin = bool(info.get("is_admin") or info.get("is_owner"))
+        return Profile(str(name or ""), info.get("tz") or None, now, admin)
 
 
 @dataclass
@@ -217,7 +221,7 @@ def build_slack_adapter(
     if ports is None:
         ports = SlackPorts(settings.slack_api_url, settings.slack_bot_token)
     if not settings.slack_bot_token and settings.slack_client_id and settings.slack_client_secret:
-        store = installation_store(settings.slack_client_id, app.db.engine)
+        store = installation_store(settings.slack_client_id, app.db.engine, settings.secret_key)
         ports.use_installation_store(store)
         oauth = AsyncOAuthSettings(
             client_id=settings.slack_client_id,
@@ -351,6 +355,35 @@ def _listen(adapter: SlackAdapter) -> None:
 
         adapter.later(asker, work)
 
+    @bolt.event("member_joined_channel")
+    async def member_joined(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        """Someone added to a circle's channel by hand, not through the circle: the core decides."""
+        user, channel = str(event.get("user") or ""), str(event.get("channel") or "")
+        if not user or not channel or user == context.bot_user_id:
+            return
+        asker = Asker(team=str(context.team_id or body.get("team_id") or ""), user=user)
+        adapter.ports.remember_token(asker.team, context.bot_token)
+        inviter = event.get("inviter")
+
+        async def work() -> None:
+            actor = await adapter.actor(asker)
+            key = _key("event", body.get("event_id"))
+            await service.on_platform(actor, lambda ctx: reconcile.stray_joined(ctx, channel, inviter), key)
+
+        adapter.background.start(_quietly(work))
+
+    @bolt.event("user_change")
+    async def user_changed(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        """A deactivated account (Slack's way of saying someone left the workspace) loses circle access."""
+        user = event.get("user") or {}
+        if not isinstance(user, dict) or not user.get("deleted") or not user.get("id"):
+            return
+        team = str(user.get("team_id") or context.team_id or body.get("team_id") or "")
+        adapter.ports.remember_token(team, context.bot_token)
+        actor = Actor(Platform.SLACK, team, str(user["id"]))
+        key = _key("event", body.get("event_id"))
+        adapter.background.start(_quietly(lambda: service.on_platform(actor, reconcile.person_gone, key)))
+
     @bolt.event("app_home_opened")
     async def home_opened(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
@@ -358,6 +391,14 @@ def _listen(adapter: SlackAdapter) -> None:
         asker = Asker(team=str(context.team_id or body.get("team_id") or ""), user=str(event["user"]))
         adapter.ports.remember_token(asker.team, context.bot_token)
         adapter.later(asker, lambda: adapter.refresh_home(asker))
+
+
+async def _quietly(work: Callable[[], Awaitable[object]]) -> None:
+    """Platform events have nobody to answer: a failure is logged, never shown to anyone."""
+    try:
+        await work()
+    except Exception:
+        log.exception("reconciling a Slack event failed")
 
 
 def _key(kind: str, *parts: object) -> str | None:

@@ -169,7 +169,7 @@ class SlackPort:
         except (SlackApiError, Undeliverable) as error:
             log.info("could not invite %s to %s: %s", user, space.id, error)
 
-    async def add_member(self, space: SpaceRef, user_id: str) -> None:
+    async def add_member(self, space: SpaceRef, user_id: str, history: bool = True) -> None:
         await self._invite(space, [user_id])
 
     async def remove_member(self, space: SpaceRef, user_id: str) -> None:

@@ -14,6 +14,7 @@ from core.models.meetings import (
     ReportBack,
     Round,
 )
+from core.models.privacy import Invitation, InvitationKind, InvitationState, QuotedMessage, RetentionSetting
 from core.models.scheduling import DueItem, DueKind, DueState
 
 __all__ = [
@@ -28,13 +29,18 @@ __all__ = [
     "DueKind",
     "DueState",
     "HandledRequest",
+    "Invitation",
+    "InvitationKind",
+    "InvitationState",
     "Meeting",
     "MeetingFeedback",
     "Membership",
     "Person",
     "Programme",
     "ProgrammeSignUp",
+    "QuotedMessage",
     "ReportBack",
+    "RetentionSetting",
     "Round",
     "Workspace",
     "utcnow",

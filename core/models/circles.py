@@ -97,6 +97,8 @@ class Circle(Base):
     status: Mapped[CircleStatus] = mapped_column(str_enum(CircleStatus), default=CircleStatus.FORMING)
     facilitation: Mapped[Facilitation] = mapped_column(str_enum(Facilitation))
     space_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    open: Mapped[bool] = mapped_column(default=False, server_default="0")  # anyone may join without asking
+    ended_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -119,6 +121,8 @@ class Membership(Base):
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     left_at: Mapped[datetime | None]
     ground_rules_accepted_at: Mapped[datetime | None]
+    sees_history: Mapped[bool] = mapped_column(default=True, server_default="1")
+    removed: Mapped[bool] = mapped_column(default=False, server_default="0")  # back only by a new invitation
     note: Mapped[str] = mapped_column(Text, default="")
 
     circle: Mapped[Circle] = relationship(back_populates="memberships", lazy="raise")

@@ -25,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
 
 from core.models import DueItem, DueState
+from core.privacy import retention
 from core.scheduling.dispatcher import DB_ERRORS, Dispatcher
 from core.scheduling.pacing import Sleep
 from core.scheduling.planner import Planner
@@ -124,6 +125,7 @@ class Scheduler:
         Returns the items wanted."""
         wanted = await self.planner.plan()
         await self.planner.forget_settled()
+        await retention.run(self.service.db, self.clock.now())  # what the workspace chose not to keep
         self._planned_at = self.clock.now()
         return wanted
 

@@ -14,7 +14,7 @@ from core.messages import Actions
 from core.models import Round
 from core.service import CircleService
 from core.vocabulary import Phase
-from tests.fakes.members import Member, cast
+from tests.fakes.members import Member, cast, welcome
 from tests.fakes.recording_port import RecordingPort
 
 
@@ -26,7 +26,7 @@ async def test_home_shows_the_next_meeting_and_only_the_facilitator_gets_control
     people = cast(service, 3)
     people[0].timezone = "Europe/Berlin"
     await people[0].says("/circle new home-circle")
-    await people[0].says(f"/circle add {people[1].mention}")
+    await welcome(people[0], people[1:2])
     await people[0].says("/circle schedule 2026-12-03 10:00")
     facilitator_home = await service.home(people[0].actor)
     member_home = await service.home(people[1].actor)
@@ -40,7 +40,7 @@ async def test_home_shows_the_next_meeting_and_only_the_facilitator_gets_control
 async def test_facilitator_controls_drive_a_meeting_from_home(service: CircleService) -> None:
     people = cast(service, 2)
     await people[0].says("/circle new buttons")
-    await people[0].says(f"/circle add {people[1].mention}")
+    await welcome(people[0], people[1:2])
     await people[0].says("/circle bid Warm up")
     steps = []
     for _ in range(4):
@@ -63,7 +63,7 @@ async def test_two_workers_pressing_next_phase_at_once_move_the_round_once(
     services = [CircleService(db, clock, lambda _w: ports[0]), CircleService(other_db, clock, lambda _w: ports[1])]
     people = cast(services[0], 3)
     await people[0].says("/circle new racing")
-    await people[0].says("/circle add " + " ".join(p.mention for p in people[1:]))
+    await welcome(people[0], people[1:])
     await people[0].says("/circle start")
     await people[0].says("/circle bids")
     await people[1].says("/circle bid Contested")

@@ -14,15 +14,14 @@ from core.formats import FORMATS
 from core.models import Circle, Commitment, Contribution, Meeting, Person, Round
 from core.service import CircleService
 from core.vocabulary import CommitmentStatus, MeetingState
-from tests.fakes.members import Member, cast
+from tests.fakes.members import Member, cast, welcome
 from tests.fakes.recording_port import RecordingPort
 
 
 async def form_circle(service: CircleService, fmt: str, lead: Member, members: list[Member]) -> None:
     reply = await lead.says(f"/circle new team-{fmt} format={fmt}")
     assert "is set up" in reply
-    mentions = " ".join(m.mention for m in members)
-    assert "Added" in await lead.says(f"/circle add {mentions}")
+    assert "Invited" in await welcome(lead, members)
 
 
 async def run_meeting(service: CircleService, clock: ManualClock, people: list[Member], fmt: str, number: int) -> None:
@@ -135,7 +134,7 @@ async def test_facilitation_rotates_or_hands_over_by_format(service: CircleServi
     facilitators: dict[str, list[int | None]] = {}
     for fmt in ("peer-coaching", "action-learning-handover", "action-learning"):
         await people[0].says(f"/circle new f-{fmt} format={fmt}")
-        await people[0].says(f"/circle add {' '.join(p.mention for p in people[1:])} in=f-{fmt}")
+        await welcome(people[0], people[1:], f"in=f-{fmt}")
         facilitators[fmt] = []
         for _ in range(4):
             async with db.unit_of_work() as uow:
@@ -163,7 +162,7 @@ async def test_time_slot_circle_gives_members_without_bids_a_slot_in_rotation(
 ) -> None:
     people = cast(service, 5)
     await people[0].says("/circle new slots format=time-slot")
-    await people[0].says("/circle add " + " ".join(p.mention for p in people[1:]))
+    await welcome(people[0], people[1:])
     facilitator = await facilitator_of_the_day_after_start(service, people)
     await facilitator.says("/circle bids")
     assert "has started" in await facilitator.says("/circle round")

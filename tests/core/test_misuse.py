@@ -14,7 +14,7 @@ from core.forms import Action
 from core.models import Bid, Circle, Meeting, Round
 from core.service import CircleService
 from core.vocabulary import Phase
-from tests.fakes.members import Member, cast
+from tests.fakes.members import Member, cast, welcome
 from tests.fakes.recording_port import RecordingPort
 
 
@@ -23,7 +23,7 @@ async def circle(service: CircleService) -> list[Member]:
     """A facilitated circle of six whose meeting 1 is taking bids; people[0] facilitates."""
     people = cast(service, 6)
     await people[0].says("/circle new alpha")
-    await people[0].says("/circle add " + " ".join(p.mention for p in people[1:]))
+    await welcome(people[0], people[1:])
     await people[0].says("/circle start")
     await people[0].says("/circle bids")
     return people
@@ -177,9 +177,9 @@ async def test_names_and_options_are_checked(service: CircleService, db: Databas
     assert "no format called 'nope'" in await lead.says("/circle new delta format=nope")
     assert "mode must be one of" in await lead.says("/circle new delta mode=sometimes")
     assert "is set up" in await lead.says("/circle new delta")
-    assert "already a circle called 'delta'" in await lead.says("/circle new delta")
+    assert "isn't available" in await lead.says("/circle new delta")
     assert await count(db, Circle) == 1
-    assert "open for joining" in await cast(service, 2)[1].says("/circle join nonexistent")
+    assert "if there is such a circle" in await cast(service, 2)[1].says("/circle join nonexistent")
 
 
 async def test_async_round_moves_on_when_everyone_has_spoken_or_time_is_up(
@@ -187,7 +187,7 @@ async def test_async_round_moves_on_when_everyone_has_spoken_or_time_is_up(
 ) -> None:
     people = cast(service, 4)
     await people[0].says("/circle new slow mode=async format=peer-coaching")
-    await people[0].says("/circle add " + " ".join(p.mention for p in people[1:]))
+    await welcome(people[0], people[1:])
     await people[0].says("/circle start")
     await people[0].says("/circle bids")
     await people[1].says("/circle bid Async issue")

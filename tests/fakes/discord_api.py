@@ -121,6 +121,7 @@ class FakeDiscord:
                 ("GET", r"/gateway/bot", self._gateway_bot),
                 ("PUT", r"/applications/(?P<app>\d+)/commands", self._put_commands),
                 ("GET", r"/guilds/(?P<guild>\d+)/channels", self._list_channels),
+                ("GET", r"/guilds/(?P<guild>\d+)/members/(?P<user>\d+)", self._get_member),
                 ("POST", r"/guilds/(?P<guild>\d+)/channels", self._create_channel),
                 ("GET", r"/channels/(?P<channel>\d+)", self._get_channel),
                 ("PATCH", r"/channels/(?P<channel>\d+)", self._edit_channel),
@@ -641,6 +642,15 @@ class FakeDiscord:
         )
         self.channels[int(channel["id"])] = channel
         return 201, channel
+
+    async def _get_member(self, request: web.Request, match: re.Match[str], body: Any) -> tuple[int, Any]:
+        guild = self.guilds.get(int(match["guild"]))
+        if guild is None:
+            raise FakeError(404, 10004, "Unknown Guild")
+        person = guild["members"].get(int(match["user"]))
+        if person is None:
+            raise FakeError(404, 10007, "Unknown Member")
+        return 200, {"banner": None, **person.member()}
 
     async def _get_channel(self, request: web.Request, match: re.Match[str], body: Any) -> tuple[int, Any]:
         return 200, self._channel(match["channel"])

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from core.context import Actor, Where
+from core.membership import MembershipAction
+from core.models import Invitation, InvitationKind, InvitationState, Person, Workspace
 from core.service import CircleService, FormResult
 from core.vocabulary import Platform
 
@@ -39,6 +44,32 @@ class Member:
     async def replies_in_thread(self, thread: str, text: str, key: str | None = None) -> str | None:
         reply = await self.service.reply_in_thread(self.actor, thread, text, key)
         return None if reply is None else reply.message.plain_text
+
+    async def accepts_invitations(self) -> list[str]:
+        """Presses Accept on every invitation waiting for this person (what the invitation DM offers)."""
+        async with self.service.db.unit_of_work() as uow:
+            circle_ids = list(
+                await uow.session.scalars(
+                    select(Invitation.circle_id)
+                    .join(Person, Person.id == Invitation.person_id)
+                    .join(Workspace, Workspace.id == Person.workspace_id)
+                    .where(
+                        Workspace.external_id == self.workspace,
+                        Person.external_id == self.user,
+                        Invitation.kind == InvitationKind.INVITE,
+                        Invitation.state == InvitationState.PENDING,
+                    )
+                )
+            )
+        return [(await self.presses(MembershipAction.ACCEPT, str(circle_id)))[0] for circle_id in circle_ids]
+
+
+async def welcome(lead: Member, invitees: Sequence[Member], options: str = "") -> str:
+    """The lead invites these people (`/circle add`) and each accepts; returns what the lead was told."""
+    reply = await lead.says(f"/circle add {' '.join(p.mention for p in invitees)} {options}".strip())
+    for person in invitees:
+        await person.accepts_invitations()
+    return reply
 
 
 def cast(service: CircleService, count: int = 6, workspace: str = "T1") -> list[Member]:

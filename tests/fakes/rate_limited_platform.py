@@ -66,7 +66,7 @@ class RateLimitedPlatform:
         self._take()
         return SpaceRef(f"C{next(self._ids)}")
 
-    async def add_member(self, space: SpaceRef, user_id: str) -> None:
+    async def add_member(self, space: SpaceRef, user_id: str, history: bool = True) -> None:
         self._take()
 
     async def remove_member(self, space: SpaceRef, user_id: str) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.messages import Form, Message
+from core.messages import Attachment, Form, Message
 from core.port import MessageRef, SpaceRef, Undeliverable
 
 
@@ -17,6 +17,7 @@ class Sent:
     target: str  # space id, thread ref, or user id
     message: Message | None = None
     form: Form | None = None
+    files: tuple[Attachment, ...] = ()
 
     @property
     def text(self) -> str:
@@ -40,9 +41,9 @@ class RecordingPort:
         self.transcript.append(Sent("open", space))
         return SpaceRef(space)
 
-    async def add_member(self, space: SpaceRef, user_id: str) -> None:
+    async def add_member(self, space: SpaceRef, user_id: str, history: bool = True) -> None:
         self.spaces[space.id].add(user_id)
-        self.transcript.append(Sent("add", f"{space.id}:{user_id}"))
+        self.transcript.append(Sent("add", f"{space.id}:{user_id}" + ("" if history else ":no-history")))
 
     async def remove_member(self, space: SpaceRef, user_id: str) -> None:
         self.spaces[space.id].discard(user_id)
@@ -68,6 +69,10 @@ class RecordingPort:
         if user_id in self.closed_dms:
             raise Undeliverable(f"{user_id} does not accept DMs")
         self.transcript.append(Sent("dm", user_id, message))
+        return MessageRef(f"D{user_id}", self._next("m"))
+
+    async def send_files(self, user_id: str, message: Message, files: Sequence[Attachment]) -> MessageRef:
+        self.transcript.append(Sent("files", user_id, message, files=tuple(files)))
         return MessageRef(f"D{user_id}", self._next("m"))
 
     async def open_form(self, trigger: str, user_id: str, form: Form) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from bots.discord.client import CirclesBot, point_at
 from core.clock import ManualClock
 from core.db import Database, sync_url
+from core.membership import MembershipAction
 from core.models import Base
 from core.service import CircleService
 from tests.conftest import START
@@ -160,6 +161,21 @@ async def fill_in(h: Harness, g: Guild | None, channel: int, opened: Json, value
     chosen = {k: v for k, v in values.items() if k in selects}
     interaction = await h.fake.submit_modal(g.id if g else None, channel, custom_id, typed, who, chosen)
     return await h.fake.answer_to(interaction)
+
+
+async def welcome(h: Harness, g: Guild, lead: Person, person: Person, circle: str = "", **options: Any) -> Json:
+    """The lead invites the person (`/circle add`); they press Accept in the DM the bot sent them, or,
+    when their DMs are closed, accept with `/circle join NAME`."""
+    told = await command(h, g, lead, "add", person=person, **options)
+    dm = next(
+        (c for c in h.fake.channels.values() if c["type"] == 1 and c["recipients"][0]["id"] == str(person.id)), None
+    )
+    invitations = [m for m in h.fake.in_channel(int(dm["id"])) if "invites you" in m["content"]] if dm else []
+    if invitations:
+        await click(h, None, int(dm["id"]), invitations[-1], MembershipAction.ACCEPT, person)  # type: ignore[index]
+    else:
+        assert "Welcome" in said(await command(h, g, person, "join", name=circle))
+    return told
 
 
 def circle_channel(h: Harness, g: Guild, name: str) -> Json:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bots.discord.port import BOT_ALLOW, CATEGORY_NAME, MEMBER_ALLOW
 from core.models import Person, ProgrammeSignUp
-from tests.bots.discord.conftest import Harness, circle_channel, command, fill_in, is_ephemeral, said
+from tests.bots.discord.conftest import Harness, circle_channel, command, fill_in, is_ephemeral, said, welcome
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 VIEW = discord.Permissions(view_channel=True).value
@@ -48,8 +48,8 @@ async def test_added_members_see_the_channel_and_lose_it_when_they_leave(harness
     g = await h.guild()
     ana, ben, chidi = g.people[:3]
     await command(h, g, ana, "new", name="circle-x")
-    assert "Added" in said(await command(h, g, ana, "add", person=ben))
-    await command(h, g, ana, "add", person=chidi)
+    assert "Invited" in said(await welcome(h, g, ana, ben))
+    await welcome(h, g, ana, chidi)
     channel = circle_channel(h, g, "circle-x")
     assert overwrites(channel)[str(ben.id)] == (MEMBER_ALLOW.value, 0)
 
@@ -147,7 +147,7 @@ async def test_a_live_meeting_is_a_scheduled_event_in_the_circles_own_voice_chan
     g = await h.guild()
     ana, ben, chidi = g.people[:3]
     await command(h, g, ana, "new", name="live-room")
-    await command(h, g, ana, "add", person=ben)
+    await welcome(h, g, ana, ben)
     text = circle_channel(h, g, "live-room")
     answer = await command(h, g, ana, "schedule", date="2026-12-03", time="10:00", tz="Europe/Paris")
     assert "scheduled" in said(answer)
@@ -166,7 +166,7 @@ async def test_a_live_meeting_is_a_scheduled_event_in_the_circles_own_voice_chan
     assert len(events) == 1  # moved, not duplicated
     assert events[0]["scheduled_start_time"].startswith("2026-12-04T10:00:00")
 
-    await command(h, g, ana, "add", person=chidi)
+    await welcome(h, g, ana, chidi)
     await command(h, g, ana, "remove", person=ben)
     assert str(chidi.id) in overwrites(voice)
     assert str(ben.id) not in overwrites(voice)
@@ -235,7 +235,7 @@ async def test_ending_a_circle_leaves_a_read_only_record(harness: Harness) -> No
     g = await h.guild()
     ana, ben = g.people[:2]
     await command(h, g, ana, "new", name="ending")
-    await command(h, g, ana, "add", person=ben)
+    await welcome(h, g, ana, ben)
     channel = circle_channel(h, g, "ending")
     answer = await command(h, g, ana, "do", text="end in=ending")
     assert is_ephemeral(answer)
@@ -265,3 +265,30 @@ async def test_joining_a_programme_through_circle_do_and_its_modal(harness: Harn
             select(ProgrammeSignUp.person_id).join(Person).where(Person.department == "Ops")
         )
     assert stored is not None
+
+
+async def test_a_late_joiner_the_lead_spares_the_past_cannot_read_history(harness: Harness) -> None:
+    h = harness
+    g = await h.guild()
+    ana, ben, chidi = g.people[:3]
+    await command(h, g, ana, "new", name="late")
+    await command(h, g, ana, "checkin", text="Said before anyone else came", **{"in": "late"})
+    await welcome(h, g, ana, ben, "late", history="no")
+    await welcome(h, g, ana, chidi, "late", history="yes")
+    no_history = discord.Permissions(read_message_history=True).value
+    rules = overwrites(circle_channel(h, g, "late"))
+    assert rules[str(ben.id)] == (MEMBER_ALLOW.value & ~no_history, no_history)
+    assert rules[str(chidi.id)] == (MEMBER_ALLOW.value, 0)
+    assert h.fake.violations == []
+
+
+async def test_an_uninvited_join_on_discord_gets_the_same_answer_as_a_missing_circle(harness: Harness) -> None:
+    h = harness
+    g = await h.guild()
+    ana, eve = g.people[0], g.people[5]
+    await command(h, g, ana, "new", name="hidden")
+    await command(h, g, eve, "status")  # the one-time time-zone question out of the way
+    existing = said(await command(h, g, eve, "join", name="hidden"))
+    missing = said(await command(h, g, eve, "join", name="nowhere"))
+    assert existing == missing
+    assert str(eve.id) not in overwrites(circle_channel(h, g, "hidden"))

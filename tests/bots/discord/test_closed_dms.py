@@ -39,7 +39,7 @@ async def test_closed_dms_are_told_once_in_the_circle_and_to_the_lead(harness: H
     finally:
         h.clock.set(was)  # the module's harness is shared with the tests after this one
 
-    refused = [r for r in h.fake.requests if r.status == 403]
+    refused = [r for r in h.fake.requests if r.status == 403]  # the invitation's DM; later ones not tried
     assert len(refused) == 1
     notices = [m for m in h.fake.in_channel(space)[before:] if "couldn't" in m["content"]]
     assert len(notices) == 1

@@ -24,6 +24,7 @@ from tests.bots.discord.conftest import (
     is_ephemeral,
     last_with,
     said,
+    welcome,
 )
 from tests.fakes.discord_api import Person as Someone
 
@@ -35,7 +36,7 @@ async def form_circle(h: Harness, g: Guild, name: str, mode: str = "live", size:
     lead = g.people[0]
     assert "is set up" in said(await command(h, g, lead, "new", name=name, mode=mode))
     for person in g.people[1:size]:
-        assert "Added" in said(await command(h, g, lead, "add", person=person))
+        assert "Invited" in said(await welcome(h, g, lead, person, name))
     return int(circle_channel(h, g, name)["id"])
 
 

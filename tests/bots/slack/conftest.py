@@ -16,6 +16,7 @@ from bots.slack.blocks import Json, core_action
 from bots.slack.port import SlackPorts
 from core.clock import ManualClock
 from core.db import Database
+from core.membership import MembershipAction
 from tests.fakes.slack_api import Channel, FakeSlack, Posted, Sent, SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
@@ -66,6 +67,14 @@ class Running:
         assert sent.status == 200, sent.body
         await self.settle()
         return "\n".join(self.slack.response_texts(key))
+
+    async def welcome(self, lead: str, users: list[str], options: str = "") -> str:
+        """The lead invites these people (`/circle add`) and each presses Accept in the DM it sent them."""
+        mentions = " ".join(f"<@{user}|{user.lower()}>" for user in users)
+        told = await self.says(lead, f"add {mentions} {options}".strip())
+        for user in users:
+            await self.presses(user, MembershipAction.ACCEPT)
+        return told
 
     def button(self, action_id: str, value: str | None = None) -> tuple[Json, Posted]:
         """The newest button with this action (and value) in anything the bot posted."""

@@ -20,7 +20,7 @@ LEAD, BEN, CHIDI, DANA = "U0ANA", "U0BEN", "U0CHIDI", "U0DANA"
 async def circle_with_round(running: Running, mode: str = "live") -> None:
     """Ana leads a circle of four; Ben's bid becomes round 1, now in its present phase."""
     assert "is set up" in await running.says(LEAD, f"new team-a mode={mode}")
-    assert "Added" in await running.says(LEAD, f"add <@{BEN}|ben> <@{CHIDI}|chidi> <@{DANA}|dana>")
+    assert "Invited" in await running.welcome(LEAD, [BEN, CHIDI, DANA])
     assert "open for check-in" in await running.says(LEAD, "start")
     assert "Bids are open" in await running.says(LEAD, "bids")
     assert "bid is in" in await running.says(BEN, "bid How do I say no to my boss? urgency=high")
@@ -97,7 +97,7 @@ async def test_time_zone_and_name_come_from_users_info_once(running: Running) ->
 
 async def test_a_new_circle_gets_its_private_channel_and_members_follow(running: Running) -> None:
     await running.says(LEAD, "new team-a")
-    await running.says(LEAD, f"add <@{BEN}|ben> <@{CHIDI}|chidi>")
+    await running.welcome(LEAD, [BEN, CHIDI])
     channel = running.circle_channel()
     assert channel.members == {LEAD, BEN, CHIDI, running.slack.bot_user}
     assert "stays in the circle" in channel.purpose
@@ -110,7 +110,7 @@ async def test_a_new_circle_gets_its_private_channel_and_members_follow(running:
 
 async def test_pasted_broadcasts_and_mentions_notify_nobody(running: Running) -> None:
     await running.says(LEAD, "new team-a")
-    await running.says(LEAD, f"add <@{BEN}|ben>")
+    await running.welcome(LEAD, [BEN])
     await running.says(LEAD, "start")
     hostile = "<!channel> <!here> <!everyone> hello & <script>alert(1)</script>"
     assert "checked in" in await running.says(BEN, f"checkin {hostile}")
@@ -134,7 +134,7 @@ async def test_an_outsider_cannot_reach_a_circle_by_its_buttons(running: Running
 
 async def test_bring_an_issue_opens_the_bid_form_and_bad_input_keeps_it_open(running: Running) -> None:
     await running.says(LEAD, "new team-a")
-    await running.says(LEAD, f"add <@{BEN}|ben>")
+    await running.welcome(LEAD, [BEN])
     await running.says(LEAD, "start")
     await running.says(LEAD, "bids")
     await running.presses(BEN, Action.OPEN_BID_FORM)
@@ -158,7 +158,7 @@ async def test_bring_an_issue_opens_the_bid_form_and_bad_input_keeps_it_open(run
 
 async def test_a_double_submitted_modal_counts_once(running: Running) -> None:
     await running.says(LEAD, "new team-a")
-    await running.says(LEAD, f"add <@{BEN}|ben>")
+    await running.welcome(LEAD, [BEN])
     await running.says(LEAD, "start")
     await running.presses(BEN, Action.OPEN_BID_FORM)
     values = {"topic": "Saying no", "urgency": "low", "minutes": "10"}
@@ -285,7 +285,7 @@ async def test_a_commitment_button_on_the_home_tab_updates_it_and_refreshes_home
 
 async def test_a_burst_rate_limited_by_slack_is_delivered_after_backing_off(running: Running) -> None:
     await running.says(LEAD, "new team-a")
-    await running.says(LEAD, f"add <@{BEN}|ben>")
+    await running.welcome(LEAD, [BEN])
     await running.says(LEAD, "start")
     running.slack.rate_limit("chat.postMessage", times=1, retry_after=1)
     assert "checked in" in await running.says(BEN, "checkin Arriving tired but here")
@@ -305,7 +305,7 @@ async def test_a_failure_inside_the_app_is_told_only_to_the_actor(running: Runni
 
 async def test_a_check_in_dm_with_a_button_opens_the_form_and_answers_in_the_dm(running: Running) -> None:
     await running.says(LEAD, "new team-a")
-    await running.says(LEAD, f"add <@{BEN}|ben>")
+    await running.welcome(LEAD, [BEN])
     await running.says(LEAD, "start")
     async with running.db.unit_of_work() as uow:
         meeting_id = await uow.session.scalar(select(Meeting.id))
@@ -314,7 +314,7 @@ async def test_a_check_in_dm_with_a_button_opens_the_form_and_answers_in_the_dm(
         (Text("Meeting 1 of team-a is open: how are you arriving?"), Actions((check_in_button(meeting_id),)))
     )
     await running.adapter.ports.for_team("T1").send_dm(BEN, reminder)  # as the between-meetings dispatch does
-    [dm] = running.slack.dms_to(BEN)
+    dm = running.slack.dms_to(BEN)[-1]  # after the invitation
     element = dm.blocks[-1]["elements"][0]
     sent, key = await running.sender.press(BEN, element, dm.channel, dm.ts)
     await running.settle()
@@ -341,3 +341,36 @@ async def test_a_profile_is_read_again_after_a_while(running: Running) -> None:
     running.clock.advance(timedelta(hours=13))
     await running.says(LEAD, "status")
     assert len(running.slack.calls_to("users.info")) == 2
+
+
+async def test_someone_added_to_a_circle_channel_by_hand_is_removed_and_the_lead_told_once(running: Running) -> None:
+    await running.says(LEAD, "new team-a")
+    await running.welcome(LEAD, [BEN])
+    channel = running.circle_channel()
+    running.slack.channels[channel.id].members.add(DANA)  # Ben used Slack's own "Add people"
+    event = {"type": "member_joined_channel", "user": DANA, "channel": channel.id, "team": "T1", "inviter": BEN}
+    for retry in (None, 1):  # Slack re-sends an event it thinks was lost: one removal, one notice
+        sent = await running.sender.event(event, event_id="EvJOIN1", retry=retry)
+        assert sent.status == 200
+        await running.settle()
+    assert DANA not in running.slack.channels[channel.id].members
+    assert BEN in running.slack.channels[channel.id].members
+    notices = [m for m in running.slack.dms_to(LEAD) if "without being in the circle" in m.text]
+    assert len(notices) == 1
+    assert "by Ben" in notices[0].text
+    assert not any("team-a" in m.text for m in running.slack.dms_to(DANA))  # the outsider learns nothing
+
+    # A member joining (the bot's own invitation) is left alone.
+    await running.sender.event({**event, "user": BEN}, event_id="EvJOIN2")
+    await running.settle()
+    assert BEN in running.slack.channels[channel.id].members
+
+
+async def test_a_deactivated_account_loses_its_circles(running: Running) -> None:
+    await running.says(LEAD, "new team-a")
+    await running.welcome(LEAD, [BEN])
+    channel = running.circle_channel()
+    await running.sender.event({"type": "user_change", "user": {"id": BEN, "team_id": "T1", "deleted": True}})
+    await running.settle()
+    assert BEN not in running.slack.channels[channel.id].members
+    assert "not in any circle" in await running.says(BEN, "status")

@@ -14,7 +14,12 @@ MANIFEST = Path(__file__).resolve().parents[3] / "bots" / "slack" / "manifest.ym
 def test_manifest_scopes_events_and_urls_match_the_app() -> None:
     manifest = yaml.safe_load(MANIFEST.read_text())
     assert manifest["oauth_config"]["scopes"]["bot"] == list(BOT_SCOPES)
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_home_opened", "message.groups"}
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened",
+        "message.groups",
+        "member_joined_channel",
+        "user_change",
+    }
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/circle"
     assert command["should_escape"] is True  # mentions arrive as <@U…|name>, which the grammar reads

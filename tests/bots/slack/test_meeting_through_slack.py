@@ -18,8 +18,7 @@ MEMBERS = [BEN, CHIDI, DANA, EERO]
 
 async def form_circle(running: Running, mode: str) -> None:
     assert "is set up" in await running.says(ANA, f"new team-a mode={mode}")
-    mentions = " ".join(f"<@{m}|{m.lower()}>" for m in MEMBERS)
-    assert "Added" in await running.says(ANA, f"add {mentions}")
+    assert "Invited" in await running.welcome(ANA, MEMBERS)
 
 
 async def rows(running: Running, model: type[object]) -> list[object]:

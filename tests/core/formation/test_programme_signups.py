@@ -18,7 +18,7 @@ from core.formation.programme_signups import programme_sign_ups
 from core.forms import FormId
 from core.models import Base
 from core.service import CircleService
-from tests.fakes.members import Member, cast
+from tests.fakes.members import Member, cast, welcome
 from tests.fakes.recording_port import RecordingPort
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -41,7 +41,7 @@ async def programme_with_history(service: CircleService, clock: ManualClock) -> 
     lead = people[0]
     await lead.says("/circle programme last-year")
     await lead.says("/circle new team-a programme=last-year")
-    await lead.says("/circle add " + " ".join(p.mention for p in people[1:6]))
+    await welcome(lead, people[1:6])
     clock.advance(timedelta(days=300))
     reply = await lead.says("/circle programme this-year")
     this_year = int(reply.split("--programme ")[1].split("`")[0])

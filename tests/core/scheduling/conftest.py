@@ -13,7 +13,7 @@ from core.db import Database
 from core.models import DueItem, DueKind, DueState, Person
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
-from tests.fakes.members import Member, cast
+from tests.fakes.members import Member, cast, welcome
 from tests.fakes.recording_port import RecordingPort
 from tests.fakes.timeline import Timeline
 
@@ -69,7 +69,7 @@ async def circle(service: CircleService, clock: ManualClock, port: RecordingPort
     people = cast(service, 5)
     scheduler = Scheduler(service, max_inline_wait=0)
     await people[0].says("/circle new team")
-    await people[0].says("/circle add " + " ".join(p.mention for p in people[1:]))
+    await welcome(people[0], people[1:])
     for person in people:
         await person.says("/circle timezone UTC")
     assert "scheduled" in await people[0].says(f"/circle schedule {MEETING:%Y-%m-%d %H:%M} tz=UTC")

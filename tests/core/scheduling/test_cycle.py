@@ -132,8 +132,11 @@ async def test_two_meeting_cycles_reach_everyone_at_their_local_time(
     await timeline.run_until(clock.now() + timedelta(days=1))
     assert len(timeline.dms(containing="How was meeting 2")) == 6
 
-    # Every DM of both cycles: once each, inside the recipient's waking hours.
+    # Every DM of both cycles: once each, inside the recipient's waking hours (invitations answer the
+    # lead's own action at that moment, so they are not the scheduler's to time).
     for when, sent in timeline.dms():
+        if "invites you" in sent.text:
+            continue
         assert 8 <= local_hour(when, zone_of[sent.target]) < 21, (when, sent.target, sent.text[:60])
     moments = [(when, s.target, s.text) for when, s in timeline.dms()]
     assert len(moments) == len(set(moments))

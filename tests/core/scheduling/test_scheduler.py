@@ -15,7 +15,7 @@ from core.models import DueItem, DueKind, DueState, Round
 from core.scheduling.scheduler import JOB_ID, Scheduler
 from core.service import CircleService
 from core.vocabulary import Phase
-from tests.fakes.members import cast
+from tests.fakes.members import cast, welcome
 from tests.fakes.recording_port import RecordingPort
 from tests.fakes.timeline import Timeline
 
@@ -79,7 +79,7 @@ async def test_async_phases_move_on_at_the_deadline_or_when_everyone_has_spoken(
     lead, holder, *others = people
     timeline = Timeline(Scheduler(service, max_inline_wait=0), clock, port)
     await lead.says("/circle new slow mode=async")
-    await lead.says("/circle add " + " ".join(p.mention for p in people[1:]))
+    await welcome(lead, people[1:])
     for person in people:
         await person.says("/circle timezone UTC")
     await lead.says("/circle start")
