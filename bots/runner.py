@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from bots.bootstrap import App, Settings, running
 from bots.operations.logs import configure_logging
 from bots.operations.server import operations_server
+from bots.settings import SettingsError
 from core.privacy import logs
 
 ADDRESS = re.compile(r"\('([^']*)', (\d+)")  # asyncio names the address: "bind on address ('127.0.0.1', 8000)"
@@ -27,9 +28,13 @@ def main(argv: Sequence[str], demo: bool = False, settings: Settings | None = No
     except SystemExit as stop:  # --help printed the usage (0); an unknown flag or a bad value (2)
         return int(stop.code or 0)
     settings = settings or Settings.from_env()
-    settings = settings.model_copy(
-        update={"port": options.port or settings.port, "host": options.host or settings.host}
-    )
+    given = {"port": options.port, "host": options.host}
+    try:
+        settings = settings.replaced(**{name: value for name, value in given.items() if value is not None})
+    except SettingsError as error:
+        for line in error.problems:
+            print(f"circles {command}: {line}", file=sys.stderr)
+        return 2
     configure_logging(settings)
     logs.install()  # exceptions' messages (which may quote member text) never reach a log
     try:

@@ -91,6 +91,13 @@ class Settings(BaseSettings):
         except ValidationError as error:
             raise SettingsError(_problems(error)) from None
 
+    def replaced(self, **changes: object) -> Settings:
+        """These settings with some values from the command line (`--port`, `--host`), checked like the rest."""
+        try:
+            return Settings.model_validate({**self.model_dump(), **changes})
+        except ValidationError as error:
+            raise SettingsError(_problems(error)) from None
+
     @property
     def wants_slack(self) -> bool:
         return bool(self.slack_bot_token or self.slack_client_id)

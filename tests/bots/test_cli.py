@@ -58,6 +58,7 @@ def test_help_prints_usage_and_starts_nothing(
         (["run", "--port", "eighty"], "must be a port number from 1 to 65535 (got 'eighty')"),
         (["run", "--port", "70000"], "must be a port number from 1 to 65535 (got '70000')"),
         (["--port"], "expected one argument"),
+        (["run", "--host", "my laptop"], "circles run: CIRCLES_HOST must be an address to listen on"),
     ],
 )
 def test_an_unknown_flag_or_bad_value_is_an_error(
