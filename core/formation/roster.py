@@ -140,6 +140,13 @@ def form_circles(
     probe_steps = min(_PROBE_STEPS_PER_PERSON * n + _PROBE_STEPS_MIN, _PROBE_STEPS_MAX)
     if max_steps is not None:
         probe_steps = min(probe_steps, max_steps)
+    if max_steps is None and _STEPS_PER_PERSON * n * _SLOW_STEP_SECONDS <= time_budget / 2:
+        max_steps = _STEPS_PER_PERSON * n
+
+    def in_time() -> bool:
+        """Runs by the clock give the probes half the budget at most; runs by steps probe all."""
+        return max_steps is not None or time.perf_counter() < started + time_budget / 2
+
     rng = np.random.default_rng(seed)
     best: _Search | None = None
     for low, high, plan, counts in candidates:
@@ -147,16 +154,14 @@ def form_circles(
         search.anneal(probe_steps, _TEMPERATURE, 0.0, int(rng.integers(2**31 - 1)))
         search.repair()
         for _ in range(_UNTANGLE_TRIES):
-            if any(search.broken()):
+            if any(search.broken()) and in_time():
                 search.untangle(probe_steps, int(rng.integers(2**31 - 1)))
         if best is None or search.key() < best.key():
             best = search
-        if not any(best.broken()):
+        if not any(best.broken()) or not in_time():
             break
     assert best is not None
     main_seed = int(rng.integers(2**31 - 1))
-    if max_steps is None and _STEPS_PER_PERSON * n * _SLOW_STEP_SECONDS <= time_budget / 2:
-        max_steps = _STEPS_PER_PERSON * n
     steps = best.run(max_steps, deadline - n * _FINISH_SECONDS_PER_PERSON, main_seed, on_progress)
     best.repair()
     result_circles = best.circles()
