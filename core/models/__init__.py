@@ -2,6 +2,7 @@
 
 from core.models.base import Base, utcnow
 from core.models.circles import Circle, Membership, Person, Programme, ProgrammeSignUp, Workspace
+from core.models.evaluation import Applied, ProgrammeEvaluation, ReportDigest
 from core.models.meetings import (
     Bid,
     CheckIn,
@@ -17,6 +18,7 @@ from core.models.meetings import (
 from core.models.scheduling import DueItem, DueKind, DueState
 
 __all__ = [
+    "Applied",
     "Base",
     "Bid",
     "CheckIn",
@@ -33,8 +35,10 @@ __all__ = [
     "Membership",
     "Person",
     "Programme",
+    "ProgrammeEvaluation",
     "ProgrammeSignUp",
     "ReportBack",
+    "ReportDigest",
     "Round",
     "Workspace",
     "utcnow",
