@@ -34,6 +34,7 @@ from core.messages import (
     message,
 )
 from core.models import Circle, Commitment, Meeting, Membership, Person, Round
+from core.report import command as report_command
 from core.topic_modules import load_module, module_keys
 from core.vocabulary import (
     STILL_OPEN,
@@ -611,6 +612,8 @@ COMMANDS: dict[str, Callable[[RequestContext, Command], Awaitable[Reply]]] = {
     "programme": programmes.new_programme,
     "signup": programmes.sign_up,
     "signups": programmes.list_sign_ups,
+    "report": report_command.report,
+    "evaluate": report_command.evaluate,
     "timezone": set_timezone,
     "quiet": set_quiet_hours,
     "nudges": set_nudges,
@@ -707,6 +710,7 @@ FORM_BUILDERS: dict[str, Callable[[int], Form]] = {
     FormId.FEEDBACK: forms.feedback_form,
     FormId.COMMITMENT_NOTE: forms.commitment_note_form,
     FormId.SIGN_UP: forms.sign_up_form,
+    report_command.EVALUATION_FORM: report_command.evaluation_form,
 }
 
 
@@ -752,6 +756,8 @@ async def submit(ctx: RequestContext, form_id: str, context: str, values: dict[s
             )
         case FormId.SIGN_UP:
             return await programmes.submit_sign_up(ctx, ident, values)
+        case report_command.EVALUATION_FORM:
+            return await report_command.submit_evaluation(ctx, ident, values)
     raise NotFound("That form is no longer in use.")
 
 

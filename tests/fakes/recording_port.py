@@ -7,16 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.messages import Form, Message
+from core.messages import Attachment, Form, Message
 from core.port import MessageRef, SpaceRef, Undeliverable
 
 
 @dataclass
 class Sent:
-    kind: str  # "post", "reply", "update", "dm", "notice", "form", "open", "add", "remove", "archive", "event"
+    kind: str  # "post", "reply", "update", "dm", "files", "notice", "form", "open", "add", "remove", "archive", "event"
     target: str  # space id, thread ref, or user id
     message: Message | None = None
     form: Form | None = None
+    files: tuple[Attachment, ...] = ()
 
     @property
     def text(self) -> str:
@@ -68,6 +69,12 @@ class RecordingPort:
         if user_id in self.closed_dms:
             raise Undeliverable(f"{user_id} does not accept DMs")
         self.transcript.append(Sent("dm", user_id, message))
+        return MessageRef(f"D{user_id}", self._next("m"))
+
+    async def send_files(self, user_id: str, message: Message, files: Sequence[Attachment]) -> MessageRef:
+        if user_id in self.closed_dms:
+            raise Undeliverable(f"{user_id} does not accept DMs")
+        self.transcript.append(Sent("files", user_id, message, files=tuple(files)))
         return MessageRef(f"D{user_id}", self._next("m"))
 
     async def open_form(self, trigger: str, user_id: str, form: Form) -> None:
