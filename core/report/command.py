@@ -12,7 +12,7 @@ programme's circles; the close-out meeting will offer the same form.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,34 +100,37 @@ async def _deliver(ctx: RequestContext, built: Report, stem: str) -> Reply:
 # The monthly digest ------------------------------------------------------------------------------
 
 
-def digest_key(programme_id: int, person_id: int, asked: str, month: int) -> str:
-    return f"digest:programme:{programme_id}:person:{person_id}:asked:{asked}:month:{month}"
+def digest_key(programme_id: int, person_id: int, due: datetime) -> str:
+    return f"digest:programme:{programme_id}:person:{person_id}:at:{due:%Y%m%dT%H%M}"
 
 
 async def _digest_on(ctx: RequestContext, programme: Programme) -> None:
-    """One due item per month ahead, each sent by the scheduler like any DM (quiet hours and all)."""
+    """One due item per month ahead, each sent by the scheduler like any DM (quiet hours and all).
+    Asking again starts the months afresh from now; an item dropped earlier under the same key is
+    simply pending again."""
     await _digest_off(ctx, programme)
     ctx.uow.session.add(
         ReportDigest(
             programme_id=programme.id, person_id=ctx.person.id, next_at=ctx.now + DIGEST_EVERY, created_at=ctx.now
         )
     )
-    asked = f"{ctx.now:%Y%m%dT%H%M%S}"
-    for month in range(1, DIGEST_MONTHS + 1):
-        due = ctx.now + month * DIGEST_EVERY
-        ctx.uow.session.add(
-            DueItem(
-                key=digest_key(programme.id, ctx.person.id, asked, month),
-                kind=DueKind.REPORT_DIGEST,
-                workspace_id=ctx.workspace.id,
-                person_id=ctx.person.id,
-                due_at=due,
-                not_before=due,
-                expires_at=due + timedelta(days=7),
-                payload={"programme_id": programme.id},
-                created_at=ctx.now,
-            )
+    dues = {
+        digest_key(programme.id, ctx.person.id, due): due
+        for due in (ctx.now + m * DIGEST_EVERY for m in range(1, DIGEST_MONTHS + 1))
+    }
+    earlier = {item.key: item for item in await ctx.uow.session.scalars(select(DueItem).where(DueItem.key.in_(dues)))}
+    for key, due in dues.items():
+        item = earlier.get(key) or DueItem(
+            key=key,
+            kind=DueKind.REPORT_DIGEST,
+            workspace_id=ctx.workspace.id,
+            person_id=ctx.person.id,
+            payload={"programme_id": programme.id},
+            created_at=ctx.now,
         )
+        item.state, item.due_at, item.not_before, item.expires_at = DueState.PENDING, due, due, due + timedelta(days=7)
+        item.attempts, item.last_error = 0, ""
+        ctx.uow.session.add(item)
     await ctx.uow.flush()
 
 
@@ -203,6 +206,7 @@ def evaluation_form(programme_id: int) -> Form:
                 "Share your words anonymously with the programme lead?",
                 choices=(Choice("No, keep them out", "no"), Choice("Yes, anonymously", "yes")),
                 initial="no",
+                required=False,
             ),
         ),
         submit_label="Send",

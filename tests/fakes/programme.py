@@ -129,7 +129,8 @@ async def _form(cast: list[Member], plan: CirclePlan) -> None:
     assert "is set up" in await lead.says(f"/circle new {plan.name} programme={PROGRAMME}")
     mentions = " ".join(cast[i].mention for i in plan.members)
     if plan.facilitator != 0:
-        assert "Added" in await lead.says(f"/circle add {cast[plan.facilitator].mention} role=facilitator in={plan.name}")
+        named = cast[plan.facilitator].mention
+        assert "Added" in await lead.says(f"/circle add {named} role=facilitator in={plan.name}")
     assert "Added" in await lead.says(f"/circle add {mentions} in={plan.name}")
     if not plan.lead_stays:
         assert "left" in await lead.says(f"/circle leave in={plan.name}")
@@ -148,7 +149,8 @@ async def _meeting(
     facilitator = cast[plan.facilitator]
     everyone = [facilitator, *(cast[i] for i in plan.members)]
     key = (plan.name, number)
-    assert "scheduled" in await facilitator.says(f"/circle schedule {clock.now() + timedelta(days=1):%Y-%m-%d} 10:00 {at}")
+    day = clock.now() + timedelta(days=1)
+    assert "scheduled" in await facilitator.says(f"/circle schedule {day:%Y-%m-%d} 10:00 {at}")
     clock.advance(timedelta(days=1, hours=1))
     assert "is open" in await facilitator.says(f"/circle start {at}")
     for commitment_id, _user in tally.committed.get((plan.name, number - 1), []):
