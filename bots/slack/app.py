@@ -46,6 +46,7 @@ BOT_SCOPES = (
     "groups:history",  # thread replies in those channels, for async rounds
     "im:write",  # conversations.open, for check-in DMs
     "users:read",  # users.info, for each person's time zone
+    "files:write",  # report charts and CSVs uploaded privately into the asker's DM (files upload v2)
 )
 SOMETHING_WENT_WRONG = plain("Sorry, something went wrong on our side. Nothing was changed; please try again.")
 TOO_SLOW_FOR_THE_FORM = plain("Sorry, that took us too long and Slack closed the form. Please press the button again.")
