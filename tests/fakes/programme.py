@@ -71,13 +71,15 @@ class Seeded:
         return self.people[index]
 
 
-def people(service: CircleService) -> list[Member]:
-    return [Member(service, f"UP{i}", name) for i, name in enumerate(NAMES)]
+def people(service: CircleService, workspace: str = "T1") -> list[Member]:
+    return [Member(service, f"UP{i}", name, workspace) for i, name in enumerate(NAMES)]
 
 
-async def seed_programme(service: CircleService, clock: ManualClock, *, sharing: int = 2) -> Seeded:
+async def seed_programme(
+    service: CircleService, clock: ManualClock, *, sharing: int = 2, workspace: str = "T1"
+) -> Seeded:
     """Three circles of the programme; `sharing` of the closing-question answers tick "share"."""
-    cast = people(service)
+    cast = people(service, workspace)
     lead = cast[0]
     reply = await lead.says(f"/circle programme {PROGRAMME}")
     programme_id = int(reply.split("--programme ")[1].split("`")[0])
