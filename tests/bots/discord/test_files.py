@@ -8,7 +8,8 @@ import pytest
 from bots.discord.port import DiscordPort
 from core.messages import Attachment, Heading, message
 from core.port import Undeliverable
-from tests.bots.discord.conftest import Harness
+from tests.bots.discord.conftest import Harness, command, said
+from tests.bots.discord.test_meetings import form_circle
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -51,3 +52,24 @@ async def test_more_than_ten_files_go_in_several_messages(harness: Harness) -> N
     sent = h.fake.in_channel(int(ref.space_id))
     assert [len(m["attachments"]) for m in sent] == [10, 2]
     assert "Twelve charts" in sent[0]["content"] + str(sent[0]["embeds"])
+
+
+async def test_circle_do_report_sends_the_charts_to_the_facilitators_dm_only(harness: Harness) -> None:
+    h = harness
+    g = await h.guild(size=4)
+    ana, ben = g.people[:2]
+    space = await form_circle(h, g, "report-circle")
+    answer = await command(h, g, ana, "do", text="report", channel=space)
+    assert "Circle report-circle" in said(answer)
+    dms = [c for c in h.fake.channels.values() if c["type"] == 1 and c["recipients"][0]["id"] == str(ana.id)]
+    [sent] = [m for dm in dms for m in h.fake.in_channel(int(dm["id"])) if m["attachments"]]
+    assert [a["filename"] for a in sent["attachments"]] == [
+        "circle-report-circle-attendance.png",
+        "circle-report-circle-follow_through.png",
+        "circle-report-circle-airtime.png",
+        "circle-report-circle-ratings.png",
+        "circle-report-circle.csv",
+    ]
+    assert all(content.startswith(b"\x89PNG") for _, content in h.fake.files[int(sent["id"])][:4])
+    refused = await command(h, g, ben, "do", text="report", channel=space)
+    assert "Only the circle's facilitator or lead" in said(refused)
