@@ -51,6 +51,8 @@ def no_programme(name: str) -> NotFound:
 async def report(ctx: RequestContext, cmd: Command) -> Reply:
     if cmd.text:
         return await _programme(ctx, cmd)
+    if "monthly" in cmd.options:
+        raise UsageError(f"The monthly digest is for a programme's report.\nUsage: {usage('report')}")
     circle = await ctx.circle_for(cmd.circle_name)
     ctx.require_lead(circle, "see the circle's report")
     built = await circle_report(ctx.uow.session, circle)

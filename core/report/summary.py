@@ -9,6 +9,8 @@ from __future__ import annotations
 from core.messages import Block, Fields, Heading, Message, Quote, Text
 from core.report.privacy import ALL_CIRCLES, TOO_FEW, Report, Row
 
+MAX_QUOTED = 30  # a Slack message holds 50 blocks; the figures take the rest
+
 OUTCOME_WORDS = {
     "done": "done",
     "in_progress": "in progress",
@@ -32,7 +34,10 @@ def summary(report: Report, *, with_answers: bool = True) -> Message:
         if with_answers:
             if report.shared_answers:
                 blocks.append(Text("*Free-text answers shared anonymously with you*"))
-                blocks.extend(Quote("A member", text) for text in report.shared_answers)
+                blocks.extend(Quote("A member", text) for text in report.shared_answers[:MAX_QUOTED])
+                if len(report.shared_answers) > MAX_QUOTED:
+                    more = len(report.shared_answers) - MAX_QUOTED
+                    blocks.append(Text(f"… and {more} more answers, not shown: a message holds {MAX_QUOTED}."))
             elif report.shared_note:
                 blocks.append(Text(report.shared_note))
     blocks.append(Text(f"A figure about fewer than 3 people reads \u201c{TOO_FEW}\u201d. No one's words are in it."))

@@ -248,6 +248,7 @@ async def test_the_digest_stops_when_turned_off_and_only_the_lead_can_ask(
     nosuch = await seeded.person(2).says("/circle report nosuch monthly=on")
     assert await seeded.person(2).says("/circle report spring monthly=on") == nosuch.replace("nosuch", "spring")
     assert "monthly must be on or off" in await seeded.lead.says("/circle report spring monthly=maybe")
+    assert "for a programme's report" in await seeded.lead.says("/circle report monthly=on in=south")
 
 
 async def test_a_facilitator_sees_only_their_circle_and_a_member_no_report(
@@ -329,3 +330,17 @@ async def test_the_closing_questions_form(service: CircleService, clock: ManualC
     assert len(answers) == len(seeded.tally.evaluations)  # answering again edits
     mine = next(a for a in answers if a.person_id == answers[1].person_id)
     assert (mine.usefulness, mine.would_recommend, mine.applied.value, mine.text) == (5, True, "all", "")
+
+
+async def test_a_programme_with_nothing_yet_still_reports(service: CircleService, port: RecordingPort) -> None:
+    from tests.fakes.members import cast
+
+    lead, member = cast(service, 2)
+    assert "open for sign-ups" in await lead.says("/circle programme empty")
+    reply = await lead.says("/circle report empty")
+    assert "0 circles: none yet" in reply
+    assert f"Programme evaluation: {TOO_FEW}" in reply
+    [sent] = port.of_kind("files")
+    assert len(sent.files) == 5
+    assert all(f.content for f in sent.files)
+    assert await member.says("/circle report empty") == "There's no programme called 'empty' here."
