@@ -496,10 +496,11 @@ async def home(ctx: RequestContext) -> Reply:
     """The App Home: each circle with its next meeting in the person's own time, the controls the
     person may use today, and their open commitments."""
     circles = await ctx.my_circles()
+    led = await report_command.home_summary(ctx)  # programmes this person leads, in figures
     if not circles:
-        return done("You're not in any circle yet. Join one with /circle join NAME.")
+        return Reply(message("You're not in any circle yet. Join one with /circle join NAME.", *led))
     zone = ctx.person.timezone or ctx.workspace.default_timezone
-    blocks: list[Block] = [Heading("Your circles")]
+    blocks: list[Block] = [*led, Heading("Your circles")]
     for circle in circles:
         current = await ctx.current_meeting(circle)
         if current is None:

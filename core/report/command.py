@@ -21,7 +21,7 @@ from core.commands import Command, usage
 from core.context import RequestContext
 from core.effects import SendFiles
 from core.errors import NotFound, UsageError
-from core.messages import Attachment, Choice, Form, Input, Message, Reply, Text, message
+from core.messages import Attachment, Block, Choice, Form, Heading, Input, Message, Reply, Text, message
 from core.models import (
     Applied,
     Circle,
@@ -36,11 +36,12 @@ from core.models import (
 from core.report.charts import draw_all
 from core.report.export import csv_bytes
 from core.report.privacy import Report, circle_report, programme_report
-from core.report.summary import summary
+from core.report.summary import home_line, summary
 
 EVALUATION_FORM = "evaluation"
 DIGEST_MONTHS = 12  # a programme runs for months, not years; `monthly=on` again extends it
 DIGEST_EVERY = timedelta(days=30)
+HOME_PROGRAMMES = 5
 
 
 def no_programme(name: str) -> NotFound:
@@ -97,6 +98,25 @@ async def _deliver(ctx: RequestContext, built: Report, stem: str) -> Reply:
     return Reply(
         Message((*text.blocks, Text("The charts and a CSV of these figures are on their way to you.")), text.summary)
     )
+
+
+async def home_summary(ctx: RequestContext) -> list[Block]:
+    """A line per programme the person leads, for their App Home: the same published figures."""
+    programmes = list(
+        await ctx.uow.session.scalars(
+            select(Programme)
+            .where(Programme.workspace_id == ctx.workspace.id, Programme.lead_id == ctx.person.id)
+            .order_by(Programme.id.desc())
+            .limit(HOME_PROGRAMMES)
+        )
+    )
+    if not programmes:
+        return []
+    blocks: list[Block] = [Heading("Programmes you lead")]
+    for programme in programmes:
+        built = await programme_report(ctx.uow.session, programme, ctx.person.id)
+        blocks.append(Text(f"*{programme.name}*: {home_line(built)} `/circle report {programme.name}` for the charts."))
+    return blocks
 
 
 # The monthly digest ------------------------------------------------------------------------------

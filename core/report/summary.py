@@ -44,6 +44,19 @@ def summary(report: Report, *, with_answers: bool = True) -> Message:
     return Message(tuple(blocks), report.title)
 
 
+def home_line(report: Report) -> str:
+    """One line for the lead's App Home: circles, the latest attendance, follow-through, ratings."""
+    numbers = sorted({r.meeting for r in report.rows if r.circle == ALL_CIRCLES and r.meeting is not None})
+    latest = numbers[-1] if numbers else None
+    attendance = _value(report, "attendance", ALL_CIRCLES, latest, "attendance_rate") if latest else "none yet"
+    done = report.find("follow_through", ALL_CIRCLES, None, "done_share")
+    return (
+        f"{len(report.circles)} circles; attendance at meeting {latest or '–'}: {attendance}"
+        f"{'%' if attendance[0].isdigit() else ''}; commitments done by the next meeting: {_percent(done)}; "
+        f"mean rating {_value(report, 'ratings', ALL_CIRCLES, None, 'mean')}."
+    )
+
+
 def _value(report: Report, section: str, circle: str, meeting: int | None, measure: str) -> str:
     row = report.find(section, circle, meeting, measure)
     return row.shown if row is not None else "none yet"

@@ -287,6 +287,12 @@ async def test_a_non_lead_gets_the_answer_for_a_programme_that_does_not_exist(
         assert missing == "There's no programme called 'autumn' here."
         assert await person.says("/circle report spring") == missing.replace("autumn", "spring")
     assert port.of_kind("files") == []
+    service = seeded.lead.service
+    home = (await service.home(seeded.lead.actor)).message.plain_text
+    assert "Programmes you lead" in home
+    assert "*spring*: 3 circles; attendance at meeting 3: 83.3%" in home
+    assert CANARY not in home
+    assert "Programmes you lead" not in (await service.home(seeded.person(1).actor)).message.plain_text
 
 
 async def test_words_reach_the_lead_only_from_three_who_chose_to_share(
