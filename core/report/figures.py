@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -146,15 +146,35 @@ async def _circle_figures(session: AsyncSession, circles: list[tuple[int, str, i
     def at(meeting_id: int) -> MeetingFigures:
         return meetings[meeting_circle[meeting_id]][meeting_id]
 
-    present: dict[int, set[int]] = defaultdict(set)
-    attended: dict[tuple[int, int], int] = defaultdict(int)
-    for meeting_id, person_id in await session.execute(
-        select(CheckIn.meeting_id, CheckIn.person_id).where(CheckIn.meeting_id.in_(held))
+    for meeting_id, count in await session.execute(
+        select(CheckIn.meeting_id, func.count(CheckIn.id))
+        .where(CheckIn.meeting_id.in_(held))
+        .group_by(CheckIn.meeting_id)
     ):
-        present[meeting_id].add(person_id)
-        attended[meeting_circle[meeting_id], person_id] += 1
-    for meeting_id in held:
-        at(meeting_id).checked_in = len(present[meeting_id])
+        at(meeting_id).checked_in = count
+    attended: dict[tuple[int, int], int] = {}
+    for circle_id, person_id, count in await session.execute(
+        select(Meeting.circle_id, CheckIn.person_id, func.count(CheckIn.id))
+        .join(Meeting, Meeting.id == CheckIn.meeting_id)
+        .where(CheckIn.meeting_id.in_(held))
+        .group_by(Meeting.circle_id, CheckIn.person_id)
+    ):
+        attended[circle_id, person_id] = count
+    # Who took part in a meeting: checked in, or spoke (a late arrival who never checked in counts too).
+    took_part = union(
+        select(CheckIn.meeting_id.label("meeting_id"), CheckIn.person_id.label("person_id")).where(
+            CheckIn.meeting_id.in_(held)
+        ),
+        select(Round.meeting_id, Contribution.person_id)
+        .join(Round, Round.id == Contribution.round_id)
+        .where(Round.meeting_id.in_(held)),
+    ).subquery()
+    participants: dict[int, int] = {
+        meeting_id: count
+        for meeting_id, count in await session.execute(
+            select(took_part.c.meeting_id, func.count()).group_by(took_part.c.meeting_id)
+        )
+    }
     for meeting_id, made, committers in await session.execute(
         select(Commitment.meeting_id, func.count(Commitment.id), func.count(Commitment.person_id.distinct()))
         .where(Commitment.meeting_id.in_(held))
@@ -191,9 +211,9 @@ async def _circle_figures(session: AsyncSession, circles: list[tuple[int, str, i
     ):
         spoken[meeting_id][person_id] = count
     for meeting_id in held:
-        counts = spoken[meeting_id]
-        participants = present[meeting_id] | set(counts)
-        at(meeting_id).contributions = sorted((counts.get(p, 0) for p in participants), reverse=True)
+        counts = sorted(spoken[meeting_id].values(), reverse=True)
+        silent = participants.get(meeting_id, 0) - len(counts)
+        at(meeting_id).contributions = counts + [0] * silent
     for meeting_id, rating, count in await session.execute(
         select(MeetingFeedback.meeting_id, MeetingFeedback.rating, func.count(MeetingFeedback.id))
         .where(MeetingFeedback.meeting_id.in_(held))
