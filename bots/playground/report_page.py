@@ -12,7 +12,7 @@ from bots.playground.downloads import Bundle
 
 
 def report_html(bundle: Bundle) -> str:
-    lines = "\n".join(f"<li>{escape(line)}</li>" for line in bundle.lines if line.strip())
+    lines = "\n".join(f"<li>{escape(line)}</li>" for line in bundle.lines if line.strip() and line != bundle.title)
     charts = "\n".join(
         f'<figure><img src="{escape(bundle.url(name))}" alt="{escape(title)}" width="800" height="480">'
         f"<figcaption>{escape(title)}</figcaption></figure>"
