@@ -136,6 +136,16 @@ SPECS: dict[str, Spec] = {
         ),
         Spec("signup", "/circle signup PROGRAMME", "ask to be placed in one of a programme's circles", text="required"),
         Spec("signups", "/circle signups PROGRAMME", "who has signed up for a programme you lead", text="required"),
+        Spec(
+            "report",
+            "/circle report [PROGRAMME] [monthly=on|off] [in=NAME]",
+            "health figures and charts, no one's words: a programme you lead, or a circle you run",
+            ("monthly", "in"),
+            text="optional",
+        ),
+        Spec(
+            "evaluate", "/circle evaluate PROGRAMME", "answer the closing questions about a programme", text="required"
+        ),
         Spec("timezone", "/circle timezone Area/City", "set your time zone", text="required"),
         Spec("my-data", "/circle my-data", "get everything stored about you, privately, as one file"),
         Spec("forget-me", "/circle forget-me", "erase what you wrote and leave every circle (asks first)"),

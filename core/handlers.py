@@ -35,6 +35,7 @@ from core.messages import (
 )
 from core.models import Circle, Commitment, Meeting, Membership, Person, Round
 from core.privacy import erase, export, retention
+from core.report import command as report_command
 from core.topic_modules import load_module, module_keys
 from core.vocabulary import (
     STILL_OPEN,
@@ -446,10 +447,11 @@ async def home(ctx: RequestContext) -> Reply:
     """The App Home: each circle with its next meeting in the person's own time, the controls the
     person may use today, and their open commitments."""
     circles = await ctx.my_circles()
+    led = await report_command.home_summary(ctx)  # programmes this person leads, in figures
     if not circles:
-        return done("You're not in any circle yet. Join one with /circle join NAME.")
+        return Reply(message("You're not in any circle yet. Join one with /circle join NAME.", *led))
     zone = ctx.person.timezone or ctx.workspace.default_timezone
-    blocks: list[Block] = [Heading("Your circles")]
+    blocks: list[Block] = [*led, Heading("Your circles")]
     for circle in circles:
         current = await ctx.current_meeting(circle)
         if current is None:
@@ -563,6 +565,8 @@ COMMANDS: dict[str, Callable[[RequestContext, Command], Awaitable[Reply]]] = {
     "programme": programmes.new_programme,
     "signup": programmes.sign_up,
     "signups": programmes.list_sign_ups,
+    "report": report_command.report,
+    "evaluate": report_command.evaluate,
     "timezone": set_timezone,
     "quiet": set_quiet_hours,
     "nudges": set_nudges,
@@ -666,6 +670,7 @@ FORM_BUILDERS: dict[str, Callable[[int], Form]] = {
     FormId.FEEDBACK: forms.feedback_form,
     FormId.COMMITMENT_NOTE: forms.commitment_note_form,
     FormId.SIGN_UP: forms.sign_up_form,
+    report_command.EVALUATION_FORM: report_command.evaluation_form,
 }
 
 
@@ -711,6 +716,8 @@ async def submit(ctx: RequestContext, form_id: str, context: str, values: dict[s
             )
         case FormId.SIGN_UP:
             return await programmes.submit_sign_up(ctx, ident, values)
+        case report_command.EVALUATION_FORM:
+            return await report_command.submit_evaluation(ctx, ident, values)
     raise NotFound("That form is no longer in use.")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import re
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bots.discord.render import Rendered, modal, render
-from core.messages import Form, Message
+from core.messages import Attachment, Form, Message
 from core.port import MessageRef, SpaceRef, Undeliverable
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ ROLE, MEMBER = 0, 1
 DMS_CLOSED = 50007
 THREAD_EXISTS = 160004
 WEEK_IN_MINUTES = 10080
+MAX_FILES = 10  # attachments on one message
 
 MEMBER_ALLOW = discord.Permissions(
     view_channel=True,
@@ -300,6 +302,35 @@ class DiscordPort:
                 raise Undeliverable(f"{user_id} does not accept direct messages") from error
             raise
         return MessageRef(str(channel_id), str(sent.id))
+
+    async def send_files(self, user_id: str, message: Message, files: Sequence[Attachment]) -> MessageRef:
+        """Files as attachments of a DM (multipart), at most ten to a message as Discord allows."""
+        if user_id in self.memory.dms_closed:
+            raise Undeliverable(f"{user_id} does not accept direct messages")
+        first = await self.send_dm(user_id, message) if not files else None
+        channel_id = int(first.space_id) if first else self.memory.dm_channels.get(user_id)
+        if channel_id is None:
+            channel_id = int((await self.http.start_private_message(int(user_id)))["id"])
+            self.memory.dm_channels[user_id] = channel_id
+        rendered = render(message, self.guild_id)
+        channel = self.bot.get_partial_messageable(channel_id)
+        for start in range(0, len(files), MAX_FILES):
+            batch = [
+                discord.File(io.BytesIO(f.content), filename=f.filename, description=f.title or None)
+                for f in files[start : start + MAX_FILES]
+            ]
+            content = rendered.content if start == 0 else None
+            embeds = rendered.embeds if start == 0 else []
+            try:
+                sent = await channel.send(content=content, embeds=embeds, files=batch, allowed_mentions=NOBODY)
+            except discord.Forbidden as error:
+                if error.code == DMS_CLOSED:
+                    self.memory.dms_closed.add(user_id)
+                    raise Undeliverable(f"{user_id} does not accept direct messages") from error
+                raise
+            first = first or MessageRef(str(channel_id), str(sent.id))
+        assert first is not None
+        return first
 
     async def open_form(self, trigger: str, user_id: str, form: Form) -> None:
         """A modal can only answer an interaction still waiting for its first response."""

@@ -82,6 +82,7 @@ def _posted(posted: Posted) -> dict[str, Any]:
         "only_for": posted.only_for,
         "replies": posted.replies,
         "message": message_json(posted.message),
+        "links": [list(link) for link in posted.links],
     }
 
 
@@ -97,4 +98,5 @@ def _unposted(data: dict[str, Any]) -> Posted:
         message=message_from_json(data["message"]),
         only_for=data["only_for"],
         replies=[str(r) for r in data["replies"]],
+        links=tuple((str(label), str(url)) for label, url in data.get("links", [])),
     )

@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bots.playground.downloads import Downloads
 from core.clock import Clock
-from core.messages import Form, Message, message
+from core.messages import Attachment, Form, Message, message
 from core.port import MessageRef, SpaceRef
 from core.privacy.erase import ERASED, FORMER_MEMBER
 
@@ -36,6 +37,7 @@ class Posted:
     message: Message
     only_for: str | None = None  # a private notice: shown to this person alone
     replies: list[str] = field(default_factory=list)
+    links: tuple[tuple[str, str], ...] = ()  # (label, address): downloads handed to the DM's owner
 
     @property
     def ref(self) -> MessageRef:
@@ -71,6 +73,7 @@ class PlaygroundPort:
         self.archived: set[str] = set()
         self.forms: dict[str, Form] = {}  # user id -> a form the bot asked them to fill in
         self.last_seq = 0  # messages are numbered in the order they were written
+        self.downloads = Downloads()  # open_playground keeps them under var/ instead
 
     # ChatPort ------------------------------------------------------------------------------------
 
@@ -108,6 +111,14 @@ class PlaygroundPort:
         await self._tell(Change(None, (user_id,)))
         return posted.ref
 
+    async def send_files(self, user_id: str, message: Message, files: Sequence[Attachment]) -> MessageRef:
+        """A DM with a link to each file and to a page showing the charts, for this person alone."""
+        bundle = self.downloads.keep(user_id, message, files)
+        links = (("Open the report page", bundle.page), *((title, bundle.url(name)) for name, title, _ in bundle.files))
+        posted = await self.write(dm_space(user_id), None, message, links=links)
+        await self._tell(Change(None, (user_id,)))
+        return posted.ref
+
     async def open_form(self, trigger: str, user_id: str, form: Form) -> None:
         self.forms[user_id] = form
         await self._tell(Change(None, (user_id,)))
@@ -133,6 +144,7 @@ class PlaygroundPort:
         author: str = BOT_NAME,
         author_id: str | None = None,
         only_for: str | None = None,
+        links: tuple[tuple[str, str], ...] = (),
     ) -> Posted:
         """Stores a message in a channel or, when `thread` names one of its messages, in that thread."""
         parent = self.messages.get(thread) if thread else None
@@ -142,7 +154,16 @@ class PlaygroundPort:
             thread = None  # a message we no longer hold (the playground restarted): post in the channel
         self.last_seq += 1
         posted = Posted(
-            f"m{self.last_seq}", self.last_seq, space, thread, author, author_id, self.clock.now(), message, only_for
+            f"m{self.last_seq}",
+            self.last_seq,
+            space,
+            thread,
+            author,
+            author_id,
+            self.clock.now(),
+            message,
+            only_for,
+            links=links,
         )
         self.messages[posted.id] = posted
         if parent is not None:

@@ -28,8 +28,10 @@ from bots.operations.metrics import instrument_scheduler
 from bots.operations.server import add_operations_routes
 from bots.playground import demo, history
 from bots.playground.clock import AsyncRoundDeadlines, EarliestOf, MovableClock, RunningClock, skip_ahead
+from bots.playground.downloads import Downloads
 from bots.playground.local import only_own_host
 from bots.playground.port import BOT_NAME, PlaygroundPort, dm_space
+from bots.playground.report_page import report_html
 from bots.playground.wire import Json, form_json, message_json, posted_json
 from bots.playground.workspace import Channel, Playground
 from core.context import NOT_YOURS, Actor, Where
@@ -354,6 +356,32 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     return socket
 
 
+@routes.get("/files/{token}/{name}")
+async def download(request: web.Request) -> web.Response:
+    """A file the bot handed the person asking, and nobody else: another person's token is not there."""
+    playground, person = await _me(request)
+    found = playground.port.downloads.file(person.external_id, request.match_info["token"], request.match_info["name"])
+    if found is None:
+        raise _error(404, "There's no such file for you.")
+    content, media_type = found
+    disposition = "inline" if media_type.startswith("image/") else "attachment"
+    return web.Response(
+        body=content,
+        content_type=media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{request.match_info["name"]}"'},
+    )
+
+
+@routes.get("/report/{token}")
+async def report_page(request: web.Request) -> web.Response:
+    """The report's charts on one page, for the lead or facilitator who asked for it only."""
+    playground, person = await _me(request)
+    bundle = playground.port.downloads.bundle(person.external_id, request.match_info["token"])
+    if bundle is None:
+        raise _error(404, "There's no such report for you.")
+    return web.Response(text=report_html(bundle), content_type="text/html")
+
+
 # Starting it -----------------------------------------------------------------------------------
 
 
@@ -371,6 +399,7 @@ async def open_playground(settings: Settings, clock: MovableClock, seed: bool) -
     port = PlaygroundPort(clock)
     saved = history.history_path(settings.database_url)
     if saved is not None:
+        port.downloads = Downloads(saved.parent / "downloads")
         history.load(port, saved)
         port.keep = lambda kept: history.save(kept, saved)
     app = await asyncio.to_thread(build, settings, lambda _workspace: port, clock)

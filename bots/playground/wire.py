@@ -49,6 +49,7 @@ def posted_json(posted: Posted) -> Json:
         "at": posted.at.isoformat(),
         "private": posted.only_for is not None,
         "replies": len(posted.replies),
+        "links": [{"label": label, "url": url} for label, url in posted.links],
         **message_json(posted.message),
     }
 

@@ -49,6 +49,7 @@ BOT_SCOPES = (
     "im:write",  # conversations.open, for check-in DMs
     "users:read",  # users.info, for each person's time zone; user_change, for deactivated accounts
     "groups:read",  # member_joined_channel in circle channels: someone added by hand is removed
+    "files:write",  # report charts and CSVs uploaded privately into the asker's DM (files upload v2)
 )
 SOMETHING_WENT_WRONG = plain("Sorry, something went wrong on our side. Nothing was changed; please try again.")
 TOO_SLOW_FOR_THE_FORM = plain("Sorry, that took us too long and Slack closed the form. Please press the button again.")

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import blocks
 from bots.slack.observed import CountedCalls
-from core.messages import Form, Message
+from core.messages import Attachment, Form, Message
 from core.models import Workspace
 from core.port import MessageRef, RateLimited, SpaceRef, Undeliverable
 
@@ -205,6 +205,18 @@ class SlackPort:
         channel = await self._dm_channel(user_id)
         response = await self.call("chat_postMessage", channel=channel, **_content(message))
         return MessageRef(channel, str(response["ts"]))
+
+    async def send_files(self, user_id: str, message: Message, files: Sequence[Attachment]) -> MessageRef:
+        """The explanation first, then the files in the same DM (files upload v2: an upload URL per
+        file, the bytes, then one completeUploadExternal that shares them in the DM channel)."""
+        ref = await self.send_dm(user_id, message)
+        if files:
+            uploads = [
+                {"content": f.content, "filename": f.filename, "title": f.title or f.filename, "alt_txt": f.title}
+                for f in files
+            ]
+            await self.call("files_upload_v2", channel=ref.space_id, file_uploads=uploads)
+        return ref
 
     async def _dm_channel(self, user_id: str) -> str:
         """The DM channel with a person, opened once per process (PLATFORM-FACTS: cache it)."""

@@ -2,6 +2,7 @@
 
 from core.models.base import Base, utcnow
 from core.models.circles import Circle, Membership, Person, Programme, ProgrammeSignUp, Workspace
+from core.models.evaluation import Applied, ProgrammeEvaluation, ReportDigest
 from core.models.meetings import (
     Bid,
     CheckIn,
@@ -18,6 +19,7 @@ from core.models.privacy import Invitation, InvitationKind, InvitationState, Quo
 from core.models.scheduling import DueItem, DueKind, DueState
 
 __all__ = [
+    "Applied",
     "Base",
     "Bid",
     "CheckIn",
@@ -37,9 +39,11 @@ __all__ = [
     "Membership",
     "Person",
     "Programme",
+    "ProgrammeEvaluation",
     "ProgrammeSignUp",
     "QuotedMessage",
     "ReportBack",
+    "ReportDigest",
     "RetentionSetting",
     "Round",
     "Workspace",

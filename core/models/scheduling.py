@@ -27,6 +27,7 @@ class DueKind(StrEnum):
     FEEDBACK_REQUEST = "feedback_request"
     UNDELIVERABLE_NOTICE = "undeliverable_notice"
     TIMEZONE_QUESTION = "timezone_question"
+    REPORT_DIGEST = "report_digest"  # the programme lead's monthly report (core.report)
 
 
 class DueState(StrEnum):

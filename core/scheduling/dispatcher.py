@@ -50,6 +50,7 @@ from core.models import (
 )
 from core.models.base import UTCDateTime
 from core.port import RateLimited, SpaceRef, Undeliverable
+from core.report.command import digest_messages
 from core.scheduling import views
 from core.scheduling.hours import hours_of
 from core.scheduling.pacing import Pacer, Sleep
@@ -146,6 +147,7 @@ class _Facts:
     spoken: set[tuple[int, str, int]] = field(default_factory=set)  # (round, phase, person)
     committed_rounds: set[int] = field(default_factory=set)
     feedback: set[tuple[int, int]] = field(default_factory=set)  # (meeting, person)
+    digests: dict[int, Message] = field(default_factory=dict)  # item id -> the lead's monthly report
 
     @classmethod
     async def load(cls, session: Any, items: list[DueItem]) -> _Facts:
@@ -186,6 +188,8 @@ class _Facts:
                 )
             )
             facts.feedback = {(m, p) for m, p in rows}
+        if any(item.kind == DueKind.REPORT_DIGEST for item in items):
+            facts.digests = await digest_messages(session, items)
         return facts
 
 
@@ -281,6 +285,8 @@ def _render(item: DueItem, facts: _Facts, circle: Circle | None, person: Person,
     match item.kind:
         case DueKind.TIMEZONE_QUESTION:
             return Drop("their time zone is known now") if person.timezone else views.timezone_question(zone)
+        case DueKind.REPORT_DIGEST:
+            return facts.digests.get(item.id) or Drop("the digest was turned off")
         case _ if circle is None:
             return Drop("the circle is gone")
         case DueKind.UNDELIVERABLE_NOTICE:

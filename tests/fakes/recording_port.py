@@ -13,7 +13,7 @@ from core.port import MessageRef, SpaceRef, Undeliverable
 
 @dataclass
 class Sent:
-    kind: str  # "post", "reply", "update", "dm", "notice", "form", "open", "add", "remove", "archive", "event"
+    kind: str  # "post", "reply", "update", "dm", "files", "notice", "form", "open", "add", "remove", "archive", "event"
     target: str  # space id, thread ref, or user id
     message: Message | None = None
     form: Form | None = None
@@ -72,6 +72,8 @@ class RecordingPort:
         return MessageRef(f"D{user_id}", self._next("m"))
 
     async def send_files(self, user_id: str, message: Message, files: Sequence[Attachment]) -> MessageRef:
+        if user_id in self.closed_dms:
+            raise Undeliverable(f"{user_id} does not accept DMs")
         self.transcript.append(Sent("files", user_id, message, files=tuple(files)))
         return MessageRef(f"D{user_id}", self._next("m"))
 

@@ -39,7 +39,16 @@ SPEC = shared_path("specs", "slack", "slack_web_openapi_v2.json")
 # The spec is from 2020 (its README lists the gaps): Bolt adds team_id; newer parameters are allowed.
 ALLOWED_EXTRA = {"team_id", "metadata", "markdown_text"}
 # Methods newer than the spec: (parameters, required parameters), from their method pages.
-ADDED_SINCE_SPEC: dict[str, tuple[set[str], set[str]]] = {"apps.connections.open": (set(), set())}
+ADDED_SINCE_SPEC: dict[str, tuple[set[str], set[str]]] = {
+    "apps.connections.open": (set(), set()),
+    # files upload v2 (docs.slack.dev/reference/methods/files.getUploadURLExternal, …completeUploadExternal)
+    "files.getUploadURLExternal": ({"filename", "length", "alt_txt", "snippet_type"}, {"filename", "length"}),
+    "files.completeUploadExternal": (
+        {"files", "channel_id", "channels", "initial_comment", "thread_ts", "blocks"},
+        {"files"},
+    ),
+}
+MAX_UPLOAD = 1024 * 1024 * 1024  # files.getUploadURLExternal: length up to 1 GB
 NO_TOKEN_METHODS = {"oauth.v2.access", "oauth.access"}
 JSON_FIELDS = ("blocks", "view", "attachments")
 BROADCAST = re.compile(r"<!(channel|here|everyone|subteam\^[A-Z0-9]+)[|>]|<@[UW][A-Z0-9]+[|>]")
@@ -157,6 +166,19 @@ class Posted:
 
 
 @dataclass
+class Upload:
+    """A file on its way: announced (getUploadURLExternal), sent (the upload URL), then shared."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str = ""
+    content: bytes | None = None
+    title: str = ""
+    channel: str | None = None
+
+
+@dataclass
 class User:
     id: str
     name: str
@@ -182,6 +204,7 @@ class FakeSlack:
         self.ephemerals: list[Call] = []
         self.views: list[Json] = []
         self.homes: dict[str, Json] = {}
+        self.uploads: dict[str, Upload] = {}
         self.responses: dict[str, list[Json]] = {}
         self.users: dict[str, User] = {}
         self.tokens: dict[str, str] = {"xoxb-test": "T1", "xapp-test": "T1"}
@@ -203,6 +226,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_post("/upload/{id}", self._upload)
         app.router.add_get("/socket", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -266,6 +290,10 @@ class FakeSlack:
         dm = next((c.id for c in self.channels.values() if c.dm_user == user), None)
         return [m for m in self.messages.values() if m.channel == dm]
 
+    def files_in(self, channel: str) -> list[Upload]:
+        """Files shared in a channel (a DM included), in the order they were completed."""
+        return [u for u in self.uploads.values() if u.channel == channel]
+
     def ephemeral_texts(self, user: str) -> list[str]:
         texts = ["\n".join([c.params.get("text", ""), *texts_in(c.params.get("blocks"))]) for c in self.ephemerals]
         users = [c.params.get("user") for c in self.ephemerals]
@@ -317,6 +345,18 @@ class FakeSlack:
         async with self._changed:
             self._changed.notify_all()
         return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL of files upload v2: the raw bytes, which must be as long as announced."""
+        upload = self.uploads.get(request.match_info["id"])
+        if upload is None or upload.content is not None:
+            return web.Response(status=404, text="upload_not_found")
+        body = await request.read()
+        if len(body) != upload.length:
+            self.violations.append(f"upload {upload.filename}: {len(body)} bytes, {upload.length} announced")
+            return web.Response(status=400, text="length_mismatch")
+        upload.content = body
+        return web.Response(text=f"OK - {len(body)}")
 
     async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: Slack's side of the WebSocket the app opens with its app-level token."""
@@ -544,6 +584,35 @@ class FakeSlack:
         self.homes[user] = view
         return {"view": {**view, "id": self._new_id("V")}}
 
+    def _files_getUploadURLExternal(self, call: Call) -> Json:
+        filename = str(call.params.get("filename", ""))
+        length = str(call.params.get("length", ""))
+        if not filename:
+            raise SlackError("invalid_arguments")
+        if not length.isdigit() or not 0 < int(length) <= MAX_UPLOAD:
+            raise SlackError("invalid_length")
+        upload = Upload(self._new_id("F"), filename, int(length), str(call.params.get("alt_txt", "")))
+        self.uploads[upload.id] = upload
+        return {"upload_url": f"{self.url}upload/{upload.id}", "file_id": upload.id}
+
+    def _files_completeUploadExternal(self, call: Call) -> Json:
+        entries = _json_field_list(call.params.get("files"))
+        channel_id = call.params.get("channel_id")
+        channel = self._channel(str(channel_id)) if channel_id else None
+        if channel is not None and (channel.archived or self.bot_user not in channel.members):
+            raise SlackError("not_in_channel")
+        if call.params.get("channels"):
+            self.violations.append("files.completeUploadExternal: shared to several channels at once")
+        shared = []
+        for entry in entries:
+            upload = self.uploads.get(str(entry.get("id", "")))
+            if upload is None or upload.content is None or upload.channel is not None:
+                raise SlackError("file_not_found")
+            upload.title = str(entry.get("title") or upload.filename)
+            upload.channel = channel.id if channel else None
+            shared.append({"id": upload.id, "name": upload.filename, "title": upload.title, "size": upload.length})
+        return {"files": shared}
+
     def _apps_connections_open(self, call: Call) -> Json:
         if not (call.token or "").startswith("xapp-"):
             raise SlackError("not_allowed_token_type")
@@ -611,6 +680,14 @@ def _json_field(value: Any) -> Json:
     if isinstance(value, str):
         value = json.loads(value)
     if not isinstance(value, dict):
+        raise SlackError("invalid_arguments")
+    return value
+
+
+def _json_field_list(value: Any) -> list[Json]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
         raise SlackError("invalid_arguments")
     return value
 

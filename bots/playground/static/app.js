@@ -116,6 +116,10 @@ function renderMessage(m, inThread) {
     m.private ? el("span", { className: "tag private", text: "only visible to you" }) : null,
     el("time", { datetime: m.at, text: localTime(m.at) }));
   const article = el("article", { className: "msg" + (m.bot ? " bot" : "") }, head, ...renderBlocks(m.blocks, m.bot, m.space));
+  if (m.links && m.links.length) {  // downloads the bot handed this person (a report's charts and CSV)
+    article.append(el("p", { className: "downloads" },
+      ...m.links.map((link) => el("a", { href: link.url, target: "_blank", rel: "noopener", text: link.label }))));
+  }
   if (!inThread && !m.private && !m.space.startsWith("D-")) {
     const label = m.replies ? `${m.replies} ${m.replies === 1 ? "reply" : "replies"}` : "Reply in thread";
     const className = m.replies ? "link" : "link start-thread";

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bots.slack.port import SlackPort, SlackPorts, channel_name, web_client
-from core.messages import Actions, Button, Heading, Quote, Text, message
+from core.messages import Actions, Attachment, Button, Heading, Quote, Text, message
 from core.models import Workspace
 from core.port import MessageRef, RateLimited, SpaceRef, Undeliverable
 from core.vocabulary import Platform
@@ -165,3 +165,36 @@ async def test_tell_privately_uses_a_dm_when_the_person_is_not_in_that_channel(f
     await port.tell_privately("U0BEN", message("only for Ben"), channel=space.id, thread=None)
     assert [m.text for m in fake_slack.dms_to("U0BEN")] == ["only for Ben"]
     assert fake_slack.ephemerals == []
+
+
+async def test_files_reach_one_person_in_their_dm_through_files_upload_v2(fake_slack: FakeSlack) -> None:
+    fake_slack.add_user("U0ANA", "Ana")
+    port = port_on(fake_slack)
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    files = [
+        Attachment("attendance.png", png, "image/png", "Attendance"),
+        Attachment("report.csv", b"section,value\nattendance,5\n", "text/csv"),
+    ]
+    ref = await port.send_files("U0ANA", message(Heading("Programme spring"), "Your charts"), files)
+    dm = fake_slack.channels[ref.space_id]
+    assert dm.dm_user == "U0ANA"
+    [explained] = fake_slack.dms_to("U0ANA")
+    assert "Programme spring" in explained.all_text
+    shared = fake_slack.files_in(dm.id)
+    assert [(u.filename, u.title, u.content) for u in shared] == [
+        ("attendance.png", "Attendance", png),
+        ("report.csv", "report.csv", files[1].content),
+    ]
+    assert [c.method for c in fake_slack.calls if c.method.startswith("files.")] == [
+        "files.getUploadURLExternal",
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
+    assert fake_slack.violations == []
+
+
+async def test_files_for_someone_gone_are_undeliverable(fake_slack: FakeSlack) -> None:
+    port = port_on(fake_slack)
+    with pytest.raises(Undeliverable):
+        await port.send_files("U0GONE", message("x"), [Attachment("a.csv", b"a", "text/csv")])
+    assert fake_slack.uploads == {}
