@@ -33,7 +33,7 @@ from core.messages import (
     Text,
     message,
 )
-from core.models import Circle, Commitment, Meeting, Membership, Person, Round
+from core.models import Bid, Circle, Commitment, Meeting, Membership, Person, Round
 from core.topic_modules import load_module, module_keys
 from core.vocabulary import (
     STILL_OPEN,
@@ -296,8 +296,7 @@ async def bid(ctx: RequestContext, cmd: Command) -> Reply:
 
 async def withdraw(ctx: RequestContext, cmd: Command) -> Reply:
     scene = await _scene(ctx, cmd)
-    await meeting.withdraw_bid(scene, ctx.person)
-    return done("Your bid is withdrawn.")
+    return Reply(views.confirm_withdraw(await meeting.waiting_bid_of(scene, ctx.person)))
 
 
 async def start_round(ctx: RequestContext, cmd: Command) -> Reply:
@@ -310,7 +309,13 @@ async def start_round(ctx: RequestContext, cmd: Command) -> Reply:
 async def next_phase(ctx: RequestContext, cmd: Command) -> Reply:
     scene = await _scene(ctx, cmd)
     round_ = await meeting.advance_phase(scene, ctx.person)
-    return done(f"Round {round_.number}: {views.PHASE_TITLES[round_.phase]}.")
+    return await _with_panel(scene, views.moved_on(round_))
+
+
+async def _with_panel(scene: meeting.Scene, text: str) -> Reply:
+    """Today's facilitator's answer carries who has checked in and who hasn't spoken yet (to them alone)."""
+    panel = views.facilitator_panel(scene, await meeting.attendance(scene))
+    return Reply(Message((Text(text), *panel), text))
 
 
 async def say(ctx: RequestContext, cmd: Command) -> Reply:
@@ -327,7 +332,10 @@ async def say(ctx: RequestContext, cmd: Command) -> Reply:
 async def commit(ctx: RequestContext, cmd: Command) -> Reply:
     scene = await _scene(ctx, cmd)
     due = parse_due(cmd.options.get("due", ""))
-    entry = await meeting.commit(scene, ctx.person, cmd.text, due)
+    to = cmd.options.get("to", "me").lower()
+    if to not in ("me", "circle"):
+        raise UsageError(f"to= takes me or circle.\nUsage: {usage('commit')}")
+    entry = await meeting.commit(scene, ctx.person, cmd.text, due, to_circle=to == "circle")
     return done(f"Commitment #{entry.id} noted. We'll check in with you before the next meeting.")
 
 
@@ -342,8 +350,8 @@ def parse_due(text: str) -> date | None:
 
 async def pass_round(ctx: RequestContext, cmd: Command) -> Reply:
     scene = await _scene(ctx, cmd)
-    await meeting.pass_commitment(scene, ctx.person)
-    return done("Noted: no commitment this round.")
+    round_ = await meeting.pass_commitment(scene, ctx.person)
+    return done(f"Noted: no commitment from you this time. Round {round_.number} is closed.")
 
 
 async def close(ctx: RequestContext, cmd: Command) -> Reply:
@@ -649,9 +657,7 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
             return Reply(message("Opening the bid form."), forms.bid_form(scene.meeting.id))
         case Action.OPEN_CHECK_IN_FORM:
             scene = await _meeting_scene(ctx, ident)
-            intro = "\n".join(
-                b.text for b in await _my_open_commitments(ctx, scene.circle.id) if isinstance(b, Text | Quote)
-            )
+            intro = views.form_intro(await _my_open_commitments(ctx, scene.circle.id))
             return Reply(message("Opening the check-in form."), forms.check_in_form(scene.meeting.id, intro))
         case Action.OPEN_CONTRIBUTE_FORM:
             scene, round_ = await _round_scene(ctx, ident)
@@ -661,8 +667,7 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
             return Reply(message("Opening the form."), forms.contribute_form(round_.id, kinds))
         case Action.OPEN_COMMIT_FORM:
             scene, round_ = await _round_scene(ctx, ident)
-            if round_.issue_holder_id != ctx.person.id:
-                raise NotAllowed("Only this round's issue holder can commit to actions.")
+            meeting.commitment_round(scene, ctx.person)
             return Reply(message("Opening the form."), forms.commit_form(round_.id))
         case Action.NEXT_PHASE:
             scene, round_ = await _round_scene(ctx, ident)
@@ -671,7 +676,19 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
             await meeting.advance_phase(scene, ctx.person, expected)
             if round_.phase == before:
                 return done("The round had already moved on.")
-            return done(f"Moved on to {views.PHASE_TITLES[round_.phase]}.")
+            return await _with_panel(scene, views.moved_on(round_))
+        case Action.EXTEND_TIMEBOX:
+            scene, round_ = await _round_scene(ctx, ident)
+            if detail != round_.phase.value:
+                return done("The round had already moved on.")
+            await meeting.extend_timebox(scene, ctx.person, round_.id)
+            return await _with_panel(scene, f"Two more minutes for {views.PHASE_TITLES[round_.phase]}.")
+        case Action.WITHDRAW_BID:
+            bid = await ctx.uow.session.get(Bid, ident)
+            if bid is None or bid.person_id != ctx.person.id:
+                raise NotFound(NOT_YOURS)
+            await meeting.withdraw_bid(await _meeting_scene(ctx, bid.meeting_id), ctx.person)
+            return done("Your bid is withdrawn.")
         case Action.START_ROUND:
             scene = await _meeting_scene(ctx, ident)
             round_ = await meeting.start_round(scene, ctx.person)
@@ -740,7 +757,9 @@ async def submit(ctx: RequestContext, form_id: str, context: str, values: dict[s
             return done("Thanks, it's in the round's thread.")
         case FormId.COMMIT:
             scene, _ = await _round_scene(ctx, ident)
-            entry = await meeting.commit(scene, ctx.person, text, parse_due(values.get("due") or ""))
+            entry = await meeting.commit(
+                scene, ctx.person, text, parse_due(values.get("due") or ""), to_circle=values.get("to") == "circle"
+            )
             return done(f"Commitment #{entry.id} noted.")
         case FormId.FEEDBACK:
             scene = await _meeting_scene(ctx, ident)
@@ -765,7 +784,7 @@ async def reply_in_thread(ctx: RequestContext, thread: str, text: str) -> Reply 
     if round_.phase == Phase.COMMIT and round_.issue_holder_id == ctx.person.id:
         entry = await meeting.commit(scene, ctx.person, text)
         return done(f"Commitment #{entry.id} noted.")
-    await meeting.contribute(scene, ctx.person, text)
+    await meeting.contribute(scene, ctx.person, text, quote=False)  # already in the thread, in their words
     return None
 
 

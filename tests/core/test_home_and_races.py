@@ -76,7 +76,7 @@ async def test_two_workers_pressing_next_phase_at_once_move_the_round_once(
     replies = await asyncio.gather(*(t.service.press(t.actor, Action.NEXT_PHASE, value, Where()) for t in twins))
     await other_db.dispose()
     texts = [r.message.plain_text for r in replies]
-    assert sum("Moved on" in t for t in texts) == 1, texts
+    assert sum("moved on to" in t for t in texts) == 1, texts
     async with db.unit_of_work() as uow:
         round_ = await uow.session.get(Round, round_.id)
     assert round_ is not None

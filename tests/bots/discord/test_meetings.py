@@ -118,7 +118,7 @@ async def test_a_whole_live_meeting_through_discord(harness: Harness) -> None:
     opened = await click(h, g, space, header, Action.OPEN_COMMIT_FORM, bidder)
     answer = await fill_in(h, g, thread_id, opened, {"text": "Talk to my boss on Monday", "due": ""}, bidder)
     assert "noted" in said(answer).lower()
-    assert "Finished" in said(await command(h, g, facilitator, "next", channel=thread_id))
+    assert "is finished" in said(await command(h, g, facilitator, "next", channel=thread_id))
     assert "Finished" in header["content"]
     assert header["edits"] == 5
 
