@@ -231,6 +231,9 @@ class CirclesBot(discord.Client):
             reply = await self.service.reply_in_thread(
                 actor, thread, message.content, key=f"discord:message:{message.id}"
             )
+            if reply is not None and reply.refused:  # not taken: it leaves the thread (Manage Messages)
+                with contextlib.suppress(discord.Forbidden, discord.NotFound):
+                    await message.delete()
             if reply is not None and reply.message.plain_text.strip():
                 await self._tell_by_dm(message.author, reply.message)
         finally:
