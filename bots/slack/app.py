@@ -350,7 +350,7 @@ def _listen(adapter: SlackAdapter) -> None:
             if reply is not None and reply is not ALREADY_HANDLED:
                 if reply.refused and event.get("ts"):
                     with contextlib.suppress(SlackApiError, Undeliverable):
-                        await adapter.ports.for_team(asker.team).mark_not_taken(asker.channel, str(event["ts"]))
+                        await adapter.ports.for_team(asker.team).mark_not_taken(str(asker.channel), str(event["ts"]))
                 await adapter.tell(asker, reply.message)
 
         adapter.later(asker, work)
