@@ -95,7 +95,7 @@ _NEXT_STEP_FOR = {
     ("give_feedback", MeetingState.CHECK_IN): "You can give feedback once the meeting has closed.",
     ("give_feedback", MeetingState.BIDDING): "You can give feedback once the meeting has closed.",
     ("give_feedback", MeetingState.ROUNDS): "You can give feedback once the meeting has closed.",
-    ("commit", MeetingState.BIDDING): "You can commit at check-in, or once a round reaches reflection.",
+    ("commit", MeetingState.BIDDING): "You can commit at check-in, or once a round reaches Reflection.",
 }
 CLOSE_ROUND_FIRST = "Close this round first: *Next phase* or /circle pass."
 EXTRA_MINUTES = 2
