@@ -27,6 +27,8 @@ class DueKind(StrEnum):
     FEEDBACK_REQUEST = "feedback_request"
     UNDELIVERABLE_NOTICE = "undeliverable_notice"
     TIMEZONE_QUESTION = "timezone_question"
+    TIMEBOX_ALERT = "timebox_alert"  # a live phase's time is up: to today's facilitator, privately
+    BREAK_OFFER = "break_offer"  # a long live meeting reached its format's break point: to the circle
 
 
 class DueState(StrEnum):
