@@ -138,6 +138,12 @@ SPECS: dict[str, Spec] = {
         Spec("signups", "/circle signups PROGRAMME", "who has signed up for a programme you lead", text="required"),
         Spec("timezone", "/circle timezone Area/City", "set your time zone", text="required"),
         Spec(
+            "modules",
+            "/circle modules [CATEGORY|KEY]",
+            "browse topic modules by category, or show one",
+            text="optional",
+        ),
+        Spec(
             "quiet",
             "/circle quiet HH:MM-HH:MM [weekends=on|off]",
             "the hours (and, if you like, weekends) when no DMs reach you",

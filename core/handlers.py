@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from core import forms, meeting, programmes, views
+from core import forms, meeting, module_catalogue, programmes, views
 from core.commands import Command, time_zone, usage, whole_number
 from core.context import NOT_YOURS, RequestContext
 from core.effects import AddToSpace, ArchiveSpace, OpenSpace, PostToCircle, PublishMeeting, RemoveFromSpace
@@ -34,7 +34,7 @@ from core.messages import (
     message,
 )
 from core.models import Bid, Circle, Commitment, Meeting, Membership, Person, Round
-from core.topic_modules import load_module, module_keys
+from core.topic_modules import DEFAULT_MODULE, load_module
 from core.vocabulary import (
     STILL_OPEN,
     CircleStatus,
@@ -83,7 +83,7 @@ async def new_circle(ctx: RequestContext, cmd: Command) -> Reply:
     mode = _choice(cmd.options.get("mode", "live"), Mode, "mode")
     module_key = cmd.options.get("module")
     if fmt.uses_module:
-        module_key = load_module(module_key or module_keys()[0]).key
+        module_key = load_module(module_key or DEFAULT_MODULE).key
     elif module_key:
         raise CircleError(f"The {fmt.name} format has no topic module; use format=module.")
     programme_id = await programmes.led_programme(ctx, cmd.options["programme"]) if "programme" in cmd.options else None
@@ -622,6 +622,7 @@ COMMANDS: dict[str, Callable[[RequestContext, Command], Awaitable[Reply]]] = {
     "timezone": set_timezone,
     "quiet": set_quiet_hours,
     "nudges": set_nudges,
+    "modules": module_catalogue.browse,
 }
 
 
