@@ -235,7 +235,7 @@ async def schedule(ctx: RequestContext, cmd: Command) -> Reply:
         PostToCircle(
             circle.id,
             message(
-                f"Meeting {meeting_.number} is scheduled for {views.when(start, zone_name)}.",
+                f"Meeting {meeting_.number} is scheduled for {views.at(start)}.",  # each reader's own zone
                 Actions((forms.bid_button(meeting_.id),)),
             ),
         )
@@ -493,7 +493,7 @@ async def status(ctx: RequestContext, cmd: Command) -> Reply:
     blocks: list[Block] = [Heading("Your circles")]
     for circle in circles:
         current = await ctx.current_meeting(circle)
-        state = f"meeting {current.number}: {current.state.value}" if current else "no meeting scheduled"
+        state = f"meeting {current.number}: {views.MEETING_WORDS[current.state]}" if current else "no meeting scheduled"
         blocks.append(Text(f"*{circle.name}* ({get_format(circle.format_key).name}, {circle.status.value}; {state})"))
     blocks.extend(await _my_open_commitments(ctx))
     return Reply(Message(tuple(blocks), "Your circles"))
@@ -513,7 +513,7 @@ async def home(ctx: RequestContext) -> Reply:
             blocks.append(Text(f"*{circle.name}*: no meeting scheduled."))
             continue
         scene = await ctx.scene(circle, current)
-        state = current.state.value.replace("_", " ")
+        state = views.MEETING_WORDS[current.state]
         blocks.append(
             Text(f"*{circle.name}*: meeting {current.number} ({state}), {views.when(current.scheduled_start, zone)}")
         )
@@ -556,7 +556,7 @@ async def circle_status(ctx: RequestContext, circle: Circle) -> Message:
     blocks: list[Block] = [Heading(circle.name)]
     if current is not None:
         scene = await ctx.scene(circle, current)
-        pairs.append(("Meeting", f"{current.number}: {current.state.value.replace('_', ' ')}"))
+        pairs.append(("Meeting", f"{current.number}: {views.MEETING_WORDS[current.state]}"))
         pairs.append(("Starts", views.when(current.scheduled_start, zone)))
         if scene.current_round is not None and scene.current_round.phase.value != "done":
             pairs.append(("Round", f"{scene.current_round.number}: {views.PHASE_TITLES[scene.current_round.phase]}"))

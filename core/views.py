@@ -30,7 +30,7 @@ from core.messages import (
 )
 from core.models import Bid, Commitment, Contribution, Meeting, Person, Round
 from core.topic_modules import load_module
-from core.vocabulary import CommitmentStatus, Mode, Phase
+from core.vocabulary import CommitmentStatus, MeetingState, Mode, Phase
 
 if TYPE_CHECKING:
     from core.meeting import Attendance, Scene
@@ -42,6 +42,14 @@ PHASE_TITLES = {
     Phase.REFLECT: "Reflection",
     Phase.COMMIT: "Commitments",
     Phase.DONE: "Finished",
+}
+
+MEETING_WORDS = {
+    MeetingState.SCHEDULED: "not started yet",
+    MeetingState.CHECK_IN: "checking in",
+    MeetingState.BIDDING: "taking bids",
+    MeetingState.ROUNDS: "working on issues",
+    MeetingState.CLOSED: "closed",
 }
 
 STATUS_WORDS = {

@@ -4,7 +4,7 @@ a re-check-in that edits the posted one, times as moments, and the facilitator's
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,9 +15,10 @@ from core.context import NOT_YOURS
 from core.db import Database
 from core.forms import Action, check_in_form
 from core.messages import MOMENT_TOKEN, Form, Text, without_moments
-from core.models import Bid, Commitment, Round
+from core.models import Bid, Circle, Commitment, Round
+from core.scheduling.views import check_in_nudge
 from core.service import CircleService
-from core.vocabulary import BidStatus, Phase
+from core.vocabulary import BidStatus, CommitmentStatus, Phase
 from tests.fakes.members import Member, cast
 from tests.fakes.recording_port import RecordingPort
 
@@ -223,3 +224,19 @@ async def test_the_check_in_form_shows_no_markup(circle: list[Member], db: Datab
     assert isinstance(form, Form)
     assert "*" not in form.intro
     assert "Say no once" in form.intro
+
+
+@pytest.mark.parametrize(
+    ("status", "said", "not_said"),
+    [
+        (CommitmentStatus.STUCK, "Last time you said #7 was stuck", "haven't heard"),
+        (CommitmentStatus.IN_PROGRESS, "was in progress", "haven't heard"),
+        (CommitmentStatus.OPEN, "we haven't heard how #7 is going", "Last time"),
+    ],
+)
+def test_a_nudge_never_says_we_havent_heard_after_an_answer(status: CommitmentStatus, said: str, not_said: str) -> None:
+    circle = Circle(name="lived")
+    commitment = Commitment(id=7, text="Say no once", status=status)
+    text = check_in_nudge(circle, commitment, datetime(2026, 12, 20, 10, tzinfo=UTC), "UTC").plain_text
+    assert said in text
+    assert not_said not in text
