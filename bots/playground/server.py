@@ -333,6 +333,8 @@ async def submit(request: web.Request) -> web.Response:
 async def skip(request: web.Request) -> web.Response:
     playground, _person = await _me(request)
     skipped = await skip_ahead(playground.clock, playground.due)
+    if playground.port.keep is not None:
+        playground.port.keep(playground.port)  # the clock is kept with the channels, even when nothing was said
     now = playground.clock.now().isoformat()
     await playground.tell_everyone({"type": "clock", "now": now})
     return web.json_response({"summary": skipped.summary, "handled": skipped.handled, "now": now})
@@ -373,7 +375,7 @@ async def open_playground(settings: Settings, clock: MovableClock, seed: bool) -
     port = PlaygroundPort(clock)
     saved = history.history_path(settings.database_url)
     if saved is not None:
-        history.load(port, saved)
+        history.load(port, saved, clock)
         port.keep = lambda kept: history.save(kept, saved)
     app = await asyncio.to_thread(build, settings, lambda _workspace: port, clock)
     playground = playground_of(app.service, port, clock, app.scheduler)
