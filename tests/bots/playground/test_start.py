@@ -73,9 +73,11 @@ async def test_a_restart_keeps_the_playgrounds_clock(tmp_path: Path) -> None:
     first = await server.open_playground(settings, RunningClock(), seed=False)
     runner_, bound = await server.start_site(first, "127.0.0.1", 0)
     try:
-        async with ClientSession(cookies={server.COOKIE: "fatima"}) as session:
-            async with session.post(f"http://127.0.0.1:{bound}/api/skip", json={}) as response:
-                assert response.status == 200
+        async with (
+            ClientSession(cookies={server.COOKIE: "fatima"}) as session,
+            session.post(f"http://127.0.0.1:{bound}/api/skip", json={}) as response,
+        ):
+            assert response.status == 200
         skipped_to = first.clock.now()
     finally:
         await runner_.cleanup()
