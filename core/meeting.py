@@ -150,7 +150,9 @@ def _require_state(scene: Scene, transition: str, doing: str) -> None:
 def _require_member(scene: Scene, person: Person) -> Membership:
     membership = scene.membership(person)
     if membership is None:
-        raise NotAllowed("Only members of this circle can do that.")
+        raise NotAllowed(
+            "Only members of this circle can do that. Ask its lead to add you, or /circle join NAME while it forms."
+        )
     return membership
 
 
@@ -257,7 +259,9 @@ async def call_for_bids(scene: Scene, actor: Person | None) -> None:
     _require_facilitator_of_the_day(scene, actor, "call for bids")
     scene.meeting.state = MeetingState.BIDDING
     bids = await waiting_bids(scene)
-    scene.uow.emit(PostToCircle(scene.circle.id, views.call_for_bids(scene, bids)))
+    present = await attendance(scene)
+    checked = (len(present.checked_in), len(present.checked_in) + len(present.not_checked_in))
+    scene.uow.emit(PostToCircle(scene.circle.id, views.call_for_bids(scene, bids, checked)))
 
 
 async def place_bid(scene: Scene, person: Person, topic: str, urgency: Urgency, minutes: int) -> Bid:

@@ -138,8 +138,11 @@ def checked_in(person: Person, text: str) -> Message:
     return Message((Quote(person.display_name, text),), f"{person.display_name} checked in")
 
 
-def call_for_bids(scene: Scene, bids: Sequence[Bid]) -> Message:
+def call_for_bids(scene: Scene, bids: Sequence[Bid], checked: tuple[int, int] | None = None) -> Message:
+    """`checked`: how many of how many have checked in, a count for the circle (names go to the facilitator)."""
     lines: list[Block] = [Heading("Bids are open"), Text("Who has a live issue they'd like the circle's time for?")]
+    if checked is not None:
+        lines.append(Text(f"{checked[0]} of {checked[1]} have checked in."))
     lines.extend(bid_quote(scene, bid) for bid in bids)
     return Message((*lines, Actions((forms.bid_button(scene.meeting.id),))), "Bids are open")
 

@@ -240,3 +240,17 @@ def test_a_nudge_never_says_we_havent_heard_after_an_answer(status: CommitmentSt
     text = check_in_nudge(circle, commitment, datetime(2026, 12, 20, 10, tzinfo=UTC), "UTC").plain_text
     assert said in text
     assert not_said not in text
+
+
+async def test_the_circle_sees_counts_and_the_facilitators_home_sees_names(
+    circle: list[Member], port: RecordingPort
+) -> None:
+    await circle[2].says("/circle checkin Here")
+    port.clear()
+    await circle[0].says("/circle bids")
+    [bids] = [t for t in port.texts("post") if "Bids are open" in t]
+    assert "1 of 5 have checked in." in bids
+    assert "not yet" not in bids  # no names to the circle
+    home = (await circle[0].service.home(circle[0].actor)).message.plain_text
+    assert "Checked in: 1 of 5 (not yet: Ana, " in home
+    assert "not yet" not in (await circle[1].service.home(circle[1].actor)).message.plain_text
