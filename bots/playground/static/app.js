@@ -186,7 +186,11 @@ function fillSwitcher(data) {
   }
   if (data.dm) options.push(el("option", { value: data.dm.id, text: `${data.dm.name} (direct messages)` }));
   const switcher = $("channel-switcher");
-  switcher.replaceChildren(...options);
+  const shown = JSON.stringify(options.map((o) => [o.value, o.textContent]));
+  if (switcher.dataset.shown !== shown) {  // rebuilt only when it changed, so a choice being made stands
+    switcher.dataset.shown = shown;
+    switcher.replaceChildren(...options);
+  }
   switcher.value = state.view ? state.view.id : "";
 }
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.bots.playground.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark, type_line
+from tests.bots.playground.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark
 
 playwright = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install -e .[dev])")
 Browser, Page, Locator, expect = playwright.Browser, playwright.Page, playwright.Locator, playwright.expect
@@ -40,6 +40,14 @@ async def open_as(
     await page.get_by_label("You are").select_option(person)
     await expect(page.get_by_role("status")).to_have_text(f"You are now {name}.")
     return page
+
+
+async def type_line(page: Page, text: str, box: str = "Message") -> None:
+    """Types a line and waits for the playground's answer, as a person waits before the next."""
+    field = page.get_by_label(box, exact=True)
+    await field.fill(text)
+    async with page.expect_response("**/api/send"):
+        await field.press("Enter")
 
 
 async def no_sideways_scroll(page: Page) -> None:
@@ -134,6 +142,7 @@ async def test_one_live_meeting_on_a_laptop_and_a_phone(browser: Browser, site: 
     await type_line(ben, "Who sets the deadlines?", "Reply in thread")
     await expect(amara_thread.get_by_text("Who sets the deadlines?")).to_be_visible()
     await type_line(amara, "/circle next", "Reply in thread")
+    await expect(thread.get_by_text("Questions, feedback and advice").first).to_be_visible()
     await type_line(amara, "/circle next", "Reply in thread")
     await expect(thread.get_by_text("Reflection").first).to_be_visible()
 
