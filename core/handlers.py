@@ -520,7 +520,8 @@ async def home(ctx: RequestContext) -> Reply:
         buttons = [forms.bid_button(current.id)]
         if current.facilitator_id == ctx.person.id:
             buttons.extend(facilitator_controls(scene))
-            blocks.extend(views.facilitator_panel(scene, await meeting.attendance(scene)))  # names: theirs alone
+            if current.state != MeetingState.SCHEDULED:  # who is here: names for the facilitator alone
+                blocks.extend(views.facilitator_panel(scene, await meeting.attendance(scene)))
         blocks.append(Actions(tuple(buttons)))
     blocks.extend(await _my_open_commitments(ctx))
     return Reply(Message(tuple(blocks), "Your circles"))
