@@ -30,7 +30,8 @@ def still_meaningful(item: DueItem, meetings: Mapping[int, Meeting], rounds: Map
 
 
 async def send_live_notice(service: CircleService, item: DueItem) -> None:
-    """Sends a due time's-up (privately, to today's facilitator) or break offer (to the circle)."""
+    """Sends a due time's-up (by DM, to today's facilitator: it names who hasn't spoken) or break
+    offer (to the circle). A live meeting is under way, so no quiet hours apply."""
     async with service.db.unit_of_work() as uow:
         meeting = await uow.session.get(Meeting, item.meeting_id or 0)
         circle = await uow.session.get(Circle, meeting.circle_id) if meeting is not None else None
@@ -57,5 +58,5 @@ async def send_live_notice(service: CircleService, item: DueItem) -> None:
     port = service.port_for(workspace)
     if to is None:
         await port.post(space, notice)
-    else:
-        await port.notify_privately(space, to, notice)
+    else:  # a DM: private on every platform (Discord has no private message in a channel), buttons work
+        await port.send_dm(to, notice)

@@ -54,8 +54,8 @@ async def test_the_facilitator_is_told_privately_when_a_timebox_ends(
     assert due == round_.phase_deadline
     clock.set(due)
     assert await scheduler.tick() == 1
-    [notice] = port.of_kind("notice")
-    assert notice.target.endswith(f":{people[0].user}")  # to today's facilitator, in the circle's space, privately
+    [notice] = port.of_kind("dm")
+    assert notice.target == people[0].user  # to today's facilitator alone
     assert "Time's up for Present in round 1" in notice.text
     assert "not yet: " in notice.text  # names, for the facilitator's eyes only
     assert notice.message is not None
@@ -68,7 +68,7 @@ async def test_the_facilitator_is_told_privately_when_a_timebox_ends(
     assert await scheduler.next_due_at() == due + timedelta(minutes=2)
     clock.advance(timedelta(minutes=2))
     assert await scheduler.tick() == 1
-    assert len(port.of_kind("notice")) == 2
+    assert len(port.of_kind("dm")) == 2
 
     said, _ = await people[0].presses(Action.NEXT_PHASE, buttons[0].value)
     assert "moved on to Clarifying questions" in said
@@ -93,7 +93,7 @@ async def test_a_time_up_for_a_phase_already_left_is_not_sent(
     port.clear()
     clock.set(due)
     await scheduler.tick()
-    assert port.of_kind("notice") == []
+    assert port.of_kind("dm") == []
 
 
 async def test_the_circle_is_offered_a_break_at_the_formats_break_point(
