@@ -452,7 +452,7 @@ class CircleCommands(app_commands.Group):
     ) -> None:
         await self.bot.run_command(interaction, "say", text, kind=kind, in_=circle)
 
-    @app_commands.command(description="Commit to an action (issue holder)")
+    @app_commands.command(description="Commit to an action (anyone; to the circle: /circle do commit … to=circle)")
     @app_commands.rename(circle="in")
     @app_commands.autocomplete(circle=circle_names)
     async def commit(
