@@ -785,7 +785,7 @@ async def reply_in_thread(ctx: RequestContext, thread: str, text: str) -> Reply 
         return None
     scene, round_ = await _round_scene(ctx, round_.id)
     if round_.phase == Phase.COMMIT and round_.issue_holder_id == ctx.person.id:
-        entry = await meeting.commit(scene, ctx.person, text)
+        entry = await meeting.commit(scene, ctx.person, text, quote=False)
         return done(f"Commitment #{entry.id} noted.")
     await meeting.contribute(scene, ctx.person, text, quote=False)  # already in the thread, in their words
     return None

@@ -507,8 +507,9 @@ def commitment_round(scene: Scene, person: Person) -> Round | None:
 
 
 async def commit(
-    scene: Scene, person: Person, text: str, due_on: date | None = None, *, to_circle: bool = False
+    scene: Scene, person: Person, text: str, due_on: date | None = None, *, to_circle: bool = False, quote: bool = True
 ) -> Commitment:
+    """`quote=False` for a commitment typed in the round's thread: it is there already, in their words."""
     round_ = commitment_round(scene, person)
     if due_on is not None and due_on < scene.now.date():
         raise CircleError("That due date is in the past. Pick a day still to come, like the next meeting's.")
@@ -527,7 +528,8 @@ async def commit(
     scene.uow.session.add(entry)
     await scene.uow.flush()
     if round_ is not None:
-        scene.uow.emit(PostInThread(round_.id, views.committed(person, entry)))
+        if quote:
+            scene.uow.emit(PostInThread(round_.id, views.committed(person, entry)))
     else:
         scene.uow.emit(PostToCircle(scene.circle.id, views.committed(person, entry)))
     holder = round_ is not None and round_.issue_holder_id == person.id

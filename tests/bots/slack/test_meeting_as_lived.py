@@ -36,3 +36,33 @@ async def test_the_meeting_as_lived_through_slack(running: Running) -> None:
     assert commitment.text == "Share our hiring notes"
     assert commitment.to_circle
     assert running.slack.violations == []
+
+
+async def test_times_up_reaches_the_facilitator_by_dm_through_slack(running: Running) -> None:
+    from datetime import timedelta
+
+    from core.models import Round
+
+    await form_circle(running, "live")
+    await running.says(ANA, "start")
+    await running.says(ANA, "bids")
+    await running.says(BEN, "bid Saying no to my boss")
+    await running.says(ANA, "round")
+    async with running.db.unit_of_work() as uow:
+        round_ = await uow.session.scalar(select(Round))
+    assert round_ is not None
+    assert round_.phase_deadline is not None
+    scheduler = running.adapter.app.scheduler
+    await scheduler.tick()
+    running.clock.set(round_.phase_deadline)
+    assert await scheduler.tick() == 1
+    [notice] = [m for m in running.slack.dms_to(ANA) if "Time's up" in m.all_text]
+    assert "Time's up for Present in round 1" in notice.all_text
+    assert "not yet:" in notice.all_text
+    assert not any("Time's up" in m.all_text for m in running.slack.in_channel(running.circle_channel().id))
+    assert "Two more minutes for Present" in await running.presses(ANA, Action.EXTEND_TIMEBOX)
+    async with running.db.unit_of_work() as uow:
+        later = await uow.session.scalar(select(Round))
+    assert later is not None
+    assert later.phase_deadline == round_.phase_deadline + timedelta(minutes=2)
+    assert running.slack.violations == []
