@@ -171,5 +171,8 @@ async def test_one_live_meeting_on_a_laptop_and_a_phone(browser: Browser, site: 
     await no_sideways_scroll(ben)
     await usable(ben, "Message")
     await ben.screenshot(path=str(ARTIFACTS / "walkthrough-phone-channel.png"))
+    await ben.set_viewport_size({"width": 360, "height": 740})  # the narrowest screen we promise
+    await no_sideways_scroll(ben)
+    await usable(ben, "Message")
     await amara.screenshot(path=str(ARTIFACTS / "walkthrough-laptop.png"))
     assert errors == []
