@@ -83,9 +83,9 @@ SPECS: dict[str, Spec] = {
         ),
         Spec(
             "commit",
-            "/circle commit ACTION [due=YYYY-MM-DD] [in=NAME]",
-            "commit to an action (issue holder)",
-            ("due", "in"),
+            "/circle commit ACTION [due=YYYY-MM-DD] [to=me|circle] [in=NAME]",
+            "commit to an action, for yourself or the circle (at check-in, or from a round's reflection on)",
+            ("due", "to", "in"),
             text="required",
         ),
         Spec("pass", "/circle pass [in=NAME]", "close your round without a commitment (issue holder)", ("in",)),
@@ -154,6 +154,12 @@ SPECS: dict[str, Spec] = {
             "/circle retention DAYS",
             "keep what circles said this many days after they end (workspace admin or programme lead)",
             text="required",
+        ),
+        Spec(
+            "modules",
+            "/circle modules [CATEGORY|KEY]",
+            "browse topic modules by category, or show one",
+            text="optional",
         ),
         Spec(
             "quiet",

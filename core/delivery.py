@@ -27,6 +27,7 @@ from core.effects import (
     RefreshThreadHeader,
     RemoveFromSpace,
     SendFiles,
+    ShowCheckIn,
     StartThread,
     TellPrivately,
     WithdrawMeeting,
@@ -34,7 +35,7 @@ from core.effects import (
 from core.formats import GROUND_RULES, get_format
 from core.meeting import Scene
 from core.messages import Message
-from core.models import Circle, Meeting, Person, QuotedMessage, Round
+from core.models import CheckIn, Circle, Meeting, Person, QuotedMessage, Round
 from core.port import ChatPort, MessageRef, PublishesMeetings, SendsFiles, SpaceRef, Undeliverable
 from core.privacy.erase import ERASED, ForgetsAuthors
 
@@ -89,6 +90,8 @@ class Courier:
                 round_, _ = await self._round(round_id)
                 if round_.thread_ref:
                     await self.port.update(MessageRef.decode(round_.thread_ref), await self._header(round_id))
+            case ShowCheckIn(check_in_id=check_in_id):
+                await self._show_check_in(check_in_id)
             case PublishMeeting(meeting_id=meeting_id):
                 if isinstance(self.port, PublishesMeetings):
                     await self._publish_meeting(meeting_id)
@@ -162,6 +165,21 @@ class Courier:
         round_.thread_ref = ref.encode()
         self._quoted(circle, header, ref)
         await self.uow.session.commit()
+
+    async def _show_check_in(self, check_in_id: int) -> None:
+        entry = await self.uow.session.get(CheckIn, check_in_id)
+        assert entry is not None, f"check-in {check_in_id} vanished"
+        meeting = await self.uow.session.get(Meeting, entry.meeting_id)
+        assert meeting is not None
+        circle = await self._circle(meeting.circle_id)
+        person = await self.uow.session.get(Person, entry.person_id)
+        assert person is not None
+        shown = views.checked_in(person, entry.text)
+        if entry.message_ref:
+            await self.port.update(MessageRef.decode(entry.message_ref), shown)
+        elif circle.space_ref:
+            entry.message_ref = (await self.port.post(SpaceRef(circle.space_ref), shown)).encode()
+            await self.uow.session.commit()
 
     async def _withdraw_meeting(self, meeting_id: int) -> None:
         assert isinstance(self.port, PublishesMeetings)

@@ -60,6 +60,13 @@ class RefreshThreadHeader:
 
 
 @dataclass(frozen=True)
+class ShowCheckIn:
+    """A member's check-in in the circle's space: posted once, then edited in place when they check in again."""
+
+    check_in_id: int
+
+
+@dataclass(frozen=True)
 class PublishMeeting:
     """A live meeting's time, for platforms with calendar events (Discord's scheduled events)."""
 
@@ -108,6 +115,7 @@ Effect = (
     | StartThread
     | PostInThread
     | RefreshThreadHeader
+    | ShowCheckIn
     | PublishMeeting
     | WithdrawMeeting
     | SendFiles

@@ -28,6 +28,7 @@ class PhaseSpec:
     speaker: Speaker
     kinds: tuple[K, ...]
     prompt: str
+    holder_answers: bool = False  # the issue holder may answer the circle's questions in this phase
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class Format:
     meeting_minutes: int
     phases: tuple[PhaseSpec, ...]
     facilitated_meetings: int = 0  # FACILITATED_THEN_ROTATING: meetings the facilitator runs
-    break_after_minutes: int | None = None  # a live call this long gets a break
+    break_after_minutes: int | None = None  # a live call this long gets a break, offered at this point
+    break_minutes: int = 10
     equal_slots: bool = False  # every member gets the same block of time
     slots_by_rotation: bool = False  # slot order by rotation instead of bids
     uses_module: bool = False
@@ -88,7 +90,7 @@ def _round(present: int, clarify: int, explore: int, reflect: int, commit: int) 
     """The classic round; live minutes as given, async hours scaled from them (a working day each)."""
     return (
         PhaseSpec(Phase.PRESENT, present, 24, Speaker.HOLDER, (K.PRESENTATION,), _PRESENT),
-        PhaseSpec(Phase.CLARIFY, clarify, 24, Speaker.OTHERS, (K.CLARIFYING_QUESTION,), _CLARIFY),
+        PhaseSpec(Phase.CLARIFY, clarify, 24, Speaker.OTHERS, (K.CLARIFYING_QUESTION,), _CLARIFY, True),
         PhaseSpec(Phase.EXPLORE, explore, 48, Speaker.OTHERS, EXPLORE_KINDS, _EXPLORE),
         PhaseSpec(Phase.REFLECT, reflect, 24, Speaker.HOLDER, (K.REFLECTION,), _REFLECT),
         PhaseSpec(Phase.COMMIT, commit, 24, Speaker.HOLDER, (), _COMMIT),
@@ -151,7 +153,7 @@ FORMATS: dict[str, Format] = {
                     (K.PRESENTATION,),
                     "{holder}, share your story about this module's topic.",
                 ),
-                PhaseSpec(Phase.CLARIFY, 5, 24, Speaker.OTHERS, (K.CLARIFYING_QUESTION,), _CLARIFY),
+                PhaseSpec(Phase.CLARIFY, 5, 24, Speaker.OTHERS, (K.CLARIFYING_QUESTION,), _CLARIFY, True),
                 PhaseSpec(
                     Phase.EXPLORE,
                     15,

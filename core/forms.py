@@ -25,6 +25,8 @@ class Action(StrEnum):
     OPEN_FEEDBACK_FORM = "feedback.open"
     SET_COMMITMENT_STATUS = "commitment.status"
     OPEN_COMMITMENT_NOTE_FORM = "commitment.note"
+    WITHDRAW_BID = "bid.withdraw"
+    EXTEND_TIMEBOX = "phase.extend"
 
 
 class FormId(StrEnum):
@@ -115,6 +117,13 @@ def commit_form(round_id: int) -> Form:
         (
             Input("text", "What will you do?", multiline=True, max_length=1000),
             Input("due", "By when? (YYYY-MM-DD)", required=False, max_length=10, placeholder="2026-12-31"),
+            Input(
+                "to",
+                "Who is it for?",
+                choices=(Choice("Myself", "me"), Choice("The circle", "circle")),
+                initial="me",
+                required=False,
+            ),
         ),
         submit_label="Commit",
         context=str(round_id),

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from core import forms, meeting, membership, programmes, views
+from core import forms, meeting, membership, module_catalogue, programmes, views
 from core.commands import Command, time_zone, usage, whole_number
 from core.context import NOT_YOURS, RequestContext
 from core.effects import ArchiveSpace, OpenSpace, PostToCircle, PublishMeeting, RemoveFromSpace
@@ -33,10 +33,10 @@ from core.messages import (
     Text,
     message,
 )
-from core.models import Circle, Commitment, Meeting, Membership, Person, Round
+from core.models import Bid, Circle, Commitment, Meeting, Membership, Person, Round
 from core.privacy import erase, export, retention
 from core.report import command as report_command
-from core.topic_modules import load_module, module_keys
+from core.topic_modules import DEFAULT_MODULE, load_module
 from core.vocabulary import (
     STILL_OPEN,
     CircleStatus,
@@ -85,7 +85,7 @@ async def new_circle(ctx: RequestContext, cmd: Command) -> Reply:
     mode = _choice(cmd.options.get("mode", "live"), Mode, "mode")
     module_key = cmd.options.get("module")
     if fmt.uses_module:
-        module_key = load_module(module_key or module_keys()[0]).key
+        module_key = load_module(module_key or DEFAULT_MODULE).key
     elif module_key:
         raise CircleError(f"The {fmt.name} format has no topic module; use format=module.")
     programme_id = await programmes.led_programme(ctx, cmd.options["programme"]) if "programme" in cmd.options else None
@@ -187,7 +187,7 @@ async def schedule(ctx: RequestContext, cmd: Command) -> Reply:
         PostToCircle(
             circle.id,
             message(
-                f"Meeting {meeting_.number} is scheduled for {views.when(start, zone_name)}.",
+                f"Meeting {meeting_.number} is scheduled for {views.at(start)}.",  # each reader's own zone
                 Actions((forms.bid_button(meeting_.id),)),
             ),
         )
@@ -248,8 +248,7 @@ async def bid(ctx: RequestContext, cmd: Command) -> Reply:
 
 async def withdraw(ctx: RequestContext, cmd: Command) -> Reply:
     scene = await _scene(ctx, cmd)
-    await meeting.withdraw_bid(scene, ctx.person)
-    return done("Your bid is withdrawn.")
+    return Reply(views.confirm_withdraw(await meeting.waiting_bid_of(scene, ctx.person)))
 
 
 async def start_round(ctx: RequestContext, cmd: Command) -> Reply:
@@ -262,7 +261,13 @@ async def start_round(ctx: RequestContext, cmd: Command) -> Reply:
 async def next_phase(ctx: RequestContext, cmd: Command) -> Reply:
     scene = await _scene(ctx, cmd)
     round_ = await meeting.advance_phase(scene, ctx.person)
-    return done(f"Round {round_.number}: {views.PHASE_TITLES[round_.phase]}.")
+    return await _with_panel(scene, views.moved_on(round_))
+
+
+async def _with_panel(scene: meeting.Scene, text: str) -> Reply:
+    """Today's facilitator's answer carries who has checked in and who hasn't spoken yet (to them alone)."""
+    panel = views.facilitator_panel(scene, await meeting.attendance(scene))
+    return Reply(Message((Text(text), *panel), text))
 
 
 async def say(ctx: RequestContext, cmd: Command) -> Reply:
@@ -279,7 +284,10 @@ async def say(ctx: RequestContext, cmd: Command) -> Reply:
 async def commit(ctx: RequestContext, cmd: Command) -> Reply:
     scene = await _scene(ctx, cmd)
     due = parse_due(cmd.options.get("due", ""))
-    entry = await meeting.commit(scene, ctx.person, cmd.text, due)
+    to = cmd.options.get("to", "me").lower()
+    if to not in ("me", "circle"):
+        raise UsageError(f"to= takes me or circle.\nUsage: {usage('commit')}")
+    entry = await meeting.commit(scene, ctx.person, cmd.text, due, to_circle=to == "circle")
     return done(f"Commitment #{entry.id} noted. We'll check in with you before the next meeting.")
 
 
@@ -294,8 +302,8 @@ def parse_due(text: str) -> date | None:
 
 async def pass_round(ctx: RequestContext, cmd: Command) -> Reply:
     scene = await _scene(ctx, cmd)
-    await meeting.pass_commitment(scene, ctx.person)
-    return done("Noted: no commitment this round.")
+    round_ = await meeting.pass_commitment(scene, ctx.person)
+    return done(f"Noted: no commitment from you this time. Round {round_.number} is closed.")
 
 
 async def close(ctx: RequestContext, cmd: Command) -> Reply:
@@ -437,7 +445,7 @@ async def status(ctx: RequestContext, cmd: Command) -> Reply:
     blocks: list[Block] = [Heading("Your circles")]
     for circle in circles:
         current = await ctx.current_meeting(circle)
-        state = f"meeting {current.number}: {current.state.value}" if current else "no meeting scheduled"
+        state = f"meeting {current.number}: {views.MEETING_WORDS[current.state]}" if current else "no meeting scheduled"
         blocks.append(Text(f"*{circle.name}* ({get_format(circle.format_key).name}, {circle.status.value}; {state})"))
     blocks.extend(await _my_open_commitments(ctx))
     return Reply(Message(tuple(blocks), "Your circles"))
@@ -458,13 +466,15 @@ async def home(ctx: RequestContext) -> Reply:
             blocks.append(Text(f"*{circle.name}*: no meeting scheduled."))
             continue
         scene = await ctx.scene(circle, current)
-        state = current.state.value.replace("_", " ")
+        state = views.MEETING_WORDS[current.state]
         blocks.append(
             Text(f"*{circle.name}*: meeting {current.number} ({state}), {views.when(current.scheduled_start, zone)}")
         )
         buttons = [forms.bid_button(current.id)]
         if current.facilitator_id == ctx.person.id:
             buttons.extend(facilitator_controls(scene))
+            if current.state != MeetingState.SCHEDULED:  # who is here: names for the facilitator alone
+                blocks.extend(views.facilitator_panel(scene, await meeting.attendance(scene)))
         blocks.append(Actions(tuple(buttons)))
     blocks.extend(await _my_open_commitments(ctx))
     return Reply(Message(tuple(blocks), "Your circles"))
@@ -501,7 +511,7 @@ async def circle_status(ctx: RequestContext, circle: Circle) -> Message:
     blocks: list[Block] = [Heading(circle.name)]
     if current is not None:
         scene = await ctx.scene(circle, current)
-        pairs.append(("Meeting", f"{current.number}: {current.state.value.replace('_', ' ')}"))
+        pairs.append(("Meeting", f"{current.number}: {views.MEETING_WORDS[current.state]}"))
         pairs.append(("Starts", views.when(current.scheduled_start, zone)))
         if scene.current_round is not None and scene.current_round.phase.value != "done":
             pairs.append(("Round", f"{scene.current_round.number}: {views.PHASE_TITLES[scene.current_round.phase]}"))
@@ -573,6 +583,7 @@ COMMANDS: dict[str, Callable[[RequestContext, Command], Awaitable[Reply]]] = {
     "my-data": export.my_data,
     "forget-me": erase.forget_me,
     "retention": retention.set_retention,
+    "modules": module_catalogue.browse,
 }
 
 
@@ -612,9 +623,7 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
             return Reply(message("Opening the bid form."), forms.bid_form(scene.meeting.id))
         case Action.OPEN_CHECK_IN_FORM:
             scene = await _meeting_scene(ctx, ident)
-            intro = "\n".join(
-                b.text for b in await _my_open_commitments(ctx, scene.circle.id) if isinstance(b, Text | Quote)
-            )
+            intro = views.form_intro(await _my_open_commitments(ctx, scene.circle.id))
             return Reply(message("Opening the check-in form."), forms.check_in_form(scene.meeting.id, intro))
         case Action.OPEN_CONTRIBUTE_FORM:
             scene, round_ = await _round_scene(ctx, ident)
@@ -624,8 +633,7 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
             return Reply(message("Opening the form."), forms.contribute_form(round_.id, kinds))
         case Action.OPEN_COMMIT_FORM:
             scene, round_ = await _round_scene(ctx, ident)
-            if round_.issue_holder_id != ctx.person.id:
-                raise NotAllowed("Only this round's issue holder can commit to actions.")
+            meeting.commitment_round(scene, ctx.person)
             return Reply(message("Opening the form."), forms.commit_form(round_.id))
         case Action.NEXT_PHASE:
             scene, round_ = await _round_scene(ctx, ident)
@@ -634,7 +642,19 @@ async def press(ctx: RequestContext, action: str, value: str) -> Reply:
             await meeting.advance_phase(scene, ctx.person, expected)
             if round_.phase == before:
                 return done("The round had already moved on.")
-            return done(f"Moved on to {views.PHASE_TITLES[round_.phase]}.")
+            return await _with_panel(scene, views.moved_on(round_))
+        case Action.EXTEND_TIMEBOX:
+            scene, round_ = await _round_scene(ctx, ident)
+            if detail != round_.phase.value:
+                return done("The round had already moved on.")
+            await meeting.extend_timebox(scene, ctx.person, round_.id)
+            return await _with_panel(scene, f"Two more minutes for {views.PHASE_TITLES[round_.phase]}.")
+        case Action.WITHDRAW_BID:
+            bid = await ctx.uow.session.get(Bid, ident)
+            if bid is None or bid.person_id != ctx.person.id:
+                raise NotFound(NOT_YOURS)
+            await meeting.withdraw_bid(await _meeting_scene(ctx, bid.meeting_id), ctx.person)
+            return done("Your bid is withdrawn.")
         case Action.START_ROUND:
             scene = await _meeting_scene(ctx, ident)
             round_ = await meeting.start_round(scene, ctx.person)
@@ -704,7 +724,9 @@ async def submit(ctx: RequestContext, form_id: str, context: str, values: dict[s
             return done("Thanks, it's in the round's thread.")
         case FormId.COMMIT:
             scene, _ = await _round_scene(ctx, ident)
-            entry = await meeting.commit(scene, ctx.person, text, parse_due(values.get("due") or ""))
+            entry = await meeting.commit(
+                scene, ctx.person, text, parse_due(values.get("due") or ""), to_circle=values.get("to") == "circle"
+            )
             return done(f"Commitment #{entry.id} noted.")
         case FormId.FEEDBACK:
             scene = await _meeting_scene(ctx, ident)
@@ -729,9 +751,9 @@ async def reply_in_thread(ctx: RequestContext, thread: str, text: str) -> Reply 
         return None
     scene, round_ = await _round_scene(ctx, round_.id)
     if round_.phase == Phase.COMMIT and round_.issue_holder_id == ctx.person.id:
-        entry = await meeting.commit(scene, ctx.person, text)
+        entry = await meeting.commit(scene, ctx.person, text, quote=False)
         return done(f"Commitment #{entry.id} noted.")
-    await meeting.contribute(scene, ctx.person, text)
+    await meeting.contribute(scene, ctx.person, text, quote=False)  # already in the thread, in their words
     return None
 
 

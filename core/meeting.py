@@ -8,10 +8,12 @@
 
 Guards, stated once each below: only the facilitator of the day moves a live meeting on (the bot
 moves an async one at the phase deadline, or early when everyone has spoken); contributions
-follow the phase (clarifying questions only while clarifying; the holder alone presents,
-reflects and commits); one bid per person per meeting; a round ends only once its issue holder
-has committed to an action or passed. Each transition is a function named as a facilitator
-would say it. A refused transition raises `CircleError` and changes nothing.
+follow the phase (clarifying questions only while clarifying, which the holder may answer; the
+holder alone presents and reflects); any member may commit to an action at check-in or once a
+round reaches reflection; one bid per person per meeting; a round ends only once its issue holder
+has committed to an action or passed (passing closes it). Each transition is a function named as a
+facilitator would say it. A refused transition raises `CircleError`, changes nothing, and says
+what to do instead.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from sqlalchemy.exc import IntegrityError
 
 from core import views
 from core.db import UnitOfWork
-from core.effects import PostInThread, PostToCircle, RefreshThreadHeader, StartThread, WithdrawMeeting
+from core.effects import (
+    PostInThread,
+    PostToCircle,
+    RefreshThreadHeader,
+    ShowCheckIn,
+    StartThread,
+    WithdrawMeeting,
+)
 from core.errors import CircleError, NotAllowed
 from core.formats import Format, PhaseSpec, Speaker
 from core.models import (
@@ -58,25 +67,38 @@ from core.vocabulary import (
 ALLOWED_FROM: dict[str, tuple[MeetingState, ...]] = {
     "open_meeting": (MeetingState.SCHEDULED,),
     "check_in": (MeetingState.SCHEDULED, MeetingState.CHECK_IN, MeetingState.BIDDING),
+    "extend_timebox": (MeetingState.ROUNDS,),
     "call_for_bids": (MeetingState.CHECK_IN,),
     "place_bid": (MeetingState.SCHEDULED, MeetingState.CHECK_IN, MeetingState.BIDDING, MeetingState.ROUNDS),
     "withdraw_bid": (MeetingState.SCHEDULED, MeetingState.CHECK_IN, MeetingState.BIDDING, MeetingState.ROUNDS),
     "start_round": (MeetingState.BIDDING, MeetingState.ROUNDS),
     "contribute": (MeetingState.ROUNDS,),
     "advance_phase": (MeetingState.ROUNDS,),
-    "commit": (MeetingState.ROUNDS,),
+    "commit": (MeetingState.CHECK_IN, MeetingState.ROUNDS),
     "pass_commitment": (MeetingState.ROUNDS,),
     "close_meeting": (MeetingState.CHECK_IN, MeetingState.BIDDING, MeetingState.ROUNDS),
     "give_feedback": (MeetingState.CLOSED,),
 }
 
-_STATE_WORDS = {
-    MeetingState.SCHEDULED: "hasn't started yet",
-    MeetingState.CHECK_IN: "is at check-in",
-    MeetingState.BIDDING: "is taking bids",
-    MeetingState.ROUNDS: "is working through rounds",
-    MeetingState.CLOSED: "is closed",
+# What to do first, by where the meeting is: every refusal names the next step.
+_NEXT_STEP = {
+    MeetingState.SCHEDULED: "The meeting hasn't started yet: today's facilitator opens it with /circle start.",
+    MeetingState.CHECK_IN: "Open bids first: /circle bids.",
+    MeetingState.BIDDING: "Start a round first: /circle round.",
+    MeetingState.ROUNDS: "The meeting is already under way.",
+    MeetingState.CLOSED: "This meeting has closed. The next one opens with /circle start once it is scheduled.",
 }
+_NEXT_STEP_FOR = {
+    ("call_for_bids", MeetingState.BIDDING): "Bids are already open. Start a round with /circle round.",
+    ("call_for_bids", MeetingState.ROUNDS): "Bids are already open, and rounds are under way.",
+    ("check_in", MeetingState.ROUNDS): "Check-in is over; rounds are under way. Add a thought with /circle say.",
+    ("give_feedback", MeetingState.CHECK_IN): "You can give feedback once the meeting has closed.",
+    ("give_feedback", MeetingState.BIDDING): "You can give feedback once the meeting has closed.",
+    ("give_feedback", MeetingState.ROUNDS): "You can give feedback once the meeting has closed.",
+    ("commit", MeetingState.BIDDING): "You can commit at check-in, or once a round reaches Reflection.",
+}
+CLOSE_ROUND_FIRST = "Close this round first: *Next phase* or /circle pass."
+EXTRA_MINUTES = 2
 
 
 @dataclass
@@ -119,14 +141,18 @@ async def load_scene(uow: UnitOfWork, circle: Circle, meeting: Meeting, fmt: For
 
 
 def _require_state(scene: Scene, transition: str, doing: str) -> None:
-    if scene.meeting.state not in ALLOWED_FROM[transition]:
-        raise CircleError(f"You can't {doing} now: meeting {scene.meeting.number} {_STATE_WORDS[scene.meeting.state]}.")
+    state = scene.meeting.state
+    if state not in ALLOWED_FROM[transition]:
+        step = _NEXT_STEP_FOR.get((transition, state), _NEXT_STEP[state])
+        raise CircleError(f"You can't {doing} just now. {step}")
 
 
 def _require_member(scene: Scene, person: Person) -> Membership:
     membership = scene.membership(person)
     if membership is None:
-        raise NotAllowed("Only members of this circle can do that.")
+        raise NotAllowed(
+            "Only members of this circle can do that. Ask its lead to add you, or /circle join NAME while it forms."
+        )
     return membership
 
 
@@ -143,29 +169,41 @@ def _require_facilitator_of_the_day(scene: Scene, actor: Person | None, doing: s
 def _require_active_round(scene: Scene) -> Round:
     round_ = scene.current_round
     if round_ is None or round_.phase == Phase.DONE:
-        raise CircleError("There is no round under way. The facilitator starts one with /circle round.")
+        raise CircleError("No round is under way. Today's facilitator starts one with /circle round.")
     return round_
+
+
+def _require_round_closed(scene: Scene) -> None:
+    if scene.current_round is not None and scene.current_round.phase != Phase.DONE:
+        raise CircleError(f"Round {scene.current_round.number} is still going. {CLOSE_ROUND_FIRST}")
 
 
 def _require_speaker(scene: Scene, round_: Round, person: Person, spec: PhaseSpec) -> None:
     holder = round_.issue_holder_id == person.id
     if spec.speaker == Speaker.HOLDER and not holder:
-        raise NotAllowed(f"In the {spec.phase.value} phase only the issue holder speaks; please hold your thoughts.")
-    if spec.speaker == Speaker.OTHERS and holder:
-        raise NotAllowed(f"This is the circle's time to {spec.phase.value}; you'll have your turn to reflect soon.")
+        name = scene.person(round_.issue_holder_id).display_name
+        after = "questions and advice come next" if spec.phase == Phase.PRESENT else "the round moves on next"
+        raise NotAllowed(
+            f"Not taken: this part belongs to {name} ({views.PHASE_TITLES[spec.phase]}). "
+            f"Keep your thought for a moment; {after}."
+        )
+    if spec.speaker == Speaker.OTHERS and holder and not spec.holder_answers:
+        raise NotAllowed(
+            f"Not taken: this part is the circle's ({views.PHASE_TITLES[spec.phase]}). "
+            "Listen and note what strikes you; you reflect on it after."
+        )
 
 
 def _require_holder_after_questions(scene: Scene, person: Person, transition: str, doing: str) -> Round:
-    """Committing and passing are the issue holder's, once the circle's questions are done."""
+    """Passing is the issue holder's, once the circle's questions are done."""
     _require_member(scene, person)
     _require_state(scene, transition, doing)
     round_ = _require_active_round(scene)
     if round_.issue_holder_id != person.id:
-        raise NotAllowed(f"Only this round's issue holder can {doing}.")
+        holder = scene.person(round_.issue_holder_id).display_name
+        raise NotAllowed(f"Only {holder}, whose issue this round is, can {doing}.")
     if round_.phase not in (Phase.REFLECT, Phase.COMMIT):
-        raise CircleError(
-            f"You can {doing} once the circle's questions are done: wait for the reflect or commit phase."
-        )
+        raise CircleError(f"You can {doing} once the circle's questions are done, from Reflection on.")
     return round_
 
 
@@ -206,13 +244,13 @@ async def check_in(scene: Scene, person: Person, text: str) -> CheckIn:
     existing = await scene.uow.session.scalar(
         select(CheckIn).where(CheckIn.meeting_id == scene.meeting.id, CheckIn.person_id == person.id)
     )
-    if existing is not None:
-        existing.text = text
-        return existing
-    entry = CheckIn(meeting_id=scene.meeting.id, person_id=person.id, text=text, created_at=scene.now)
-    scene.uow.session.add(entry)
+    entry = existing or CheckIn(meeting_id=scene.meeting.id, person_id=person.id, text=text, created_at=scene.now)
+    entry.text = text
+    if existing is None:
+        scene.uow.session.add(entry)
+    await scene.uow.flush()
     if scene.meeting.state != MeetingState.SCHEDULED:
-        scene.uow.emit(PostToCircle(scene.circle.id, views.checked_in(person, text)))
+        scene.uow.emit(ShowCheckIn(entry.id))  # checking in again edits the posted check-in
     return entry
 
 
@@ -221,7 +259,9 @@ async def call_for_bids(scene: Scene, actor: Person | None) -> None:
     _require_facilitator_of_the_day(scene, actor, "call for bids")
     scene.meeting.state = MeetingState.BIDDING
     bids = await waiting_bids(scene)
-    scene.uow.emit(PostToCircle(scene.circle.id, views.call_for_bids(scene, bids)))
+    present = await attendance(scene)
+    checked = (len(present.checked_in), len(present.checked_in) + len(present.not_checked_in))
+    scene.uow.emit(PostToCircle(scene.circle.id, views.call_for_bids(scene, bids, checked)))
 
 
 async def place_bid(scene: Scene, person: Person, topic: str, urgency: Urgency, minutes: int) -> Bid:
@@ -254,11 +294,15 @@ async def place_bid(scene: Scene, person: Person, topic: str, urgency: Urgency, 
 
 def _second_bid_message(earlier: Bid) -> str:
     if earlier.status == BidStatus.WITHDRAWN:
-        return "You withdrew your bid for this meeting; one bid per person per meeting."
-    return f"You have already bid for this meeting (\u201c{earlier.topic[:80]}\u201d). One bid per person per meeting."
+        return "You withdrew your bid for this meeting, and it's one bid per person per meeting. Bring it next time."
+    return (
+        f"You have already bid for this meeting (\u201c{earlier.topic[:80]}\u201d): one bid each per meeting. "
+        "To bring something else, withdraw it first with /circle withdraw."
+    )
 
 
-async def withdraw_bid(scene: Scene, person: Person) -> Bid:
+async def waiting_bid_of(scene: Scene, person: Person) -> Bid:
+    """The person's bid still waiting for its round: what withdrawing would take back (it asks first)."""
     _require_member(scene, person)
     _require_state(scene, "withdraw_bid", "withdraw a bid")
     bid = await scene.uow.session.scalar(
@@ -267,7 +311,13 @@ async def withdraw_bid(scene: Scene, person: Person) -> Bid:
         )
     )
     if bid is None:
-        raise CircleError("You have no waiting bid to withdraw.")
+        raise CircleError("You have no bid waiting to withdraw. Bid with /circle bid TOPIC.")
+    return bid
+
+
+async def withdraw_bid(scene: Scene, person: Person) -> Bid:
+    """Final for this meeting: one bid per person per meeting, so the confirmation says so first."""
+    bid = await waiting_bid_of(scene, person)
     bid.status = BidStatus.WITHDRAWN
     return bid
 
@@ -285,8 +335,7 @@ async def start_round(scene: Scene, actor: Person | None, holder: Person | None 
     member in rotation)."""
     _require_state(scene, "start_round", "start a round")
     _require_facilitator_of_the_day(scene, actor, "start a round")
-    if scene.current_round is not None and scene.current_round.phase != Phase.DONE:
-        raise CircleError(f"Round {scene.current_round.number} is still under way; finish it first.")
+    _require_round_closed(scene)
     holder_id, bid, topic = await _choose_issue_holder(scene, holder)
     if bid is not None:
         bid.status = BidStatus.TAKEN
@@ -330,7 +379,7 @@ async def _choose_issue_holder(scene: Scene, holder: Person | None) -> tuple[int
             if membership.person_id not in already and membership.role == Role.MEMBER:
                 return membership.person_id, None, "(their dedicated time slot)"
     raise CircleError(
-        "There are no waiting bids. Members bid with /circle bid, or name someone: /circle round @person."
+        "No bids are waiting. Members bid with /circle bid TOPIC, or you name someone: /circle round @person."
     )
 
 
@@ -349,26 +398,35 @@ def phase_length(scene: Scene, spec: PhaseSpec) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-async def contribute(scene: Scene, person: Person, text: str, kind: ContributionKind | None = None) -> Contribution:
+async def contribute(
+    scene: Scene, person: Person, text: str, kind: ContributionKind | None = None, *, quote: bool = True
+) -> Contribution:
+    """`quote=False` for words the member typed in the round's thread: they are there already, once."""
     _require_member(scene, person)
     _require_state(scene, "contribute", "contribute")
     round_ = _require_active_round(scene)
     spec = scene.fmt.phase(round_.phase)
     if not spec.kinds:
-        raise CircleError("This phase is for the issue holder's commitments: /circle commit ACTION.")
-    _require_speaker(scene, round_, person, spec)
-    kind = kind or spec.kinds[0]
-    if kind not in spec.kinds:
-        allowed = ", ".join(k.value.replace("_", " ") for k in spec.kinds)
         raise CircleError(
-            f"In the {spec.phase.value} phase the circle offers: {allowed}. Not {kind.value.replace('_', ' ')} yet."
+            "Not taken: this part is for commitments. Commit with /circle commit ACTION; the issue holder may "
+            "also /circle pass."
+        )
+    _require_speaker(scene, round_, person, spec)
+    answering = spec.holder_answers and round_.issue_holder_id == person.id
+    allowed = (ContributionKind.ANSWER,) if answering else spec.kinds
+    kind = kind or allowed[0]
+    if kind not in allowed:
+        words = ", ".join(k.value.replace("_", " ") for k in allowed)
+        raise CircleError(
+            f"Not taken: in {views.PHASE_TITLES[spec.phase]} it's {words}, not {kind.value.replace('_', ' ')} yet."
         )
     entry = Contribution(
         round_id=round_.id, person_id=person.id, phase=round_.phase, kind=kind, text=text, created_at=scene.now
     )
     scene.uow.session.add(entry)
     await scene.uow.flush()
-    scene.uow.emit(PostInThread(round_.id, views.contribution(person, entry)))
+    if quote:
+        scene.uow.emit(PostInThread(round_.id, views.contribution(person, entry)))
     if scene.is_async and await everyone_has_spoken(scene, round_):
         await advance_phase(scene, None)
     return entry
@@ -377,7 +435,7 @@ async def contribute(scene: Scene, person: Person, text: str, kind: Contribution
 async def everyone_has_spoken(scene: Scene, round_: Round) -> bool:
     spec = scene.fmt.phase(round_.phase)
     if spec.phase == Phase.COMMIT:
-        return round_.holder_passed or await _commitment_count(scene, round_) > 0
+        return round_.holder_passed or await _holder_committed(scene, round_)
     expected = (
         {round_.issue_holder_id}
         if spec.speaker == Speaker.HOLDER
@@ -398,12 +456,25 @@ async def advance_phase(scene: Scene, actor: Person | None, expected: Phase | No
     round_ = _require_active_round(scene)
     if expected is not None and round_.phase != expected:
         return round_
-    if round_.phase == Phase.COMMIT and not round_.holder_passed and await _commitment_count(scene, round_) == 0:
+    silent = False
+    if round_.phase == Phase.COMMIT and not round_.holder_passed and not await _holder_committed(scene, round_):
         if actor is not None or not scene.is_async:
             holder = scene.person(round_.issue_holder_id).display_name
-            raise CircleError(f"{holder} hasn't committed to an action or passed yet.")
-        round_.holder_passed = True  # an async deadline passed in silence: the round closes
-    round_.phase = scene.fmt.next_phase(round_.phase)
+            raise CircleError(
+                f"{holder} hasn't committed to an action or passed yet. They commit with *Commit to an action* "
+                "or /circle commit ACTION, or pass with /circle pass."
+            )
+        round_.holder_passed = silent = True  # an async deadline passed in silence: the round closes
+    spoken = await spoken_count(scene, round_)
+    await _move_to(scene, round_, scene.fmt.next_phase(round_.phase), spoken, in_silence=silent)
+    return round_
+
+
+async def _move_to(
+    scene: Scene, round_: Round, phase: Phase, spoken: tuple[int, int] | None = None, *, in_silence: bool = False
+) -> None:
+    """The round enters `phase` (DONE closes it); `spoken` is how many have spoken of how many, for the circle."""
+    round_.phase = phase
     round_.phase_started_at = scene.now
     round_.phase_deadline = (
         None if round_.phase == Phase.DONE else scene.now + phase_length(scene, scene.fmt.phase(round_.phase))
@@ -411,43 +482,80 @@ async def advance_phase(scene: Scene, actor: Person | None, expected: Phase | No
     scene.uow.emit(RefreshThreadHeader(round_.id))
     if round_.phase == Phase.DONE:
         commitments = await _round_commitments(scene, round_)
-        scene.uow.emit(PostInThread(round_.id, views.round_finished(scene, round_, commitments)))
+        finished = views.round_finished(scene, round_, commitments, in_silence=in_silence)
+        scene.uow.emit(PostInThread(round_.id, finished))
         bids = await waiting_bids(scene)
         scene.uow.emit(PostToCircle(scene.circle.id, views.between_rounds(scene, bids)))
     else:
-        scene.uow.emit(PostInThread(round_.id, views.phase_prompt(scene, round_)))
+        scene.uow.emit(PostInThread(round_.id, views.phase_prompt(scene, round_, spoken)))
+
+
+def commitment_round(scene: Scene, person: Person) -> Round | None:
+    """Where a member may commit now: at check-in (no round), or in a round from Reflection on.
+    Every member acts between meetings, not only the issue holder."""
+    _require_member(scene, person)
+    _require_state(scene, "commit", "commit to an action")
+    if scene.meeting.state == MeetingState.CHECK_IN:
+        return None
+    round_ = scene.current_round
+    if round_ is None or round_.phase not in (Phase.REFLECT, Phase.COMMIT):
+        raise CircleError(
+            "You can commit to an action at check-in, or once a round reaches Reflection. "
+            "Until then, note it for yourself."
+        )
     return round_
 
 
-async def commit(scene: Scene, person: Person, text: str, due_on: date | None = None) -> Commitment:
-    round_ = _require_holder_after_questions(scene, person, "commit", "commit to actions")
+async def commit(
+    scene: Scene, person: Person, text: str, due_on: date | None = None, *, to_circle: bool = False, quote: bool = True
+) -> Commitment:
+    """`quote=False` for a commitment typed in the round's thread: it is there already, in their words."""
+    round_ = commitment_round(scene, person)
     if due_on is not None and due_on < scene.now.date():
-        raise CircleError("That due date is in the past.")
+        raise CircleError("That due date is in the past. Pick a day still to come, like the next meeting's.")
     entry = Commitment(
         circle_id=scene.circle.id,
         meeting_id=scene.meeting.id,
-        round_id=round_.id,
+        round_id=round_.id if round_ is not None else None,
         person_id=person.id,
         text=text,
         due_on=due_on,
+        to_circle=to_circle,
         status=CommitmentStatus.OPEN,
         created_at=scene.now,
         updated_at=scene.now,
     )
     scene.uow.session.add(entry)
     await scene.uow.flush()
-    scene.uow.emit(PostInThread(round_.id, views.committed(person, entry)))
-    if scene.is_async and round_.phase == Phase.COMMIT:
+    if round_ is not None:
+        if quote:
+            scene.uow.emit(PostInThread(round_.id, views.committed(person, entry)))
+    else:
+        scene.uow.emit(PostToCircle(scene.circle.id, views.committed(person, entry)))
+    holder = round_ is not None and round_.issue_holder_id == person.id
+    if round_ is not None and holder and scene.is_async and round_.phase == Phase.COMMIT:
         await advance_phase(scene, None)
     return entry
 
 
 async def pass_commitment(scene: Scene, person: Person) -> Round:
+    """The issue holder passes: no commitment from this round, and the round closes."""
     round_ = _require_holder_after_questions(scene, person, "pass_commitment", "pass")
     round_.holder_passed = True
     scene.uow.emit(PostInThread(round_.id, views.passed(person)))
-    if scene.is_async and round_.phase == Phase.COMMIT:
-        await advance_phase(scene, None)
+    await _move_to(scene, round_, Phase.DONE)
+    return round_
+
+
+async def extend_timebox(scene: Scene, actor: Person | None, round_id: int, minutes: int = EXTRA_MINUTES) -> Round:
+    """*Two more minutes*: the facilitator keeps the phase going a little; a stale press does nothing."""
+    _require_state(scene, "extend_timebox", "extend the time")
+    _require_facilitator_of_the_day(scene, actor, "extend the time")
+    round_ = _require_active_round(scene)
+    if round_.id != round_id:
+        return round_
+    round_.phase_deadline = max(round_.phase_deadline or scene.now, scene.now) + timedelta(minutes=minutes)
+    scene.uow.emit(RefreshThreadHeader(round_.id))
     return round_
 
 
@@ -455,8 +563,7 @@ async def close_meeting(scene: Scene, actor: Person | None) -> None:
     """Ends the meeting; earlier commitments still open carry over, and members are asked for feedback."""
     _require_state(scene, "close_meeting", "close the meeting")
     _require_facilitator_of_the_day(scene, actor, "close the meeting")
-    if scene.current_round is not None and scene.current_round.phase != Phase.DONE:
-        raise CircleError(f"Round {scene.current_round.number} is still under way; finish it first.")
+    _require_round_closed(scene)
     scene.meeting.state = MeetingState.CLOSED
     scene.meeting.closed_at = scene.now
     carried = await scene.uow.session.scalars(
@@ -483,7 +590,7 @@ async def give_feedback(scene: Scene, person: Person, rating: int, text: str) ->
     _require_member(scene, person)
     _require_state(scene, "give_feedback", "give feedback")
     if not 1 <= rating <= 5:
-        raise CircleError("Please rate the meeting from 1 to 5.")
+        raise CircleError("Please rate the meeting from 1 (poor) to 5 (great).")
     entry = await scene.uow.session.scalar(
         select(MeetingFeedback).where(
             MeetingFeedback.meeting_id == scene.meeting.id, MeetingFeedback.person_id == person.id
@@ -550,9 +657,54 @@ async def _take_report_back(scene: Scene) -> list[tuple[Commitment, Person]]:
     return reports
 
 
-async def _commitment_count(scene: Scene, round_: Round) -> int:
-    count = await scene.uow.session.scalar(select(func.count(Commitment.id)).where(Commitment.round_id == round_.id))
-    return int(count or 0)
+async def _holder_committed(scene: Scene, round_: Round) -> bool:
+    """Others may commit in a round too; the round waits only for its issue holder."""
+    count = await scene.uow.session.scalar(
+        select(func.count(Commitment.id)).where(
+            Commitment.round_id == round_.id, Commitment.person_id == round_.issue_holder_id
+        )
+    )
+    return bool(count)
+
+
+# Who is here, and who has spoken -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """For today's facilitator (names) and, as counts, for the circle."""
+
+    checked_in: list[str]
+    not_checked_in: list[str]
+    spoken: list[str]  # this round, anyone but the issue holder
+    not_spoken: list[str]
+
+
+async def attendance(scene: Scene) -> Attendance:
+    names = {m.person_id: m.person.display_name for m in scene.members}
+    checked = set(
+        await scene.uow.session.scalars(select(CheckIn.person_id).where(CheckIn.meeting_id == scene.meeting.id))
+    )
+    round_ = scene.current_round
+    spoken: set[int] = set()
+    speakers = set(names)
+    if round_ is not None:
+        speakers.discard(round_.issue_holder_id)
+        spoken = set(
+            await scene.uow.session.scalars(select(Contribution.person_id).where(Contribution.round_id == round_.id))
+        )
+    return Attendance(
+        checked_in=sorted(names[i] for i in names if i in checked),
+        not_checked_in=sorted(names[i] for i in names if i not in checked),
+        spoken=sorted(names[i] for i in speakers if i in spoken),
+        not_spoken=sorted(names[i] for i in speakers if i not in spoken),
+    )
+
+
+async def spoken_count(scene: Scene, round_: Round) -> tuple[int, int]:
+    """How many of the circle (the issue holder aside) have spoken in this round so far, of how many."""
+    present = await attendance(scene)
+    return len(present.spoken), len(present.spoken) + len(present.not_spoken)
 
 
 async def _round_commitments(scene: Scene, round_: Round) -> list[Commitment]:

@@ -8,10 +8,64 @@ works after a restart.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 MAX_TEXT = 3000  # the longest member text we accept anywhere; Slack's section limit
+
+
+# Moments -------------------------------------------------------------------------------------
+
+
+class MomentStyle(StrEnum):
+    FULL = "f"  # "Tue 1 Dec 2026, 13:12" in the reader's zone
+    RELATIVE = "R"  # "in 5 minutes"
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A point in time each reader sees in their own zone: Slack's `<!date^…>`, Discord's `<t:…>`, the
+    playground in the viewer's zone. It travels inline in our own text as a token (`moment_token`),
+    with a UTC fallback for plain text and notifications."""
+
+    at: datetime
+    style: MomentStyle = MomentStyle.FULL
+
+    @property
+    def unix(self) -> int:
+        return int(self.at.timestamp())
+
+    @property
+    def fallback(self) -> str:
+        return self.at.astimezone(UTC).strftime("%a %d %b %Y, %H:%M UTC")
+
+    @property
+    def token(self) -> str:
+        return f"\u27e6t:{self.unix}:{self.style.value}\u27e7"
+
+
+MOMENT_TOKEN = re.compile("\u27e6t:(-?\\d{1,12}):([fR])\u27e7")
+
+
+def moment_token(at: datetime, style: MomentStyle = MomentStyle.FULL) -> str:
+    return Moment(at, style).token
+
+
+def render_moments(text: str, show: Callable[[Moment], str]) -> str:
+    """Replaces each moment token in `text` with what `show` makes of it (each adapter its own way)."""
+    return MOMENT_TOKEN.sub(lambda m: show(_moment_of(m)), text)
+
+
+def without_moments(text: str) -> str:
+    """Plain text: each moment as its UTC fallback."""
+    return render_moments(text, lambda moment: moment.fallback)
+
+
+def _moment_of(match: re.Match[str]) -> Moment:
+    return Moment(datetime.fromtimestamp(int(match.group(1)), UTC), MomentStyle(match.group(2)))
 
 
 @dataclass(frozen=True)
@@ -92,18 +146,18 @@ class Message:
                     lines.extend(f"{k}: {v}" for k, v in pairs)
                 case Actions(buttons=buttons):
                     lines.append(" ".join(f"[{b.label}]" for b in buttons))
-        return "\n".join(lines)
+        return without_moments("\n".join(lines))
 
 
 def message(*blocks: Block | str, summary: str = "") -> Message:
     built = tuple(Text(b) if isinstance(b, str) else b for b in blocks)
-    return Message(built, summary or _first_text(built))
+    return Message(built, without_moments(summary or _first_text(built)))
 
 
 def _first_text(blocks: tuple[Block, ...]) -> str:
     for block in blocks:
         if isinstance(block, Heading | Text):
-            return block.text[:150]
+            return without_moments(block.text)[:150]
     return ""
 
 
@@ -148,7 +202,7 @@ class Form:
             raw = (values.get(field_.name) or "").strip()
             if not raw:
                 if field_.required:
-                    errors[field_.name] = f"Please fill in {field_.label.lower()}."
+                    errors[field_.name] = _needed(field_.label)
                 continue
             if len(raw) > field_.max_length:
                 errors[field_.name] = f"Please keep it under {field_.max_length} characters."
@@ -163,9 +217,17 @@ class Form:
         return errors
 
 
+def _needed(label: str) -> str:
+    """A required input left empty; a label that is a question is asked again, not quoted into a sentence."""
+    if label.rstrip().endswith("?"):
+        return "Please answer this one."
+    return f"Please fill in {label.lower().rstrip('.')}."
+
+
 @dataclass(frozen=True)
 class Reply:
     """What the core says back to the person who acted: shown only to them."""
 
     message: Message
     form: Form | None = None
+    refused: bool = False  # the request was turned down: a message that carried it was not taken

@@ -211,7 +211,7 @@ class CircleService:
                 workspace = ctx.workspace
                 changed = Changed(ctx.person.id, _circles_in(effects))
         except CircleError as error:
-            return Reply(views.plain(error.message))
+            return Reply(views.plain(error.message), refused=True)
         except StaleDataError:  # another worker changed the same meeting or round a moment before
             return SAME_MOMENT
         except IntegrityError:

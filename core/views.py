@@ -14,13 +14,26 @@ from zoneinfo import ZoneInfo
 from core import forms
 from core.commands import help_lines
 from core.forms import Action
-from core.messages import Actions, Block, Button, ButtonStyle, Fields, Heading, Message, Quote, Text, message
-from core.models import Bid, Commitment, Contribution, Person, Round
+from core.messages import (
+    Actions,
+    Block,
+    Button,
+    ButtonStyle,
+    Fields,
+    Heading,
+    Message,
+    MomentStyle,
+    Quote,
+    Text,
+    message,
+    moment_token,
+)
+from core.models import Bid, Commitment, Contribution, Meeting, Person, Round
 from core.topic_modules import load_module
-from core.vocabulary import CommitmentStatus, Mode, Phase
+from core.vocabulary import CommitmentStatus, MeetingState, Mode, Phase
 
 if TYPE_CHECKING:
-    from core.meeting import Scene
+    from core.meeting import Attendance, Scene
 
 PHASE_TITLES = {
     Phase.PRESENT: "Present",
@@ -29,6 +42,14 @@ PHASE_TITLES = {
     Phase.REFLECT: "Reflection",
     Phase.COMMIT: "Commitments",
     Phase.DONE: "Finished",
+}
+
+MEETING_WORDS = {
+    MeetingState.SCHEDULED: "not started yet",
+    MeetingState.CHECK_IN: "checking in",
+    MeetingState.BIDDING: "taking bids",
+    MeetingState.ROUNDS: "working on issues",
+    MeetingState.CLOSED: "closed",
 }
 
 STATUS_WORDS = {
@@ -60,12 +81,25 @@ def when(moment: datetime | None, zone: str = "UTC") -> str:
     return local.strftime("%a %d %b %Y, %H:%M ") + (local.tzname() or zone)
 
 
+def at(moment: datetime | None) -> str:
+    """A time in a post many people read: each reader's platform shows it in their own zone."""
+    return moment_token(moment) if moment is not None else "not scheduled"
+
+
+def until(moment: datetime) -> str:
+    """How long is left, as each reader's platform says it ("in 5 minutes")."""
+    return moment_token(moment, MomentStyle.RELATIVE)
+
+
+MODE_WORDS = {Mode.LIVE: "live, on a call", Mode.ASYNC: "in threads, at your own pace"}
+
+
 def meeting_opening(scene: Scene, reports: Sequence[tuple[Commitment, Person]]) -> Message:
     meeting, circle, fmt = scene.meeting, scene.circle, scene.fmt
     facilitator = scene.person(meeting.facilitator_id).display_name if meeting.facilitator_id else "nobody"
     blocks: list[Block] = [
         Heading(f"Meeting {meeting.number} of {circle.name} is open"),
-        Fields((("Format", fmt.name), ("Facilitator today", facilitator), ("Mode", circle.mode.value))),
+        Fields((("Format", fmt.name), ("Facilitator today", facilitator), ("How we meet", MODE_WORDS[circle.mode]))),
     ]
     if meeting.number == 1 and fmt.first_meeting_opening:
         blocks.append(Text(fmt.first_meeting_opening))
@@ -79,6 +113,7 @@ def meeting_opening(scene: Scene, reports: Sequence[tuple[Commitment, Person]]) 
         blocks.append(Text("*Report-back* on the actions members committed to:"))
         blocks.extend(report_line(c, p) for c, p in reports)
     blocks.append(Text("*Check-in*: how are you arriving, and how did your actions go?"))
+    blocks.append(Text("Something you'll do before next time? Commit to it with /circle commit ACTION."))
     blocks.append(Actions((forms.check_in_button(meeting.id), forms.bid_button(meeting.id))))
     quoting = tuple(dict.fromkeys(c.person_id for c, _ in reports))
     return Message(tuple(blocks), f"Meeting {meeting.number} of {circle.name} is open: time to check in.", quoting)
@@ -95,15 +130,20 @@ def module_blocks(module_key: str) -> list[Block]:
 
 def report_line(commitment: Commitment, person: Person) -> Quote:
     due = f", due {commitment.due_on.isoformat()}" if commitment.due_on else ""
-    return Quote(person.display_name, f"#{commitment.id} {commitment.text} ({STATUS_WORDS[commitment.status]}{due})")
+    owed = ", to the circle" if commitment.to_circle else ""
+    status = STATUS_WORDS[commitment.status]
+    return Quote(person.display_name, f"#{commitment.id} {commitment.text} ({status}{owed}{due})")
 
 
 def checked_in(person: Person, text: str) -> Message:
     return Message((Quote(person.display_name, text),), f"{person.display_name} checked in", (person.id,))
 
 
-def call_for_bids(scene: Scene, bids: Sequence[Bid]) -> Message:
+def call_for_bids(scene: Scene, bids: Sequence[Bid], checked: tuple[int, int] | None = None) -> Message:
+    """`checked`: how many of how many have checked in, a count for the circle (names go to the facilitator)."""
     lines: list[Block] = [Heading("Bids are open"), Text("Who has a live issue they'd like the circle's time for?")]
+    if checked is not None:
+        lines.append(Text(f"{checked[0]} of {checked[1]} have checked in."))
     lines.extend(bid_quote(scene, bid) for bid in bids)
     quoting = tuple(dict.fromkeys(b.person_id for b in bids))
     return Message((*lines, Actions((forms.bid_button(scene.meeting.id),))), "Bids are open", quoting)
@@ -126,9 +166,9 @@ def round_header(scene: Scene, round_: Round) -> Message:
     phase = PHASE_TITLES[round_.phase]
     fields = [("Issue holder", holder), ("Phase", phase)]
     if round_.phase_deadline is not None:
-        fields.append(("Until", when(round_.phase_deadline)))
+        fields.append(("Until", at(round_.phase_deadline)))
     if round_.slot_end is not None:
-        fields.append(("Slot ends", when(round_.slot_end)))
+        fields.append(("Slot ends", at(round_.slot_end)))
     blocks: list[Block] = [
         Heading(f"Round {round_.number}: {holder}"),
         Quote(holder, round_.topic),
@@ -145,17 +185,27 @@ def round_header(scene: Scene, round_: Round) -> Message:
     return Message(tuple(blocks), f"Round {round_.number}: {holder} ({phase})", (round_.issue_holder_id,))
 
 
-def phase_prompt(scene: Scene, round_: Round) -> Message:
+def phase_prompt(scene: Scene, round_: Round, spoken: tuple[int, int] | None = None) -> Message:
     spec = scene.fmt.phase(round_.phase)
     holder = scene.person(round_.issue_holder_id).display_name
     prompt = spec.prompt.format(holder=holder)
-    if scene.circle.mode == Mode.ASYNC:
-        prompt += f" Reply in this thread until {when(round_.phase_deadline)}."
-    return Message((Text(f"*{PHASE_TITLES[round_.phase]}*. {prompt}"),), f"{PHASE_TITLES[round_.phase]}: {prompt}")
+    if spec.holder_answers:
+        prompt += f" {holder} may answer them here."
+    if round_.phase in (Phase.REFLECT, Phase.COMMIT):
+        prompt += " Anyone may commit to an action of their own too: /circle commit ACTION."
+    if scene.circle.mode == Mode.ASYNC and round_.phase_deadline is not None:
+        prompt += f" Reply in this thread until {at(round_.phase_deadline)}."
+    blocks: list[Block] = [Text(f"*{PHASE_TITLES[round_.phase]}*. {prompt}")]
+    if spoken is not None and spoken[1]:
+        blocks.append(Text(f"So far {spoken[0]} of {spoken[1]} have spoken in this round."))
+    return Message(tuple(blocks), f"{PHASE_TITLES[round_.phase]}: {spec.prompt.format(holder=holder)}")
+
+
+KIND_WORDS = {"answer": "answers"}
 
 
 def contribution(person: Person, entry: Contribution) -> Message:
-    kind = entry.kind.value.replace("_", " ")
+    kind = KIND_WORDS.get(entry.kind.value, entry.kind.value.replace("_", " "))
     return Message(
         (Quote(f"{person.display_name} ({kind})", entry.text),), f"{person.display_name} contributed", (person.id,)
     )
@@ -163,8 +213,9 @@ def contribution(person: Person, entry: Contribution) -> Message:
 
 def committed(person: Person, entry: Commitment) -> Message:
     due = f" by {entry.due_on.isoformat()}" if entry.due_on else ""
+    to = "commits to the circle" if entry.to_circle else "commits"
     return Message(
-        (Quote(person.display_name, f"commits to: {entry.text}{due} (#{entry.id})"),),
+        (Quote(person.display_name, f"{to}: {entry.text}{due} (#{entry.id})"),),
         f"{person.display_name} made a commitment",
         (person.id,),
     )
@@ -174,25 +225,111 @@ def passed(person: Person) -> Message:
     return plain(f"{person.display_name} passes: no commitment from this round.")
 
 
-def round_finished(scene: Scene, round_: Round, commitments: Sequence[Commitment]) -> Message:
+def round_finished(
+    scene: Scene, round_: Round, commitments: Sequence[Commitment], *, in_silence: bool = False
+) -> Message:
+    """`in_silence`: an async round whose time ran out with no word from its holder, who never passed."""
     holder = scene.person(round_.issue_holder_id).display_name
     blocks: list[Block] = [Text(f"*Round {round_.number} is finished.*")]
-    if commitments:
-        blocks.extend(Quote(holder, f"#{c.id} {c.text}") for c in commitments)
-    else:
-        blocks.append(Text(f"{holder} passed on committing this time."))
-    return Message(tuple(blocks), f"Round {round_.number} is finished", (round_.issue_holder_id,))
+    blocks.extend(Quote(scene.person(c.person_id).display_name, f"#{c.id} {c.text}") for c in commitments)
+    if not any(c.person_id == round_.issue_holder_id for c in commitments):
+        if in_silence:
+            blocks.append(Text(f"The time for commitments ran out before {holder} named one."))
+        elif round_.holder_passed:
+            blocks.append(Text(f"{holder} passed on committing this time."))
+    quoting = tuple(dict.fromkeys([round_.issue_holder_id, *(c.person_id for c in commitments)]))
+    return Message(tuple(blocks), f"Round {round_.number} is finished", quoting)
+
+
+def moved_on(round_: Round) -> str:
+    """What today's facilitator is told after *Next phase*."""
+    if round_.phase == Phase.DONE:
+        return f"Round {round_.number} is finished."
+    return f"Round {round_.number} moved on to {PHASE_TITLES[round_.phase]}."
 
 
 def between_rounds(scene: Scene, bids: Sequence[Bid]) -> Message:
+    close = Button("Close the meeting", Action.CLOSE_MEETING, str(scene.meeting.id), ButtonStyle.DANGER)
     if not bids:
-        return plain("No more bids are waiting. The facilitator can start another round or close the meeting.")
+        return Message(
+            (
+                Text(
+                    "No more bids are waiting. Today's facilitator can start another round with "
+                    "/circle round @person, or close the meeting."
+                ),
+                Actions((close,)),
+            ),
+            "No more bids are waiting",
+        )
     blocks: list[Block] = [Text("Waiting bids:")]
     blocks.extend(bid_quote(scene, bid) for bid in bids)
-    blocks.append(
-        Actions((Button("Start the next round", Action.START_ROUND, str(scene.meeting.id), ButtonStyle.PRIMARY),))
-    )
+    start = Button("Start the next round", Action.START_ROUND, str(scene.meeting.id), ButtonStyle.PRIMARY)
+    blocks.append(Actions((start, close)))
     return Message(tuple(blocks), "Waiting bids", tuple(dict.fromkeys(b.person_id for b in bids)))
+
+
+def confirm_withdraw(bid: Bid) -> Message:
+    """Withdrawing is final for the meeting (one bid each), so it is asked once."""
+    return Message(
+        (
+            Text(
+                f"Withdraw your bid \u201c{bid.topic[:80]}\u201d? You can't bid again for this meeting "
+                "(one bid each per meeting)."
+            ),
+            Actions((Button("Yes, withdraw my bid", Action.WITHDRAW_BID, str(bid.id), ButtonStyle.DANGER),)),
+        ),
+        "Withdraw your bid?",
+    )
+
+
+def facilitator_panel(scene: Scene, present: Attendance) -> list[Block]:
+    """Names for today's facilitator alone: who has checked in, who hasn't spoken this round."""
+    lines = [f"Checked in: {len(present.checked_in)} of {len(present.checked_in) + len(present.not_checked_in)}"]
+    if present.not_checked_in:
+        lines[0] += f" (not yet: {', '.join(present.not_checked_in)})"
+    round_ = scene.current_round
+    if round_ is not None and round_.phase != Phase.DONE:
+        total = len(present.spoken) + len(present.not_spoken)
+        line = f"Spoken in round {round_.number}: {len(present.spoken)} of {total}"
+        if present.not_spoken:
+            line += f" (not yet: {', '.join(present.not_spoken)})"
+        lines.append(line)
+    return [Text("\n".join(lines))]
+
+
+def time_up(scene: Scene, round_: Round, present: Attendance) -> Message:
+    """Private to today's facilitator when a live phase's timebox ends."""
+    phase = PHASE_TITLES[round_.phase]
+    buttons = (
+        Button("Next phase", Action.NEXT_PHASE, f"{round_.id}:{round_.phase.value}", ButtonStyle.PRIMARY),
+        Button("Two more minutes", Action.EXTEND_TIMEBOX, f"{round_.id}:{round_.phase.value}"),
+    )
+    return Message(
+        (
+            Text(f"Time's up for {phase} in round {round_.number}."),
+            *facilitator_panel(scene, present),
+            Actions(buttons),
+        ),
+        f"Time's up for {phase}",
+    )
+
+
+def break_offer(meeting: Meeting, minutes_in: int, break_minutes: int) -> Message:
+    return Message(
+        (Text(f"We've been at it for {minutes_in} minutes: time for a {break_minutes}-minute break?"),),
+        "Time for a break?",
+    )
+
+
+def form_intro(blocks: Sequence[Block]) -> str:
+    """Text for the top of a form, where no platform shows our *emphasis*: plain words only."""
+    lines: list[str] = []
+    for block in blocks:
+        if isinstance(block, Text | Heading):
+            lines.append(block.text.replace("*", ""))
+        elif isinstance(block, Quote):
+            lines.append(block.text)
+    return "\n".join(lines)
 
 
 def meeting_closed(scene: Scene) -> Message:

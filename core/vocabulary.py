@@ -60,6 +60,7 @@ class ContributionKind(StrEnum):
     SUGGESTION = "suggestion"
     ADVICE = "advice"
     REFLECTION = "reflection"
+    ANSWER = "answer"  # the issue holder answering a clarifying question
 
 
 class CommitmentStatus(StrEnum):

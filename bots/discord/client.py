@@ -277,6 +277,9 @@ class CirclesBot(discord.Client):
             reply = await self.service.reply_in_thread(
                 actor, thread, message.content, key=f"discord:message:{message.id}"
             )
+            if reply is not None and reply.refused:  # not taken: it leaves the thread (Manage Messages)
+                with contextlib.suppress(discord.Forbidden, discord.NotFound):
+                    await message.delete()
             if reply is not None and reply.message.plain_text.strip():
                 await self._tell_by_dm(message.author, reply.message)
         finally:
@@ -501,7 +504,7 @@ class CircleCommands(app_commands.Group):
     ) -> None:
         await self.bot.run_command(interaction, "say", text, kind=kind, in_=circle)
 
-    @app_commands.command(description="Commit to an action (issue holder)")
+    @app_commands.command(description="Commit to an action (anyone; to the circle: /circle do commit … to=circle)")
     @app_commands.rename(circle="in")
     @app_commands.autocomplete(circle=circle_names)
     async def commit(

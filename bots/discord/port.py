@@ -48,8 +48,9 @@ MEMBER_ALLOW = discord.Permissions(
 )
 BOT_ALLOW = discord.Permissions(MEMBER_ALLOW.value, create_public_threads=True, manage_events=True)
 # What the invite asks for: the channel permissions it grants members (it can only grant what it has),
-# plus making channels, setting who sees them (Manage Roles) and publishing events.
-INVITE_PERMISSIONS = discord.Permissions(BOT_ALLOW.value, manage_channels=True, manage_roles=True)
+# plus making channels, setting who sees them (Manage Roles) and publishing events, and Manage Messages:
+# a thread message the circle did not take (advice while the issue holder presents) is removed.
+INVITE_PERMISSIONS = discord.Permissions(BOT_ALLOW.value, manage_channels=True, manage_roles=True, manage_messages=True)
 READ_ONLY_ALLOW = discord.Permissions(view_channel=True, read_message_history=True)
 READ_ONLY_DENY = discord.Permissions(send_messages=True, send_messages_in_threads=True)
 NOBODY = discord.AllowedMentions.none()

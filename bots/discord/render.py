@@ -13,7 +13,20 @@ from dataclasses import dataclass, field
 
 import discord
 
-from core.messages import Actions, ButtonStyle, Fields, Form, Heading, Input, Message, Quote, Text
+from core.messages import (
+    Actions,
+    ButtonStyle,
+    Fields,
+    Form,
+    Heading,
+    Input,
+    Message,
+    Moment,
+    Quote,
+    Text,
+    render_moments,
+    without_moments,
+)
 
 CONTENT_LIMIT = 2000
 EMBED_LIMIT = 4096
@@ -87,8 +100,14 @@ def render(message: Message, guild_id: int | None = None) -> Rendered:
                 buttons.extend(
                     (b.label[:80], button_id(b.action_id, b.value, guild_id), _STYLES[b.style]) for b in actions
                 )
-    content, embeds = _split("\n".join(lines) or safe(message.summary) or "\u200b")
+    text = render_moments("\n".join(lines), discord_timestamp)
+    content, embeds = _split(text or safe(without_moments(message.summary)) or "\u200b")
     return Rendered(content, embeds, buttons[:MAX_BUTTONS])
+
+
+def discord_timestamp(moment: Moment) -> str:
+    """Discord shows `<t:…>` in each reader's own zone."""
+    return f"<t:{moment.unix}:{moment.style.value}>"
 
 
 def _split(text: str) -> tuple[str, list[discord.Embed]]:
@@ -132,7 +151,7 @@ def modal(form: Form, guild_id: int | None) -> discord.ui.Modal:
     built = discord.ui.Modal(title=form.title[:LABEL_LIMIT], custom_id=form_id(form, guild_id), timeout=None)
     room = MODAL_INPUTS
     if form.intro:
-        built.add_item(discord.ui.TextDisplay(form.intro[:TEXT_DISPLAY_LIMIT]))
+        built.add_item(discord.ui.TextDisplay(render_moments(form.intro, discord_timestamp)[:TEXT_DISPLAY_LIMIT]))
         room -= 1
     for field_ in form.inputs[:room]:
         built.add_item(discord.ui.Label(text=field_.label[:LABEL_LIMIT], component=_component(field_)))

@@ -1,8 +1,10 @@
 """The playground's channels saved beside its SQLite file, so a restart loses no conversation.
 
 The database holds circles, meetings and commitments; this file holds only what the playground
-plays the part of Slack or Discord for: channel topics, messages, threads and DMs. It is rewritten
-whole (to a temporary file, then renamed) after each change; a playground's history is small.
+plays the part of Slack or Discord for: channel topics, messages, threads and DMs, and the
+playground's clock (skipped ahead, it stays ahead after a restart, so a meeting can never be
+scheduled before one already held). It is rewritten whole (to a temporary file, then renamed)
+after each change; a playground's history is small.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from bots.playground.clock import MovableClock
 from bots.playground.port import PlaygroundPort, Posted
 from bots.playground.wire import message_from_json, message_json
 from core.db import write_private
@@ -38,6 +41,7 @@ def save(port: PlaygroundPort, path: Path) -> None:
     snapshot = {
         "version": VERSION,
         "last_seq": port.last_seq,
+        "now": port.clock.now().isoformat(),
         "topics": port.topics,
         "archived": sorted(port.archived),
         "timeline": port.timeline,
@@ -48,8 +52,9 @@ def save(port: PlaygroundPort, path: Path) -> None:
     os.replace(partial, path)
 
 
-def load(port: PlaygroundPort, path: Path) -> bool:
-    """Fills the port from the file; an unreadable file is set aside and the channels start empty."""
+def load(port: PlaygroundPort, path: Path, clock: MovableClock | None = None) -> bool:
+    """Fills the port from the file, and moves `clock` on to the saved time (never back); an
+    unreadable file is set aside and the channels start empty."""
     if not path.exists():
         return False
     try:
@@ -62,11 +67,14 @@ def load(port: PlaygroundPort, path: Path) -> bool:
         port.timeline = {str(k): [str(i) for i in v if i in messages] for k, v in snapshot["timeline"].items()}
         port.messages = messages
         port.last_seq = int(snapshot["last_seq"])
+        saved_now = datetime.fromisoformat(snapshot["now"]) if "now" in snapshot else None
     except (OSError, ValueError, KeyError, TypeError) as error:
         aside = path.with_name(path.name + ".unreadable")
         os.replace(path, aside)
         log.warning("the playground's history in %s could not be read (%s); moved it to %s", path, error, aside)
         return False
+    if clock is not None and saved_now is not None and saved_now > clock.now():
+        clock.set(saved_now)
     return True
 
 

@@ -134,6 +134,19 @@ class PlaygroundPort:
         self.forms.pop(user_id, None)
         await self._tell(Change())
 
+    async def remove(self, ref: MessageRef) -> None:
+        """Takes a member's message out of its channel or thread (one the circle did not take)."""
+        posted = self.messages.get(ref.message_id)
+        if posted is None or posted.space != ref.space_id:
+            return
+        del self.messages[posted.id]
+        parent = self.messages.get(posted.thread) if posted.thread else None
+        if parent is not None and posted.id in parent.replies:
+            parent.replies.remove(posted.id)
+        elif posted.id in self.timeline.get(posted.space, []):
+            self.timeline[posted.space].remove(posted.id)
+        await self._tell(Change(posted.space))
+
     # What members write, and reading back ----------------------------------------------------------
 
     async def write(

@@ -130,6 +130,11 @@ async def _me(request: web.Request) -> tuple[Playground, Person]:
     return playground, person
 
 
+def _zone(person: Person) -> str:
+    """The playground shows times in the zone of the person you are, as their own client would."""
+    return person.timezone or "UTC"
+
+
 def _actor(person: Person) -> Actor:
     return Actor(Platform.PLAYGROUND, demo.WORKSPACE, person.external_id, person.display_name, person.timezone)
 
@@ -147,13 +152,13 @@ async def _readable(playground: Playground, person: Person, space: str) -> Chann
     return found
 
 
-def _reply_json(playground: Playground, reply: Reply | None) -> Json:
+def _reply_json(playground: Playground, reply: Reply | None, zone: str | None = None) -> Json:
     """The private answer, placed after every message written so far (the page shows it there)."""
     if reply is None:
         return {"reply": None, "form": None}
     return {
-        "reply": {**message_json(reply.message), "seq": playground.port.last_seq},
-        "form": form_json(reply.form) if reply.form else None,
+        "reply": {**message_json(reply.message, zone or "UTC"), "seq": playground.port.last_seq},
+        "form": form_json(reply.form, zone or "UTC") if reply.form else None,
     }
 
 
@@ -198,7 +203,7 @@ def _iso(moment: datetime | None) -> str | None:
 def _pending_form(playground: Playground, me: Person | None) -> Json | None:
     """A form the bot opened for this person (`ChatPort.open_form`), shown once."""
     form = playground.port.take_form(me.external_id) if me else None
-    return form_json(form) if form else None
+    return form_json(form, _zone(me)) if form and me else None
 
 
 def _person_json(person: Person) -> Json:
@@ -234,7 +239,7 @@ async def read_space(request: web.Request) -> web.Response:
             "name": channel.name,
             "topic": playground.port.topics.get(space, ""),
             "archived": space in playground.port.archived,
-            "messages": [posted_json(p) for p in messages],
+            "messages": [posted_json(p, _zone(person)) for p in messages],
         }
     )
 
@@ -248,7 +253,8 @@ async def read_thread(request: web.Request) -> web.Response:
     if found is None:
         raise _error(404, "That thread isn't here any more.")
     parent, replies = found
-    return web.json_response({"parent": posted_json(parent), "replies": [posted_json(p) for p in replies]})
+    zone = _zone(person)
+    return web.json_response({"parent": posted_json(parent, zone), "replies": [posted_json(p, zone) for p in replies]})
 
 
 @routes.post("/api/send")
@@ -272,7 +278,7 @@ async def send(request: web.Request) -> web.Response:
         reply = await playground.service.run_command(
             _actor(person), _with_mentions(text, people), where, _key(person, body)
         )
-        return web.json_response(_reply_json(playground, reply))
+        return web.json_response(_reply_json(playground, reply, _zone(person)))
     if len(text) > MAX_TEXT:
         raise _error(400, f"Please keep messages under {MAX_TEXT} characters.")
     posted = await playground.port.write(
@@ -285,7 +291,9 @@ async def send(request: web.Request) -> web.Response:
     answer = await playground.service.reply_in_thread(
         _actor(person), MessageRef(space, posted.thread).encode(), text, _key(person, body)
     )
-    return web.json_response(_reply_json(playground, answer))
+    if answer is not None and answer.refused:
+        await playground.port.remove(posted.ref)  # not taken: it leaves the thread, the reason stays with them
+    return web.json_response(_reply_json(playground, answer, _zone(person)))
 
 
 def _with_mentions(text: str, people: list[Person]) -> str:
@@ -312,7 +320,7 @@ async def press(request: web.Request) -> web.Response:
     reply = await playground.service.press(
         _actor(person), _text(body, "action_id", 64), _text(body, "value", 64), where, _key(person, body)
     )
-    return web.json_response(_reply_json(playground, reply))
+    return web.json_response(_reply_json(playground, reply, _zone(person)))
 
 
 @routes.post("/api/submit")
@@ -326,13 +334,15 @@ async def submit(request: web.Request) -> web.Response:
     result = await playground.service.submit(
         _actor(person), _text(body, "form_id", 64), _text(body, "context", 64), values, _key(person, body)
     )
-    return web.json_response({"errors": result.errors, **_reply_json(playground, result.reply)})
+    return web.json_response({"errors": result.errors, **_reply_json(playground, result.reply, _zone(person))})
 
 
 @routes.post("/api/skip")
 async def skip(request: web.Request) -> web.Response:
     playground, _person = await _me(request)
     skipped = await skip_ahead(playground.clock, playground.due)
+    if playground.port.keep is not None:
+        playground.port.keep(playground.port)  # the clock is kept with the channels, even when nothing was said
     now = playground.clock.now().isoformat()
     await playground.tell_everyone({"type": "clock", "now": now})
     return web.json_response({"summary": skipped.summary, "handled": skipped.handled, "now": now})
@@ -400,7 +410,7 @@ async def open_playground(settings: Settings, clock: MovableClock, seed: bool) -
     saved = history.history_path(settings.database_url)
     if saved is not None:
         port.downloads = Downloads(saved.parent / "downloads")
-        history.load(port, saved)
+        history.load(port, saved, clock)
         port.keep = lambda kept: history.save(kept, saved)
     app = await asyncio.to_thread(build, settings, lambda _workspace: port, clock)
     playground = playground_of(app.service, port, clock, app.scheduler)

@@ -7,25 +7,44 @@ Everything goes out as plain strings; the page puts them in with `textContent`, 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bots.playground.port import Posted
-from core.messages import Actions, Button, ButtonStyle, Fields, Form, Heading, Message, Quote, Text
+from core.messages import Actions, Button, ButtonStyle, Fields, Form, Heading, Message, Moment, Quote, Text
+from core.messages import render_moments as _render_moments
 
 Json = dict[str, Any]
 
 
-def message_json(message: Message) -> Json:
-    return {"blocks": [block_json(block) for block in message.blocks], "summary": message.summary}
+def message_json(message: Message, zone: str | None = None) -> Json:
+    """`zone` shows each moment in the reader's zone; without it (the saved history) moments stay tokens."""
+    blocks = [block_json(block, zone) for block in message.blocks]
+    return {"blocks": blocks, "summary": _moments(message.summary, zone)}
 
 
-def block_json(block: Heading | Text | Fields | Quote | Actions) -> Json:
+def _moments(text: str, zone: str | None) -> str:
+    if zone is None:
+        return text
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+
+    def show(moment: Moment) -> str:
+        local = moment.at.astimezone(tz)
+        return local.strftime("%a %d %b %Y, %H:%M ") + (local.tzname() or zone)
+
+    return _render_moments(text, show)
+
+
+def block_json(block: Heading | Text | Fields | Quote | Actions, zone: str | None = None) -> Json:
     match block:
         case Heading(text=text):
-            return {"type": "heading", "text": text}
+            return {"type": "heading", "text": _moments(text, zone)}
         case Text(text=text):
-            return {"type": "text", "text": text}
+            return {"type": "text", "text": _moments(text, zone)}
         case Fields(pairs=pairs):
-            return {"type": "fields", "pairs": [[k, v] for k, v in pairs]}
+            return {"type": "fields", "pairs": [[k, _moments(v, zone)] for k, v in pairs]}
         case Quote(author=author, text=text):
             return {"type": "quote", "author": author, "text": text}
         case Actions(buttons=buttons):
@@ -38,7 +57,7 @@ def block_json(block: Heading | Text | Fields | Quote | Actions) -> Json:
             }
 
 
-def posted_json(posted: Posted) -> Json:
+def posted_json(posted: Posted, zone: str | None = None) -> Json:
     return {
         "id": posted.id,
         "seq": posted.seq,
@@ -50,15 +69,15 @@ def posted_json(posted: Posted) -> Json:
         "private": posted.only_for is not None,
         "replies": len(posted.replies),
         "links": [{"label": label, "url": url} for label, url in posted.links],
-        **message_json(posted.message),
+        **message_json(posted.message, zone),
     }
 
 
-def form_json(form: Form) -> Json:
+def form_json(form: Form, zone: str | None = None) -> Json:
     return {
         "form_id": form.form_id,
         "title": form.title,
-        "intro": form.intro,
+        "intro": _moments(form.intro, zone),
         "submit_label": form.submit_label,
         "context": form.context,
         "inputs": [

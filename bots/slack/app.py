@@ -9,6 +9,7 @@ makes Slack deliver again). No workflow rule lives here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
@@ -50,6 +51,7 @@ BOT_SCOPES = (
     "users:read",  # users.info, for each person's time zone; user_change, for deactivated accounts
     "groups:read",  # member_joined_channel in circle channels: someone added by hand is removed
     "files:write",  # report charts and CSVs uploaded privately into the asker's DM (files upload v2)
+    "reactions:write",  # marks a thread message the circle did not take (a bot cannot delete it)
 )
 SOMETHING_WENT_WRONG = plain("Sorry, something went wrong on our side. Nothing was changed; please try again.")
 TOO_SLOW_FOR_THE_FORM = plain("Sorry, that took us too long and Slack closed the form. Please press the button again.")
@@ -352,6 +354,9 @@ def _listen(adapter: SlackAdapter) -> None:
                 actor, thread, str(event.get("text") or ""), key=_key("event", body.get("event_id"))
             )
             if reply is not None and reply is not ALREADY_HANDLED:
+                if reply.refused and event.get("ts"):
+                    with contextlib.suppress(SlackApiError, Undeliverable):
+                        await adapter.ports.for_team(asker.team).mark_not_taken(str(asker.channel), str(event["ts"]))
                 await adapter.tell(asker, reply.message)
 
         adapter.later(asker, work)

@@ -11,7 +11,23 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from core.messages import Actions, Block, Button, ButtonStyle, Fields, Form, Heading, Input, Message, Quote, Text
+from core.messages import (
+    Actions,
+    Block,
+    Button,
+    ButtonStyle,
+    Fields,
+    Form,
+    Heading,
+    Input,
+    Message,
+    Moment,
+    MomentStyle,
+    Quote,
+    Text,
+    render_moments,
+    without_moments,
+)
 
 Json = dict[str, Any]
 
@@ -58,11 +74,17 @@ def clipped(text: str, limit: int) -> str:
 
 
 def plain_text(text: str, limit: int) -> Json:
-    return {"type": "plain_text", "text": clipped(text, limit) or " ", "emoji": True}
+    return {"type": "plain_text", "text": clipped(without_moments(text), limit) or " ", "emoji": True}
 
 
 def mrkdwn(text: str, limit: int = SECTION_LIMIT) -> Json:
-    return {"type": "mrkdwn", "text": clipped(text, limit) or " "}
+    return {"type": "mrkdwn", "text": render_moments(clipped(text, limit), slack_date) or " "}
+
+
+def slack_date(moment: Moment) -> str:
+    """Slack shows `<!date^…>` in each reader's own zone; the fallback is for clients that can't."""
+    shown = "{ago}" if moment.style == MomentStyle.RELATIVE else "{date_short_pretty} {time}"
+    return f"<!date^{moment.unix}^{shown}|{moment.fallback}>"
 
 
 # Messages --------------------------------------------------------------------------------------
@@ -77,7 +99,7 @@ def message_blocks(message: Message, limit: int = MESSAGE_BLOCKS) -> list[Json]:
 
 def fallback_text(message: Message) -> str:
     """The notification text and the screen readers' version of a message."""
-    return clipped(message.summary or message.plain_text, FALLBACK_LIMIT) or " "
+    return clipped(without_moments(message.summary) or message.plain_text, FALLBACK_LIMIT) or " "
 
 
 def _render(block: Block) -> list[Json]:

@@ -98,6 +98,9 @@ def error_code(error: SlackApiError) -> str:
     return str(error.response.get("error", ""))
 
 
+NOT_TAKEN_REACTION = "no_entry_sign"
+
+
 class SlackPort:
     """`core.port.ChatPort` for one Slack workspace."""
 
@@ -243,6 +246,11 @@ class SlackPort:
             except (Undeliverable, SlackApiError) as error:  # gone, left, or never ours: their DM still works
                 log.info("ephemeral answer in %s failed (%s): answering in a DM", channel, error)
         await self.send_dm(user_id, message)
+
+    async def mark_not_taken(self, channel: str, ts: str) -> None:
+        """A member's thread message the circle did not take. A bot token cannot delete it on Slack,
+        so it is marked plainly instead (the reason went to them privately)."""
+        await self.call("reactions_add", channel=channel, timestamp=ts, name=NOT_TAKEN_REACTION)
 
     async def publish_home(self, user_id: str, message: Message) -> None:
         await self.call("views_publish", user_id=user_id, view=blocks.home_view(message))

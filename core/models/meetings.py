@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, str_enum, utcnow
@@ -40,6 +40,7 @@ class CheckIn(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    message_ref: Mapped[str | None] = mapped_column(String(200))  # where it was posted: checking in again edits it
 
 
 class Bid(Base):
@@ -112,6 +113,7 @@ class Commitment(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date | None]
+    to_circle: Mapped[bool] = mapped_column(default=False, server_default=false())  # owed to the circle, not oneself
     status: Mapped[CommitmentStatus] = mapped_column(str_enum(CommitmentStatus), default=CommitmentStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -28,6 +28,8 @@ class DueKind(StrEnum):
     UNDELIVERABLE_NOTICE = "undeliverable_notice"
     TIMEZONE_QUESTION = "timezone_question"
     REPORT_DIGEST = "report_digest"  # the programme lead's monthly report (core.report)
+    TIMEBOX_ALERT = "timebox_alert"  # a live phase's time is up: to today's facilitator, privately
+    BREAK_OFFER = "break_offer"  # a long live meeting reached its format's break point: to the circle
 
 
 class DueState(StrEnum):

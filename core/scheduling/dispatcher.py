@@ -33,6 +33,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from core import facilitation
 from core.formats import get_format
 from core.messages import Message
 from core.models import (
@@ -88,6 +89,11 @@ class AdvanceRounds:
 
 
 @dataclass(frozen=True)
+class LiveNotice:
+    """A live meeting's time's-up or break notice: `core.facilitation` words and sends it."""
+
+
+@dataclass(frozen=True)
 class Drop:
     reason: str
     loud: bool = False  # logged at INFO: something fell due and will never be sent
@@ -104,7 +110,7 @@ class Unreachable:
     reason: str
 
 
-Outcome = Send | AdvanceRounds | Drop | Defer | Unreachable
+Outcome = Send | AdvanceRounds | LiveNotice | Drop | Defer | Unreachable
 
 
 @dataclass
@@ -228,6 +234,8 @@ def decide(item: DueItem, facts: _Facts, now: datetime) -> Outcome:
         return AdvanceRounds()
     if item.kind == DueKind.CALL_FOR_BIDS:
         return _call_for_bids(item, facts, circle)
+    if item.kind in (DueKind.TIMEBOX_ALERT, DueKind.BREAK_OFFER):
+        return LiveNotice() if facilitation.still_meaningful(item, facts.meetings, facts.rounds) else Drop("moved on")
     return _direct_message(item, facts, circle, now)
 
 
@@ -516,7 +524,7 @@ class Dispatcher:
     async def _run(self, jobs: list[Job]) -> int:
         groups: dict[tuple[str, int], list[Job]] = defaultdict(list)
         for job in jobs:
-            if isinstance(job.outcome, Send | AdvanceRounds):
+            if isinstance(job.outcome, Send | AdvanceRounds | LiveNotice):
                 groups[job.channel].append(job)
             else:
                 self._settle_unsent(job)
@@ -592,6 +600,9 @@ class Dispatcher:
         outcome = job.outcome
         if isinstance(outcome, AdvanceRounds):
             await self.service.advance_due_rounds()
+            return
+        if isinstance(outcome, LiveNotice):
+            await facilitation.send_live_notice(self.service, job.item)
             return
         assert isinstance(outcome, Send)
         port = self.service.port_for(job.workspace)

@@ -43,6 +43,7 @@ FEEDBACK_AFTER = timedelta(hours=2)
 FEEDBACK_FOR = timedelta(days=7)
 CHUNK = 400  # circles planned per transaction
 KEYS_PER_QUERY = 5000  # well under SQLite's limit of bound parameters
+LIVE_NOTICE_FOR = timedelta(minutes=15)  # a time's-up or break notice later than this means nothing
 KEEP_SETTLED = timedelta(days=30)  # settled items are kept this long after they were due, then forgotten
 
 # Kinds the planner owns: re-planning drops those no longer wanted. One-offs (a notice to the
@@ -55,6 +56,8 @@ PLANNED_KINDS = (
     DueKind.COMMITMENT_CHECK_IN,
     DueKind.CHECK_IN_NUDGE,
     DueKind.FEEDBACK_REQUEST,
+    DueKind.TIMEBOX_ALERT,
+    DueKind.BREAK_OFFER,
 )
 UPSERT_COLUMNS = ("due_at", "not_before", "expires_at", "payload", "state")
 
@@ -226,8 +229,7 @@ class _Facts:
             .order_by(Commitment.id)
         ):
             facts.commitments[commitment.circle_id].append(commitment)
-        async_circles = [c for c in circles if c.mode == Mode.ASYNC]
-        in_rounds = [m.id for c in async_circles for m in facts.meetings[c.id] if m.state == MeetingState.ROUNDS]
+        in_rounds = [m.id for c in circles for m in facts.meetings[c.id] if m.state == MeetingState.ROUNDS]
         if in_rounds:
             for round_ in await session.scalars(
                 select(Round).where(Round.meeting_id.in_(in_rounds), Round.phase != Phase.DONE).order_by(Round.number)
@@ -296,7 +298,12 @@ def _circle_plan(circle: Circle, facts: _Facts, now: datetime) -> _CirclePlan:
     if current is not None and current.state == MeetingState.SCHEDULED and current.scheduled_start is not None:
         _before_meeting(plan, current, current.scheduled_start, members)
     if current is not None and (round_ := facts.rounds.get(current.id)) is not None:
-        _async_phase(plan, fmt, round_, members)
+        if circle.mode == Mode.ASYNC:
+            _async_phase(plan, fmt, round_, members)
+        else:
+            live_timebox(plan, round_)
+    if current is not None and circle.mode == Mode.LIVE:
+        live_break(plan, fmt, current)
     if last_closed is not None and (current is None or current.state == MeetingState.SCHEDULED):
         next_start = (
             current.scheduled_start
@@ -379,6 +386,24 @@ def _async_phase(plan: _CirclePlan, fmt: Format, round_: Round, members: list[Pe
             person,
             **refs,
         )
+
+
+def live_timebox(plan: _CirclePlan, round_: Round) -> None:
+    """A live phase's time is up: today's facilitator is told privately (see `core.facilitation`)."""
+    if round_.phase_deadline is None:
+        return
+    key = f"timebox:round:{round_.id}:{round_.phase.value}:at:{stamp(round_.phase_deadline)}"
+    refs: dict[str, Any] = {"round_id": round_.id, "meeting_id": round_.meeting_id}
+    refs["payload"] = {"phase": round_.phase.value}
+    plan.add(DueKind.TIMEBOX_ALERT, key, round_.phase_deadline, round_.phase_deadline + LIVE_NOTICE_FOR, **refs)
+
+
+def live_break(plan: _CirclePlan, fmt: Format, meeting: Meeting) -> None:
+    """The format's break point in a live meeting under way: the circle is offered a break."""
+    if fmt.break_after_minutes is None or meeting.opened_at is None or meeting.state == MeetingState.SCHEDULED:
+        return
+    due = meeting.opened_at + timedelta(minutes=fmt.break_after_minutes)
+    plan.add(DueKind.BREAK_OFFER, f"break:meeting:{meeting.id}", due, due + LIVE_NOTICE_FOR, meeting_id=meeting.id)
 
 
 def _ask_time_zones(plan: _CirclePlan, people: Iterable[Person]) -> None:

@@ -10,7 +10,8 @@ from core.forms import Action
 from core.messages import Actions, Button, Fields, Heading, Message, Quote, Text
 from core.models import Circle, Commitment, Meeting, Round
 from core.topic_modules import load_module
-from core.views import PHASE_TITLES, STATUS_WORDS, when
+from core.views import PHASE_TITLES, STATUS_WORDS, at, when
+from core.vocabulary import CommitmentStatus
 
 
 def agenda(circle: Circle, meeting: Meeting, fmt: Format) -> str:
@@ -38,7 +39,7 @@ def meeting_reminder(circle: Circle, meeting: Meeting, fmt: Format, facilitator:
 
 
 def call_for_bids(circle: Circle, meeting: Meeting, zone: str) -> Message:
-    start = when(meeting.scheduled_start, zone)
+    start = at(meeting.scheduled_start)  # posted in the circle's space: each reader's own zone
     return Message(
         (
             Heading(f"Bids are open for meeting {meeting.number}"),
@@ -65,15 +66,25 @@ def commitment_check_in(circle: Circle, commitment: Commitment, next_start: date
 def check_in_nudge(circle: Circle, commitment: Commitment, next_start: datetime, zone: str) -> Message:
     return Message(
         (
-            Text(
-                f"A gentle nudge: {circle.name} meets on {when(next_start, zone)} and we haven't heard how "
-                f"#{commitment.id} is going. One click is enough."
-            ),
+            Text(_nudge_words(circle, commitment, when(next_start, zone))),
             Quote("You committed to", commitment.text),
             Actions(forms.commitment_buttons(commitment.id)),
             Text("Rather not be nudged? /circle nudges pause 7 or /circle nudges off."),
         ),
         f"A nudge about #{commitment.id}",
+    )
+
+
+def _nudge_words(circle: Circle, commitment: Commitment, next_start: str) -> str:
+    """Someone who answered (stuck, in progress) is asked whether it has moved, never told we haven't heard."""
+    if commitment.status != CommitmentStatus.OPEN:
+        return (
+            f"{circle.name} meets on {next_start}. Last time you said #{commitment.id} was "
+            f"{STATUS_WORDS[commitment.status]}: has anything moved? One click is enough."
+        )
+    return (
+        f"A gentle nudge: {circle.name} meets on {next_start} and we haven't heard how "
+        f"#{commitment.id} is going. One click is enough."
     )
 
 

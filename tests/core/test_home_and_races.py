@@ -30,7 +30,7 @@ async def test_home_shows_the_next_meeting_and_only_the_facilitator_gets_control
     await people[0].says("/circle schedule 2026-12-03 10:00")
     facilitator_home = await service.home(people[0].actor)
     member_home = await service.home(people[1].actor)
-    assert "meeting 1 (scheduled), Thu 03 Dec 2026, 10:00 CET" in facilitator_home.message.plain_text
+    assert "meeting 1 (not started yet), Thu 03 Dec 2026, 10:00 CET" in facilitator_home.message.plain_text
     assert Action.OPEN_MEETING in button_actions(facilitator_home.message.blocks)
     assert button_actions(member_home.message.blocks) == [Action.OPEN_BID_FORM]
     outsider_home = await service.home(people[2].actor)
@@ -76,7 +76,7 @@ async def test_two_workers_pressing_next_phase_at_once_move_the_round_once(
     replies = await asyncio.gather(*(t.service.press(t.actor, Action.NEXT_PHASE, value, Where()) for t in twins))
     await other_db.dispose()
     texts = [r.message.plain_text for r in replies]
-    assert sum("Moved on" in t for t in texts) == 1, texts
+    assert sum("moved on to" in t for t in texts) == 1, texts
     async with db.unit_of_work() as uow:
         round_ = await uow.session.get(Round, round_.id)
     assert round_ is not None

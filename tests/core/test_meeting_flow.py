@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from core.clock import ManualClock
 from core.db import Database
 from core.formats import FORMATS
-from core.models import Circle, Commitment, Contribution, Meeting, Person, Round
+from core.forms import Action
+from core.models import Bid, Circle, Commitment, Contribution, Meeting, Person, Round
 from core.service import CircleService
 from core.vocabulary import CommitmentStatus, MeetingState
 from tests.fakes.members import Member, cast, welcome
@@ -48,7 +49,7 @@ async def run_meeting(service: CircleService, clock: ManualClock, people: list[M
         assert "Commitments" in await facilitator.says("/circle next")
         due = (clock.now() + timedelta(days=14)).date().isoformat()
         assert "noted" in await holder.says(f"/circle commit Talk to my manager due={due}")
-        assert "Finished" in await facilitator.says("/circle next")
+        assert "is finished" in await facilitator.says("/circle next")
         clock.advance(timedelta(minutes=60))
     assert "is closed" in await facilitator.says("/circle close")
 
@@ -177,7 +178,11 @@ async def test_time_slot_circle_gives_members_without_bids_a_slot_in_rotation(
 
 async def facilitator_of_the_day_after_start(service: CircleService, people: list[Member]) -> Member:
     await people[0].says("/circle bid x")  # opens meeting 1 (and assigns its facilitator)
-    await people[0].says("/circle withdraw")
+    assert "Withdraw your bid" in await people[0].says("/circle withdraw")  # asked once
+    async with service.db.unit_of_work() as uow:
+        bid = await uow.session.scalar(select(Bid))
+    assert bid is not None
+    assert "withdrawn" in (await people[0].presses(Action.WITHDRAW_BID, str(bid.id)))[0]
     facilitator = await facilitator_of_the_day(service, people)
     assert "is open" in await facilitator.says("/circle start")
     return facilitator

@@ -105,24 +105,27 @@ async def test_only_the_facilitator_of_the_day_moves_a_live_meeting(
     assert round_.phase == Phase.PRESENT
 
 
-async def test_contributions_follow_the_phase(circle: list[Member]) -> None:
+async def test_contributions_follow_the_phase_and_refusals_name_the_next_step(circle: list[Member]) -> None:
     facilitator, holder, other = circle[0], circle[1], circle[2]
     await holder.says("/circle bid An issue")
     await facilitator.says("/circle round")
-    assert "only the issue holder speaks" in await other.says("/circle say I have advice")
+    refused = await other.says("/circle say I have advice")
+    assert "Not taken" in refused
+    assert "questions and advice come next" in refused
     await facilitator.says("/circle next")
-    assert "Not advice yet" in await other.says("/circle say kind=advice Just quit")
+    assert "not advice yet" in await other.says("/circle say kind=advice Just quit")
     assert "Thanks" in await other.says("/circle say Who else knows?")
-    assert "your turn to reflect" in await holder.says("/circle say A question for myself")
-    assert "wait for the reflect or commit phase" in await holder.says("/circle commit Something")
+    assert "Thanks" in await holder.says("/circle say Only my manager knows")  # the holder answers questions
+    await facilitator.says("/circle next")
+    assert "you reflect on it after" in await holder.says("/circle say A question for myself")
+    assert "once a round reaches Reflection" in await holder.says("/circle commit Something")
     await facilitator.says("/circle next")
     await facilitator.says("/circle next")
-    await facilitator.says("/circle next")
-    assert "hasn't committed to an action or passed" in await facilitator.says("/circle next")
-    assert "still under way" in await facilitator.says("/circle close")
-    assert "Only this round's issue holder" in await other.says("/circle pass")
-    assert "no commitment" in await holder.says("/circle pass")
-    assert "Finished" in await facilitator.says("/circle next")
+    assert "/circle pass" in await facilitator.says("/circle next")
+    assert "Close this round first: *Next phase* or /circle pass" in await facilitator.says("/circle close")
+    assert "Only Ben, whose issue this round is, can pass" in await other.says("/circle pass")
+    assert "Round 1 is closed" in await holder.says("/circle pass")  # passing closes the round
+    assert "is closed" in await facilitator.says("/circle close")
 
 
 async def test_dates_in_the_past_or_unreadable_change_nothing(
@@ -163,7 +166,7 @@ async def test_double_clicked_next_phase_moves_once(circle: list[Member], db: Da
     value = f"{round_.id}:{Phase.PRESENT.value}"
     first, _ = await circle[0].presses(Action.NEXT_PHASE, value)
     second, _ = await circle[0].presses(Action.NEXT_PHASE, value)
-    assert "Moved on" in first
+    assert "moved on to Clarifying questions" in first
     assert "already moved on" in second
     async with db.unit_of_work() as uow:
         round_ = await uow.session.get(Round, round_.id)

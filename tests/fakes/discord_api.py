@@ -106,6 +106,7 @@ class FakeDiscord:
     traps: list[RateLimitTrap] = field(default_factory=list)
     events: dict[int, Json] = field(default_factory=dict)  # scheduled events by id
     files: dict[int, list[tuple[str, bytes]]] = field(default_factory=dict)  # message id -> attachments
+    deleted: list[Json] = field(default_factory=list)  # messages the bot deleted
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1_200_000_000_000_000_000)
@@ -132,6 +133,7 @@ class FakeDiscord:
                 ("DELETE", r"/channels/(?P<channel>\d+)/permissions/(?P<target>\d+)", self._delete_overwrite),
                 ("POST", r"/channels/(?P<channel>\d+)/messages", self._create_message),
                 ("PATCH", r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)", self._edit_message),
+                ("DELETE", r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)", self._delete_message),
                 ("POST", r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)/threads", self._start_thread),
                 ("POST", r"/users/@me/channels", self._open_dm),
                 ("GET", r"/guilds/(?P<guild>\d+)/scheduled-events", self._list_events),
@@ -767,6 +769,16 @@ class FakeDiscord:
         found["edited_timestamp"] = datetime.now(UTC).isoformat()
         found["edits"] = found.get("edits", 0) + 1
         return 200, {k: v for k, v in self._public(found).items() if k != "edits"}
+
+    async def _delete_message(self, request: web.Request, match: re.Match[str], body: Any) -> tuple[int, Any]:
+        """A bot with Manage Messages (in the invite) may delete a member's message in its channels."""
+        kept = self.in_channel(int(match["channel"]))
+        found = next((m for m in kept if m["id"] == match["message"]), None)
+        if found is None:
+            raise FakeError(404, 10008, "Unknown Message")
+        kept.remove(found)
+        self.deleted.append(found)
+        return 204, None
 
     async def _start_thread(self, request: web.Request, match: re.Match[str], body: Any) -> tuple[int, Any]:
         parent = self._channel(match["channel"])

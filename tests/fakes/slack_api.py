@@ -201,6 +201,8 @@ class FakeSlack:
         self.broadcasts: list[str] = []
         self.channels: dict[str, Channel] = {}
         self.messages: dict[tuple[str, str], Posted] = {}
+        self.reactions: dict[tuple[str, str], list[str]] = {}  # (channel, ts) -> reaction names
+        self.member_messages: dict[tuple[str, str], Posted] = {}  # what people typed (thread replies)
         self.ephemerals: list[Call] = []
         self.views: list[Json] = []
         self.homes: dict[str, Json] = {}
@@ -549,6 +551,13 @@ class FakeSlack:
         self.messages[(channel.id, posted.ts)] = posted
         return {"channel": channel.id, "ts": posted.ts, "message": {"text": posted.text, "ts": posted.ts}}
 
+    def _reactions_add(self, call: Call) -> Json:
+        key = (str(call["channel"]), str(call["timestamp"]))
+        if key not in self.messages and key not in self.member_messages:
+            raise SlackError("message_not_found")
+        self.reactions.setdefault(key, []).append(str(call["name"]))
+        return {}
+
     def _chat_update(self, call: Call) -> Json:
         channel = self._open_channel(call)
         posted = self.messages.get((channel.id, str(call.params.get("ts", ""))))
@@ -847,4 +856,5 @@ class SlackSender:
             "ts": f"{time.time():.6f}",
             "thread_ts": thread_ts,
         }
+        self.slack.member_messages[(channel, event["ts"])] = Posted(channel, event["ts"], text, [], thread_ts)
         return await self.event(event, **kwargs)

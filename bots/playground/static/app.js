@@ -177,7 +177,25 @@ async function loadState() {
   channels.replaceChildren(...data.channels.map((c) => sidebarItem(c.id, `# ${c.name}`, c.archived ? "archived" : c.mode)));
   $("no-channels").hidden = !data.me || data.channels.length > 0;
   $("dms").replaceChildren(...(data.dm ? [sidebarItem(data.dm.id, data.dm.name, "")] : []));
+  fillSwitcher(data);
   return data;
+}
+
+// On a narrow screen the sidebar gives way to this one select.
+function fillSwitcher(data) {
+  const options = [el("option", { value: "", text: data.me ? "Pick a channel…" : "Pick who you are first" })];
+  for (const c of data.channels) {
+    const unread = state.unread.has(c.id) ? " •" : "";
+    options.push(el("option", { value: c.id, text: `# ${c.name}${unread}` }));
+  }
+  if (data.dm) options.push(el("option", { value: data.dm.id, text: `${data.dm.name} (direct messages)` }));
+  const switcher = $("channel-switcher");
+  const shown = JSON.stringify(options.map((o) => [o.value, o.textContent]));
+  if (switcher.dataset.shown !== shown) {  // rebuilt only when it changed, so a choice being made stands
+    switcher.dataset.shown = shown;
+    switcher.replaceChildren(...options);
+  }
+  switcher.value = state.view ? state.view.id : "";
 }
 
 function sidebarItem(id, label, detail) {
@@ -252,11 +270,13 @@ async function refreshThread() {
   const panel = $("thread");
   if (!state.thread || !state.view) {
     panel.hidden = true;
+    document.body.classList.remove("thread-open");
     return;
   }
   try {
     const data = await api("GET", `/api/spaces/${encodeURIComponent(state.view.id)}/threads/${encodeURIComponent(state.thread)}`);
     panel.hidden = false;
+    document.body.classList.add("thread-open");
     const list = $("thread-messages");
     const fresh = list.dataset.thread !== data.parent.id;
     list.dataset.thread = data.parent.id;
@@ -265,6 +285,7 @@ async function refreshThread() {
   } catch (error) {
     state.thread = null;
     panel.hidden = true;
+    document.body.classList.remove("thread-open");
     say(error.message);
   }
 }
@@ -429,7 +450,11 @@ async function start() {
   $("close-thread").addEventListener("click", () => {
     state.thread = null;
     $("thread").hidden = true;
+    document.body.classList.remove("thread-open");
     $("composer-text").focus();
+  });
+  $("channel-switcher").addEventListener("change", (event) => {
+    if (event.target.value) openView(event.target.value);
   });
   $("you-are").addEventListener("change", async (event) => {
     if (!event.target.value) return;

@@ -119,8 +119,8 @@ async def test_a_whole_live_meeting_through_discord(harness: Harness) -> None:
     opened = await click(h, g, space, header, Action.OPEN_COMMIT_FORM, bidder)
     answer = await fill_in(h, g, thread_id, opened, {"text": "Talk to my boss on Monday", "due": ""}, bidder)
     assert "noted" in said(answer).lower()
-    assert "Finished" in said(await command(h, g, facilitator, "next", channel=thread_id))
-    assert "Finished" in header["content"]
+    assert "is finished" in said(await command(h, g, facilitator, "next", channel=thread_id))
+    assert "Finished" in header["content"]  # the header's phase
     assert header["edits"] == 5
 
     assert "is closed" in said(await command(h, g, facilitator, "close", channel=space))
@@ -161,6 +161,13 @@ async def test_an_async_round_worked_in_its_thread(harness: Harness) -> None:
 
     # A plain reply in the thread is the holder's presentation (message-content intent on); once the
     # holder has presented, the bot moves the round on without waiting for the deadline.
+    out_of_turn = await in_thread(h, g, thread_id, others[0], "Just quit, honestly")  # advice while Ben presents
+    assert await _contributions(h, round_.id) == 0
+    assert out_of_turn not in h.fake.in_channel(thread_id)  # not taken: the bot removed it from the thread
+    assert [m["id"] for m in h.fake.deleted] == [out_of_turn["id"]]
+    dm = next(c for c in h.fake.channels.values() if c["type"] == 1 and c["recipients"][0]["id"] == str(others[0].id))
+    assert "Not taken" in h.fake.in_channel(int(dm["id"]))[-1]["content"]  # told privately why
+
     first = await in_thread(h, g, thread_id, holder, "Here is my issue in full, @everyone")
     assert await _contributions(h, round_.id) == 1
     await in_thread(h, g, thread_id, holder, "", again=first)  # Discord delivered it twice: counted once
@@ -169,14 +176,13 @@ async def test_an_async_round_worked_in_its_thread(harness: Harness) -> None:
     assert "Clarifying" in header["content"]
     echoed = [m for m in h.fake.in_channel(thread_id) if m["author"]["id"] == str(h.fake.bot_id)]
     assert all(m["allowed_mentions"] == {"parse": []} for m in echoed)
+    assert not any("Here is my issue" in m["content"] for m in echoed)  # typed once; the bot doesn't repeat it
 
-    await in_thread(h, g, thread_id, holder, "Oh, and one more thing")  # not the holder's turn now
-    assert await _contributions(h, round_.id) == 1
-    dm = next(c for c in h.fake.channels.values() if c["type"] == 1 and c["recipients"][0]["id"] == str(holder.id))
-    assert "your turn" in h.fake.in_channel(int(dm["id"]))[-1]["content"]  # told privately why
+    assert "<t:" in header["content"]  # the phase's end in each reader's own zone
 
     await in_thread(h, g, thread_id, others[0], "What have you tried so far?")
-    assert await _contributions(h, round_.id) == 2
+    await in_thread(h, g, thread_id, holder, "Only asking nicely")  # the holder may answer while clarifying
+    assert await _contributions(h, round_.id) == 3
     h.clock.advance(timedelta(days=3))
     assert await h.service.advance_due_rounds() == 1
     assert (await latest_round(h)).phase == Phase.EXPLORE
@@ -186,7 +192,7 @@ async def test_an_async_round_worked_in_its_thread(harness: Harness) -> None:
     opened = await click(h, g, space, header, Action.OPEN_CONTRIBUTE_FORM, others[1])
     answer = await fill_in(h, g, thread_id, opened, {"kind": "advice", "text": "Try a pilot first"}, others[1])
     assert is_ephemeral(answer)
-    assert await _contributions(h, round_.id) == 3
+    assert await _contributions(h, round_.id) == 4
     assert any("Try a pilot first" in m["content"] for m in h.fake.in_channel(thread_id))
     assert h.fake.violations == []
 

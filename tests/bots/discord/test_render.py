@@ -140,3 +140,23 @@ def test_the_readme_invite_asks_for_exactly_what_the_bot_uses() -> None:
     assert not INVITE_PERMISSIONS.mention_everyone
     assert f"intents value {intents(False).value})" in readme
     assert f"intents value\n{intents(True).value})" in readme or f"intents value {intents(True).value})" in readme
+
+
+def test_moments_are_shown_in_each_readers_zone_by_discord() -> None:
+    from datetime import UTC, datetime
+
+    from core.messages import Fields, Message, MomentStyle, Text, moment_token
+
+    at = datetime(2026, 12, 1, 13, 12, tzinfo=UTC)
+    unix = int(at.timestamp())
+    message = Message(
+        (
+            Text(f"Until {moment_token(at)}, {moment_token(at, MomentStyle.RELATIVE)}"),
+            Fields((("Until", moment_token(at)),)),
+        ),
+        "Round 1",
+    )
+    content = render(message).content
+    assert f"Until <t:{unix}:f>, <t:{unix}:R>" in content
+    assert f"**Until**: <t:{unix}:f>" in content
+    assert "\u27e6" not in content

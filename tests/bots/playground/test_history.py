@@ -53,3 +53,24 @@ def test_an_unreadable_history_is_set_aside(tmp_path: Path, clock: ManualClock) 
     assert not path.exists()
     assert (tmp_path / "h.json.unreadable").read_text(encoding="utf-8") == "{not json"
     assert not history.load(port, tmp_path / "missing.json")
+
+
+async def test_the_clock_is_kept_with_the_channels_and_never_goes_back(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bots.playground.clock import RunningClock
+
+    path = tmp_path / "h.json"
+    skipped = RunningClock()
+    skipped.set(skipped.now() + timedelta(days=30))  # skipped ahead a month
+    port = PlaygroundPort(skipped, keep=lambda kept: history.save(kept, path))
+    await port.send_dm("ben", message("A reminder"))
+
+    restarted = RunningClock()  # a new process starts at real time
+    assert restarted.now() < skipped.now() - timedelta(days=29)
+    assert history.load(PlaygroundPort(restarted), path, restarted)
+    assert restarted.now() >= skipped.now() - timedelta(minutes=1)  # kept, not back to real time
+
+    ahead = ManualClock(datetime(2030, 1, 1, tzinfo=UTC))
+    assert history.load(PlaygroundPort(ahead), path, ahead)
+    assert ahead.now() == datetime(2030, 1, 1, tzinfo=UTC)  # a saved time never moves a clock back

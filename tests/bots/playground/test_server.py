@@ -220,8 +220,23 @@ async def test_thread_replies_become_contributions(
     assert status == 200
     _, thread = await call(fatima, "GET", f"/api/spaces/{coaching}/threads/{header.id}")
     said = [text_of(r) for r in thread["replies"]]
-    assert "My account handover, in brief" in said  # her own message
-    assert any(r["blocks"][0].get("author") == "Fatima Haddad (presentation)" for r in thread["replies"])
+    assert said.count("My account handover, in brief") == 1  # her own message, once: the bot doesn't repeat it
+    assert not any(r["blocks"][0].get("author") == "Fatima Haddad (presentation)" for r in thread["replies"])
+
+
+async def test_a_contribution_out_of_turn_leaves_the_thread_and_is_answered_privately(
+    as_person: Session, spaces: dict[str, str], playground: Playground
+) -> None:
+    ben = await as_person("ben")
+    coaching = spaces["coaching"]
+    header = next(p for p in playground.port.channel(coaching, "ben") if p.message.summary.startswith("Round 1"))
+    body = {"space": coaching, "thread": header.id, "text": "Just delegate it all"}  # Fatima is presenting
+    _, answer = await call(ben, "POST", "/api/send", body)
+    assert text_of(answer["reply"]).startswith("Not taken")  # answered to Ben alone
+    fatima = await as_person("fatima")
+    _, thread = await call(fatima, "GET", f"/api/spaces/{coaching}/threads/{header.id}")
+    assert not any("Just delegate it all" in text_of(r) for r in thread["replies"])  # it doesn't stay
+    assert all("Just delegate it all" not in p.message.plain_text for p in playground.port.messages.values())
 
 
 async def test_skip_ahead_moves_the_clock_to_the_next_due_moment(

@@ -156,3 +156,28 @@ def test_field_errors_become_a_response_action() -> None:
         "response_action": "errors",
         "errors": {"minutes": "Please give a whole number from 5 to 120."},
     }
+
+
+def test_moments_are_shown_in_each_readers_zone_by_slack() -> None:
+    from datetime import UTC, datetime
+
+    from core.messages import MomentStyle, moment_token
+
+    at = datetime(2026, 12, 1, 13, 12, tzinfo=UTC)
+    message = Message(
+        (
+            Heading(f"Until {moment_token(at)}"),
+            Text(f"Reply until {moment_token(at)} ({moment_token(at, MomentStyle.RELATIVE)})"),
+            Fields((("Until", moment_token(at)),)),
+        ),
+        "Round 1",
+    )
+    rendered = blocks.message_blocks(message)
+    unix = int(at.timestamp())
+    section = rendered[1]["text"]["text"]
+    assert f"<!date^{unix}^{{date_short_pretty}} {{time}}|Tue 01 Dec 2026, 13:12 UTC>" in section
+    assert f"<!date^{unix}^{{ago}}|" in section
+    assert f"<!date^{unix}^" in rendered[2]["fields"][0]["text"]
+    assert rendered[0]["text"]["text"] == "Until Tue 01 Dec 2026, 13:12 UTC"  # a header is plain text: the fallback
+    assert "\u27e6" not in blocks.fallback_text(Message(message.blocks))
+    assert block_kit_problems(rendered, "moments") == []

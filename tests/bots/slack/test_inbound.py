@@ -203,17 +203,23 @@ async def test_a_thread_reply_is_a_contribution_and_a_redelivery_counts_once(run
     )
     assert again.status == 200
     assert await count(running, Contribution) == 1
-    in_thread = [m for m in running.slack.in_channel(thread.channel, thread.ts) if "weekend work" in m.all_text]
-    assert len(in_thread) == 1
+    quoted = [m for m in running.slack.in_channel(thread.channel, thread.ts) if "weekend work" in m.all_text]
+    assert quoted == []  # typed in the thread, it is there once, in Ben's own words: the bot does not repeat it
+    assert running.slack.reactions == {}
 
 
-async def test_replies_out_of_turn_get_a_private_answer_in_the_thread(running: Running) -> None:
+async def test_replies_out_of_turn_get_a_private_answer_and_are_marked_not_taken(running: Running) -> None:
     await circle_with_round(running, mode="async")
     thread = running.round_thread()
     await running.replies(CHIDI, thread, "Have you tried saying no?")  # the present phase is Ben's
     assert await count(running, Contribution) == 0
     [answer] = [c for c in running.slack.ephemerals if c.params["user"] == CHIDI]
     assert answer.params["thread_ts"] == thread.ts
+    assert "Not taken" in answer.params["text"]
+    [(typed, reactions)] = running.slack.reactions.items()  # a bot token cannot delete it: it is marked
+    assert running.slack.member_messages[typed].text == "Have you tried saying no?"
+    assert reactions == ["no_entry_sign"]
+    assert running.slack.violations == []
 
 
 async def test_bot_messages_edits_and_other_threads_are_ignored(running: Running) -> None:

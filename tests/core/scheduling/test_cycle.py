@@ -119,7 +119,8 @@ async def test_two_meeting_cycles_reach_everyone_at_their_local_time(
         hours.next_allowed_moment(MEETING_2 - timedelta(days=2)),
         hours.next_allowed_moment(MEETING_2 - timedelta(days=1)),
     ]
-    assert "gentle nudge" in timeline.dms(stuck_by.user, "gentle nudge")[0][1].text
+    nudge = timeline.dms(stuck_by.user, "has anything moved")[0][1].text  # they answered: never "we haven't heard"
+    assert f"Last time you said #{first[1][0].id} was stuck" in nudge
     assert all(8 <= local_hour(when, zone) < 21 for when in stuck_dms)
     assert len(timeline.dms(containing="Meeting 2 of")) == 10  # 24 h and 1 h, but only 24 h for Tokyo and Sydney
 
