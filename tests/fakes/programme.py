@@ -17,7 +17,7 @@ from core.clock import ManualClock
 from core.models import Commitment
 from core.report.command import EVALUATION_FORM
 from core.service import CircleService
-from tests.fakes.members import Member
+from tests.fakes.members import Member, welcome
 
 CANARY = "CANARY-q7x"
 PROGRAMME = "spring"
@@ -129,11 +129,10 @@ async def seed_programme(
 async def _form(cast: list[Member], plan: CirclePlan) -> None:
     lead = cast[0]
     assert "is set up" in await lead.says(f"/circle new {plan.name} programme={PROGRAMME}")
-    mentions = " ".join(cast[i].mention for i in plan.members)
     if plan.facilitator != 0:
-        named = cast[plan.facilitator].mention
-        assert "Added" in await lead.says(f"/circle add {named} role=facilitator in={plan.name}")
-    assert "Added" in await lead.says(f"/circle add {mentions} in={plan.name}")
+        facilitator = cast[plan.facilitator]
+        assert "Invited" in await welcome(lead, [facilitator], f"role=facilitator in={plan.name}")
+    assert "Invited" in await welcome(lead, [cast[i] for i in plan.members], f"in={plan.name}")
     if not plan.lead_stays:
         assert "left" in await lead.says(f"/circle leave in={plan.name}")
 
@@ -185,7 +184,7 @@ async def _meeting(
             newest = await uow.session.scalar(select(Commitment.id).order_by(Commitment.id.desc()).limit(1))
             assert newest is not None
         tally.committed[key].append((newest, holder.user))
-        assert "Finished" in await facilitator.says(f"/circle next {at}")
+        assert "is finished" in await facilitator.says(f"/circle next {at}")
         clock.advance(timedelta(minutes=50))
     assert "is closed" in await facilitator.says(f"/circle close {at}")
     for i, person in enumerate(present[: max(1, len(present) - 1)]):
