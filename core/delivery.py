@@ -176,10 +176,29 @@ class Courier:
         assert person is not None
         shown = views.checked_in(person, entry.text)
         if entry.message_ref:
-            await self.port.update(MessageRef.decode(entry.message_ref), shown)
+            ref = MessageRef.decode(entry.message_ref)
+            await self.port.update(ref, shown)
+            await self._still_quoted(circle, shown, ref)
         elif circle.space_ref:
-            entry.message_ref = (await self.port.post(SpaceRef(circle.space_ref), shown)).encode()
+            ref = await self.port.post(SpaceRef(circle.space_ref), shown)
+            entry.message_ref = ref.encode()
+            self._quoted(circle, shown, ref)
             await self.uow.session.commit()
+
+    async def _still_quoted(self, circle: Circle, message: Message, ref: MessageRef) -> None:
+        """An edited message keeps its reference: it is recorded once per person whose words it carries,
+        so that erasure still reaches it (a check-in posted before its quote was recorded included)."""
+        if not message.quoting:
+            return
+        known = set(
+            await self.uow.session.scalars(
+                select(QuotedMessage.person_id).where(
+                    QuotedMessage.person_id.in_(message.quoting), QuotedMessage.message_ref == ref.encode()
+                )
+            )
+        )
+        missing = Message(message.blocks, message.summary, tuple(p for p in message.quoting if p not in known))
+        self._quoted(circle, missing, ref)
 
     async def _withdraw_meeting(self, meeting_id: int) -> None:
         assert isinstance(self.port, PublishesMeetings)

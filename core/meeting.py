@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from core import views
@@ -681,18 +681,20 @@ class Attendance:
 
 
 async def attendance(scene: Scene) -> Attendance:
+    """Check-ins and this round's speakers come in one statement: `next` reads this twice (the count in
+    the phase prompt, then the facilitator's panel), and each read is on the hot path."""
     names = {m.person_id: m.person.display_name for m in scene.members}
-    checked = set(
-        await scene.uow.session.scalars(select(CheckIn.person_id).where(CheckIn.meeting_id == scene.meeting.id))
-    )
     round_ = scene.current_round
-    spoken: set[int] = set()
     speakers = set(names)
+    query = select(literal(False).label("spoke"), CheckIn.person_id).where(CheckIn.meeting_id == scene.meeting.id)
     if round_ is not None:
         speakers.discard(round_.issue_holder_id)
-        spoken = set(
-            await scene.uow.session.scalars(select(Contribution.person_id).where(Contribution.round_id == round_.id))
-        )
+        spoke = select(literal(True).label("spoke"), Contribution.person_id).where(Contribution.round_id == round_.id)
+        rows = (await scene.uow.session.execute(union_all(query, spoke))).all()
+    else:
+        rows = (await scene.uow.session.execute(query)).all()
+    checked = {person_id for spoke_, person_id in rows if not spoke_}
+    spoken = {person_id for spoke_, person_id in rows if spoke_}
     return Attendance(
         checked_in=sorted(names[i] for i in names if i in checked),
         not_checked_in=sorted(names[i] for i in names if i not in checked),

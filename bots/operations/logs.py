@@ -29,7 +29,11 @@ QUIET = {
 
 
 class JsonLines(logging.Formatter):
-    """`{"time": …, "level": …, "logger": …, "message": …}` plus `exception` when there is one."""
+    """`{"time": …, "level": …, "logger": …, "message": …}` plus `exception` when there is one.
+
+    The exception comes from `exc_info`, or from `exc_text` when the log redaction (core/privacy/logs.py)
+    has already replaced the live exception with its traceback minus messages.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -40,6 +44,8 @@ class JsonLines(logging.Formatter):
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # the privacy redaction keeps only a traceback without messages, as text
+            entry["exception"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -21,6 +21,7 @@ from bots.operations.metrics import TickWatch, instrument_scheduler, observe_out
 from core.clock import ManualClock
 from core.db import Database, alembic_config
 from core.models import DueItem, DueKind, DueState, Workspace
+from core.privacy import logs
 from core.vocabulary import Platform
 from tests.fakes.recording_port import RecordingPort
 
@@ -155,7 +156,9 @@ def test_json_logs_are_one_object_per_line() -> None:
     out = io.StringIO()
     root = logging.getLogger()
     saved = root.handlers[:], root.level
+    saved_factory = logging.getLogRecordFactory()
     try:
+        logging.setLogRecordFactory(logging.LogRecord)  # without redaction, whatever an earlier test installed
         configure_logging(Settings(log_format="json", log_level="INFO"), out)
         logging.getLogger("bots.example").info("sent %d due items", 3)
         logging.getLogger("alembic.runtime.migration").info("Running upgrade 0003 -> 0004")
@@ -165,6 +168,7 @@ def test_json_logs_are_one_object_per_line() -> None:
             logging.getLogger("bots.example").exception("tick failed")
     finally:
         root.handlers[:], root.level = saved
+        logging.setLogRecordFactory(saved_factory)
     lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
     assert [(e["level"], e["logger"], e["message"]) for e in lines] == [
         ("INFO", "bots.example", "sent 3 due items"),
@@ -172,3 +176,27 @@ def test_json_logs_are_one_object_per_line() -> None:
     ]  # Alembic's INFO lines are silenced
     assert "ValueError: boom" in lines[1]["exception"]
     assert lines[0]["time"].endswith("+00:00")
+
+
+def test_json_logs_keep_the_redacted_traceback() -> None:
+    """`circles run` installs the privacy redaction, which moves the exception into `exc_text`:
+    the JSON line still carries the traceback and type, without the message."""
+    out = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    saved_factory = logging.getLogRecordFactory()
+    try:
+        logging.setLogRecordFactory(lambda *a, **k: logs.redact(logging.LogRecord(*a, **k)))
+        configure_logging(Settings(log_format="json", log_level="INFO"), out)
+        words = "a member's words"
+        try:
+            raise ValueError(words)  # the traceback quotes this line, not the value
+        except ValueError:
+            logging.getLogger("bots.example").exception("tick failed")
+    finally:
+        root.handlers[:], root.level = saved
+        logging.setLogRecordFactory(saved_factory)
+    [entry] = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+    assert "Traceback" in entry["exception"]
+    assert f"ValueError: {logs.WITHHELD}" in entry["exception"]
+    assert words not in out.getvalue()

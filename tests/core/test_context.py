@@ -9,13 +9,13 @@ from core.service import CircleService
 from core.statement_count import StatementCount
 from core.vocabulary import MeetingState, Phase, Platform
 from tests.conftest import START
-from tests.fakes.members import Member, cast
+from tests.fakes.members import Member, cast, welcome
 
 
 async def mid_round(service: CircleService) -> list[Member]:
     lead, *others = cast(service, 4)
     assert "is set up" in await lead.says("/circle new team")
-    assert "Added" in await lead.says("/circle add " + " ".join(m.mention for m in others))
+    assert "Invited" in await welcome(lead, others)
     for step in ("start", "bids"):
         await lead.says(f"/circle {step}")
     assert "bid is in" in await others[0].says("/circle bid First")
@@ -28,8 +28,7 @@ async def test_the_meeting_and_its_latest_round_come_with_the_circles(service: C
     lead, first, second, _ = await mid_round(service)
     for step in ("next", "next", "next", "next"):
         await lead.says(f"/circle {step}")
-    await first.says("/circle pass")
-    assert "Finished" in await lead.says("/circle next")
+    assert "Round 1 is closed" in await first.says("/circle pass")  # passing closes the round
     assert "Round 2 has started" in await lead.says("/circle round")
     async with db.unit_of_work() as uow:
         ctx = await RequestContext.load(uow, second.actor, START, Where())
@@ -80,7 +79,7 @@ async def test_circles_left_or_closed_are_not_among_mine(service: CircleService,
     lead, member, *_ = cast(service, 2)
     for name in ("alpha", "beta", "gamma"):
         assert "is set up" in await lead.says(f"/circle new {name}")
-        assert "Added" in await lead.says(f"/circle add {member.mention} in={name}")
+        assert "Invited" in await welcome(lead, [member], f"in={name}")
     assert "left" in await member.says("/circle leave in=alpha")
     assert "closed" in await lead.says("/circle end in=beta")
     async with db.unit_of_work() as uow:

@@ -17,7 +17,7 @@ from core.models import DueItem, DueKind, DueState, Round
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
 from core.vocabulary import Phase
-from tests.fakes.members import Member, cast
+from tests.fakes.members import Member, cast, welcome
 from tests.fakes.recording_port import RecordingPort
 
 
@@ -27,7 +27,7 @@ async def live(service: CircleService) -> tuple[list[Member], Scheduler]:
     scheduler = Scheduler(service, max_inline_wait=0)
     people = cast(service, 5)
     await people[0].says("/circle new live-one")
-    await people[0].says("/circle add " + " ".join(p.mention for p in people[1:]))
+    assert "Invited" in await welcome(people[0], people[1:])
     await people[0].says("/circle start")
     await people[2].says("/circle checkin Here and ready")
     await people[0].says("/circle bids")

@@ -19,7 +19,7 @@ from core.models import Bid, Circle, Commitment, Round
 from core.scheduling.views import check_in_nudge
 from core.service import CircleService
 from core.vocabulary import BidStatus, CommitmentStatus, Phase
-from tests.fakes.members import Member, cast
+from tests.fakes.members import Member, cast, welcome
 from tests.fakes.recording_port import RecordingPort
 
 
@@ -28,7 +28,7 @@ async def circle(service: CircleService) -> list[Member]:
     """A facilitated circle of five at check-in; people[0] facilitates."""
     people = cast(service, 5)
     await people[0].says("/circle new lived")
-    await people[0].says("/circle add " + " ".join(p.mention for p in people[1:]))
+    assert "Invited" in await welcome(people[0], people[1:])
     await people[0].says("/circle start")
     return people
 

@@ -12,10 +12,12 @@ from core.models import Circle, Meeting, Membership, Person, Round, Workspace
 from core.service import CircleService
 from core.statement_count import StatementCount
 from core.vocabulary import CircleStatus, Facilitation, MeetingState, Mode, Phase, Platform, Role
-from tests.fakes.members import Member
+from tests.fakes.members import Member, welcome
 
 # (reads, writes) in the command's own unit of work; delivery afterwards is counted apart.
-MOST = {"status": (3, 0), "bid": (2, 1), "say": (1, 1), "next": (1, 1)}
+# `next` also reads who has checked in and spoken, in one statement each time: for the "N of M have
+# spoken" in the phase prompt before the move, and for the facilitator's panel after it.
+MOST = {"status": (3, 0), "bid": (2, 1), "say": (1, 1), "next": (3, 1)}
 SEEDED_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
@@ -52,7 +54,7 @@ async def test_a_person_in_several_circles_reads_each_current_meeting_with_the_c
     with StatementCount(db.engine) as count:
         listing = await lead.says("/circle status")
     assert "*two* (" in listing
-    assert "active; meeting 1: check_in" in listing
+    assert "active; meeting 1: checking in" in listing
     assert "*one* (" in listing
     assert "*three* (" in listing
     assert "forming; no meeting scheduled" in listing
@@ -67,7 +69,7 @@ async def measure(service: CircleService, db: Database, tag: str) -> dict[str, t
     holder, asker, bidder = (Member(service, f"M{tag}{i}", f"M{tag}{i}") for i in range(3))
     name = f"team-{tag}"
     assert "is set up" in await lead.says(f"/circle new {name}")
-    assert "Added" in await lead.says(f"/circle add {holder.mention} {asker.mention} {bidder.mention}")
+    assert "Invited" in await welcome(lead, [holder, asker, bidder], f"in={name}")
     assert "is open" in await lead.says(f"/circle start in={name}")
     assert "Bids are open" in await lead.says(f"/circle bids in={name}")
     assert "bid is in" in await holder.says(f"/circle bid My issue in={name}")
