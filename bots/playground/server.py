@@ -155,10 +155,11 @@ async def _readable(playground: Playground, person: Person, space: str) -> Chann
 def _reply_json(playground: Playground, reply: Reply | None, zone: str | None = None) -> Json:
     """The private answer, placed after every message written so far (the page shows it there)."""
     if reply is None:
-        return {"reply": None, "form": None}
+        return {"reply": None, "form": None, "refused": False}
     return {
         "reply": {**message_json(reply.message, zone or "UTC"), "seq": playground.port.last_seq},
         "form": form_json(reply.form, zone or "UTC") if reply.form else None,
+        "refused": reply.refused,  # the page keeps what the person typed, so a fix is one edit away
     }
 
 

@@ -324,15 +324,20 @@ function answer(data, thread) {
   else addNote(data.reply, thread);
 }
 
+// Returns false when the message was not taken (refused, too long, not sent), so the box can give it back.
 async function send(text, thread) {
-  if (!state.view || !text.trim()) return;
+  if (!state.view || !text.trim()) return true;
+  let taken = true;
   try {
     const data = await api("POST", "/api/send", { space: state.view.id, thread: thread || "", text, key: newKey() });
+    taken = !data.refused;
     answer(data, thread);
   } catch (error) {
+    taken = false;
     addNote({ blocks: [{ type: "text", text: error.message }], seq: state.lastSeq }, thread);
   }
   await refresh();
+  return taken;
 }
 
 async function press(space, actionId, value) {
@@ -433,7 +438,8 @@ function composer(formId, textId, threadOf) {
     event.preventDefault();
     const text = box.value;
     box.value = "";
-    await send(text, threadOf());
+    const taken = await send(text, threadOf());
+    if (!taken && !box.value) box.value = text;
     box.focus();
   });
   box.addEventListener("keydown", (event) => {

@@ -100,6 +100,11 @@ async def test_two_people_play_a_round_and_an_outsider_sees_nothing(
 
     # Ben checks in by typing, and says something that must stay text.
     await type_line(ben, "/circle checkin Busy week, glad to be here")
+    await expect(ben.get_by_label("Message", exact=True)).to_have_value("")
+    too_long = "/circle checkin " + "so much to say " * 220
+    await type_line(ben, too_long)  # refused: the box gives it back, so fixing it is one edit away
+    await expect(ben.get_by_label("Message", exact=True)).to_have_value(too_long)
+    await ben.get_by_label("Message", exact=True).fill("")
     hostile = "<script>window.pwned = true</script><b>not bold</b>"
     await type_line(ben, hostile)
     await expect(channel_of[amara].get_by_text(hostile)).to_be_visible()
