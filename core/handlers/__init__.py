@@ -1,210 +1,131 @@
-"""One handler per `/circle` subcommand, button and form: each turns a request into calls on the
-meeting state machine or on the circle, inside the caller's unit of work, and returns what the
-actor is told. Workflow rules live in `core.meeting`; here is only who-means-what.
+"""One handler per typed request (`core.requests`), in modules by area: circles and membership,
+meetings and rounds, commitments, preferences, home and status, and the buttons that open forms.
 
-The handlers live by area (circles, meetings, commitments, preferences, home); this module holds
-the tables that route a command, a button or a form to them."""
+Every surface is translated into those requests here, once: a typed line through the grammar
+(`core.commands`), Discord's structured options through the same spec, and buttons and forms
+through the two small tables below. Workflow rules live in `core.meeting`; here is only
+who-means-what.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
 
-from core import forms, meeting, programmes, views
-from core.commands import Command
-from core.context import NOT_YOURS, RequestContext
-from core.errors import CircleError, NotAllowed, NotFound
+from core import programmes
+from core.commands import MAX_ID, SIGN_UP, SPECS, Refused, Spec, read, read_line, spec_named, whole_number
+from core.context import NOT_YOURS
+from core.errors import NotFound, UsageError
 from core.forms import Action, FormId
-from core.handlers.circles import add, join, leave, new_circle, remove, set_circle_status
-from core.handlers.commitments import done_command, my_commitment, update_command, update_commitment
-from core.handlers.home import help_command, home, my_open_commitments, status
-from core.handlers.meetings import (
-    bid,
-    call_for_bids,
-    check_in,
-    close,
-    commit,
-    feedback,
-    hand_over,
-    meeting_scene,
-    next_phase,
-    open_meeting,
-    parse_due,
-    pass_round,
-    reply_in_thread,
-    round_scene,
-    say,
-    schedule,
-    start,
-    start_round,
-    withdraw,
+from core.handlers import circles, commitments, home, meetings, opening, preferences
+from core.handlers.home import home as home_page
+from core.handlers.meetings import reply_in_thread
+from core.handlers.replies import HANDLERS, answer, handles
+from core.requests import (
+    CallForBids,
+    CloseMeeting,
+    ListSignUps,
+    NewProgramme,
+    NextPhase,
+    OpenForm,
+    OpenMeeting,
+    OpenSignUp,
+    SignUp,
+    StartRound,
+    Target,
 )
-from core.handlers.preferences import set_nudges, set_quiet_hours, set_timezone
-from core.handlers.replies import done
-from core.messages import (
-    Form,
-    Quote,
-    Reply,
-    Text,
-    message,
-)
-from core.vocabulary import (
-    CommitmentStatus,
-    ContributionKind,
-    Phase,
-    Urgency,
-)
+from core.vocabulary import Phase
 
-COMMANDS: dict[str, Callable[[RequestContext, Command], Awaitable[Reply]]] = {
-    "help": help_command,
-    "new": new_circle,
-    "join": join,
-    "leave": leave,
-    "status": status,
-    "schedule": schedule,
-    "start": start,
-    "checkin": check_in,
-    "bids": call_for_bids,
-    "bid": bid,
-    "withdraw": withdraw,
-    "round": start_round,
-    "next": next_phase,
-    "say": say,
-    "commit": commit,
-    "pass": pass_round,
-    "done": done_command,
-    "update": update_command,
-    "close": close,
-    "feedback": feedback,
-    "add": add,
-    "remove": remove,
-    "facilitator": hand_over,
-    "pause": set_circle_status,
-    "resume": set_circle_status,
-    "end": set_circle_status,
-    "programme": programmes.new_programme,
-    "signup": programmes.sign_up,
-    "signups": programmes.list_sign_ups,
-    "timezone": set_timezone,
-    "quiet": set_quiet_hours,
-    "nudges": set_nudges,
+handles(NewProgramme)(programmes.new_programme)
+handles(OpenSignUp)(programmes.sign_up)
+handles(ListSignUps)(programmes.list_sign_ups)
+handles(SignUp)(programmes.submit_sign_up)
+
+AREAS = (circles, commitments, home, meetings, opening, preferences)  # imported for their handlers
+
+
+def _phase(detail: str) -> Phase | None:
+    return Phase(detail) if detail in Phase._value2member_map_ else None
+
+
+# A button's value is "<id>" or "<id>:<detail>"; each action says what the id is and what it asks.
+BUTTONS: dict[str, Callable[[int, str, date], object]] = {
+    Action.OPEN_BID_FORM: lambda ident, _, __: OpenForm(FormId.BID, Target(meeting=ident)),
+    Action.OPEN_CHECK_IN_FORM: lambda ident, _, __: OpenForm(FormId.CHECK_IN, Target(meeting=ident)),
+    Action.OPEN_FEEDBACK_FORM: lambda ident, _, __: OpenForm(FormId.FEEDBACK, Target(meeting=ident)),
+    Action.OPEN_CONTRIBUTE_FORM: lambda ident, _, __: OpenForm(FormId.CONTRIBUTE, Target(round=ident)),
+    Action.OPEN_COMMIT_FORM: lambda ident, _, __: OpenForm(FormId.COMMIT, Target(round=ident)),
+    Action.OPEN_COMMITMENT_NOTE_FORM: lambda ident, _, __: OpenForm(FormId.COMMITMENT_NOTE, commitment=ident),
+    Action.NEXT_PHASE: lambda ident, detail, _: NextPhase(Target(round=ident), _phase(detail)),
+    Action.START_ROUND: lambda ident, _, __: StartRound(target=Target(meeting=ident)),
+    Action.OPEN_MEETING: lambda ident, _, __: OpenMeeting(Target(meeting=ident)),
+    Action.CALL_FOR_BIDS: lambda ident, _, __: CallForBids(Target(meeting=ident)),
+    Action.CLOSE_MEETING: lambda ident, _, __: CloseMeeting(Target(meeting=ident)),
+    # only the statuses the buttons offer: the spec of /circle update says which
+    Action.SET_COMMITMENT_STATUS: lambda ident, detail, today: read(
+        SPECS["update"], {"number": str(ident), "status": detail}, today, usage=False
+    ),
 }
 
 
-async def press(ctx: RequestContext, action: str, value: str) -> Reply:
-    target, _, detail = value.partition(":")
-    if not target.isdigit():
-        raise NotFound(NOT_YOURS)
-    ident = int(target)
-    match action:
-        case Action.OPEN_BID_FORM:
-            scene = await meeting_scene(ctx, ident)
-            return Reply(message("Opening the bid form."), forms.bid_form(scene.meeting.id))
-        case Action.OPEN_CHECK_IN_FORM:
-            scene = await meeting_scene(ctx, ident)
-            intro = "\n".join(
-                b.text for b in await my_open_commitments(ctx, scene.circle.id) if isinstance(b, Text | Quote)
-            )
-            return Reply(message("Opening the check-in form."), forms.check_in_form(scene.meeting.id, intro))
-        case Action.OPEN_CONTRIBUTE_FORM:
-            scene, round_ = await round_scene(ctx, ident)
-            kinds = scene.fmt.phase(round_.phase).kinds
-            if not kinds:
-                raise CircleError("This phase is for the issue holder's commitments.")
-            return Reply(message("Opening the form."), forms.contribute_form(round_.id, kinds))
-        case Action.OPEN_COMMIT_FORM:
-            scene, round_ = await round_scene(ctx, ident)
-            if round_.issue_holder_id != ctx.person.id:
-                raise NotAllowed("Only this round's issue holder can commit to actions.")
-            return Reply(message("Opening the form."), forms.commit_form(round_.id))
-        case Action.NEXT_PHASE:
-            scene, round_ = await round_scene(ctx, ident)
-            expected = Phase(detail) if detail in Phase._value2member_map_ else None
-            before = round_.phase
-            await meeting.advance_phase(scene, ctx.person, expected)
-            if round_.phase == before:
-                return done("The round had already moved on.")
-            return done(f"Moved on to {views.PHASE_TITLES[round_.phase]}.")
-        case Action.START_ROUND:
-            scene = await meeting_scene(ctx, ident)
-            round_ = await meeting.start_round(scene, ctx.person)
-            return done(f"Round {round_.number} has started.")
-        case Action.OPEN_MEETING:
-            return await open_meeting(ctx, await meeting_scene(ctx, ident))
-        case Action.CALL_FOR_BIDS:
-            scene = await meeting_scene(ctx, ident)
-            await meeting.call_for_bids(scene, ctx.person)
-            return done("Bids are open.")
-        case Action.CLOSE_MEETING:
-            scene = await meeting_scene(ctx, ident)
-            await meeting.close_meeting(scene, ctx.person)
-            return done(f"Meeting {scene.meeting.number} is closed.")
-        case Action.OPEN_FEEDBACK_FORM:
-            await meeting_scene(ctx, ident)
-            return Reply(message("Opening the feedback form."), forms.feedback_form(ident))
-        case Action.SET_COMMITMENT_STATUS:
-            if detail not in CommitmentStatus._value2member_map_:
-                raise NotFound(NOT_YOURS)
-            return await update_commitment(ctx, ident, CommitmentStatus(detail), "")
-        case Action.OPEN_COMMITMENT_NOTE_FORM:
-            await my_commitment(ctx, ident)
-            return Reply(message("Opening the form."), forms.commitment_note_form(ident))
-    raise NotFound("That button is no longer in use.")
+def button_request(action: str, value: str, today: date) -> object:
+    """The request a button press makes; a value that was tampered with is answered as not yours."""
+    make = BUTTONS.get(action)
+    if make is None:
+        raise NotFound("That button is no longer in use.")
+    ident, _, detail = value.partition(":")
+    try:
+        return make(whole_number(ident, 1, MAX_ID, "id"), detail, today)
+    except UsageError:
+        raise NotFound(NOT_YOURS) from None
 
 
-FORM_BUILDERS: dict[str, Callable[[int], Form]] = {
-    FormId.BID: forms.bid_form,
-    FormId.CHECK_IN: lambda meeting_id: forms.check_in_form(meeting_id, ""),
-    FormId.CONTRIBUTE: lambda round_id: forms.contribute_form(round_id, tuple(ContributionKind)),
-    FormId.COMMIT: forms.commit_form,
-    FormId.FEEDBACK: forms.feedback_form,
-    FormId.COMMITMENT_NOTE: forms.commitment_note_form,
-    FormId.SIGN_UP: forms.sign_up_form,
+# A form asks some of a spec's parameters; its context says what it is about.
+FORMS: dict[str, tuple[Spec, tuple[str, ...], Callable[[int], Mapping[str, Any]]]] = {
+    FormId.BID: (SPECS["bid"], ("topic", "urgency", "minutes"), lambda c: {"target": Target(meeting=c)}),
+    FormId.CHECK_IN: (SPECS["checkin"], ("text",), lambda c: {"target": Target(meeting=c)}),
+    FormId.CONTRIBUTE: (SPECS["say"], ("kind", "text"), lambda c: {"target": Target(round=c)}),
+    FormId.COMMIT: (SPECS["commit"], ("action", "due"), lambda c: {"target": Target(round=c)}),
+    FormId.FEEDBACK: (SPECS["feedback"], ("rating", "text"), lambda c: {"target": Target(meeting=c)}),
+    FormId.COMMITMENT_NOTE: (SPECS["update"], ("status", "note"), lambda c: {"number": c}),
+    FormId.SIGN_UP: (SIGN_UP, tuple(p.name for p in SIGN_UP.params), lambda c: {"programme_id": c}),
 }
 
 
-def form_errors(form_id: str, context: str, values: dict[str, str]) -> dict[str, str]:
-    builder = FORM_BUILDERS.get(form_id)
-    if builder is None or not context.isdigit():
+def form_request(form_id: str, context: str, values: Mapping[str, str], today: date) -> object:
+    """The request a submitted form makes; `Refused` carries an error per field."""
+    entry = FORMS.get(form_id)
+    if entry is None:
         raise NotFound("That form is no longer in use.")
-    errors = builder(int(context)).validate(values)
-    if form_id == FormId.SIGN_UP:
-        errors = programmes.sign_up_errors(values) | errors
-    return errors
+    spec, names, about = entry
+    try:
+        ident = whole_number(context, 1, MAX_ID, "id")
+    except UsageError:
+        raise NotFound("That form is no longer in use.") from None
+    raw: dict[str, Any] = {name: values.get(name) for name in names}
+    if form_id == FormId.COMMITMENT_NOTE:
+        raw["number"] = str(ident)
+    request = read(spec, raw, today, usage=False, extra={k: v for k, v in about(ident).items() if k != "number"})
+    if form_id == FormId.SIGN_UP and (errors := programmes.sign_up_errors(dict(values))):
+        raise Refused(errors)
+    return request
 
 
-async def submit(ctx: RequestContext, form_id: str, context: str, values: dict[str, str]) -> Reply:
-    ident = int(context)
-    text = (values.get("text") or "").strip()
-    match form_id:
-        case FormId.BID:
-            scene = await meeting_scene(ctx, ident)
-            await meeting.place_bid(
-                scene, ctx.person, values["topic"].strip(), Urgency(values["urgency"]), int(values["minutes"])
-            )
-            return done(f"Your bid is in for meeting {scene.meeting.number}.")
-        case FormId.CHECK_IN:
-            scene = await meeting_scene(ctx, ident)
-            await meeting.check_in(scene, ctx.person, text)
-            return done("You're checked in.")
-        case FormId.CONTRIBUTE:
-            scene, _ = await round_scene(ctx, ident)
-            await meeting.contribute(scene, ctx.person, text, ContributionKind(values["kind"]))
-            return done("Thanks, it's in the round's thread.")
-        case FormId.COMMIT:
-            scene, _ = await round_scene(ctx, ident)
-            entry = await meeting.commit(scene, ctx.person, text, parse_due(values.get("due") or ""))
-            return done(f"Commitment #{entry.id} noted.")
-        case FormId.FEEDBACK:
-            scene = await meeting_scene(ctx, ident)
-            await meeting.give_feedback(scene, ctx.person, int(values["rating"]), text)
-            return done("Thank you for your feedback.")
-        case FormId.COMMITMENT_NOTE:
-            return await update_commitment(
-                ctx, ident, CommitmentStatus(values["status"]), (values.get("note") or "").strip()
-            )
-        case FormId.SIGN_UP:
-            return await programmes.submit_sign_up(ctx, ident, values)
-    raise NotFound("That form is no longer in use.")
+def options_request(command: str, options: Mapping[str, Any], today: date) -> object:
+    """Structured options (Discord's), read by the same spec as a typed line, never re-joined into one."""
+    return read(spec_named(command), options, today)
 
 
-__all__ = ["COMMANDS", "form_errors", "home", "press", "reply_in_thread", "submit"]
+__all__ = [
+    "BUTTONS",
+    "FORMS",
+    "HANDLERS",
+    "answer",
+    "button_request",
+    "form_request",
+    "home_page",
+    "options_request",
+    "read_line",
+    "reply_in_thread",
+]

@@ -2,60 +2,44 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from core import programmes
-from core.commands import Command, usage
 from core.context import RequestContext
 from core.effects import AddToSpace, ArchiveSpace, OpenSpace, PostToCircle, RemoveFromSpace
-from core.errors import CircleError, NotFound, UsageError
+from core.errors import CircleError, NotFound
 from core.formats import get_format
-from core.handlers.replies import choice, done
-from core.messages import (
-    Reply,
-    message,
-)
+from core.handlers.replies import done, handles
+from core.messages import Reply, message
 from core.models import Circle, Membership, Person
+from core.requests import AddPeople, Join, Leave, NewCircle, RemovePerson, SetCircleStatus
 from core.topic_modules import load_module, module_keys
-from core.vocabulary import (
-    CircleStatus,
-    Facilitation,
-    Mode,
-    Role,
-)
+from core.vocabulary import CircleStatus, Facilitation, Role
 
-CIRCLE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
 MAX_MEMBERS = 8  # 5-7 members and a facilitator
 
 
-async def new_circle(ctx: RequestContext, cmd: Command) -> Reply:
-    name = cmd.text.strip().lower()
-    if not CIRCLE_NAME.match(name):
-        raise UsageError(
-            f"Circle names are 2-40 lowercase letters, digits, - or _, like `leaders-1`.\nUsage: {usage('new')}"
-        )
-    fmt = get_format(cmd.options.get("format", "action-learning"))
-    mode = choice(cmd.options.get("mode", "live"), Mode, "mode")
-    module_key = cmd.options.get("module")
+@handles(NewCircle)
+async def new_circle(ctx: RequestContext, req: NewCircle) -> Reply:
+    fmt = get_format(req.format)
+    module_key: str | None = req.module or None
     if fmt.uses_module:
         module_key = load_module(module_key or module_keys()[0]).key
     elif module_key:
         raise CircleError(f"The {fmt.name} format has no topic module; use format=module.")
-    programme_id = await programmes.led_programme(ctx, cmd.options["programme"]) if "programme" in cmd.options else None
+    programme_id = await programmes.led_programme(ctx, req.programme) if req.programme else None
     taken = await ctx.uow.session.scalar(
-        select(Circle.id).where(Circle.workspace_id == ctx.workspace.id, Circle.name == name)
+        select(Circle.id).where(Circle.workspace_id == ctx.workspace.id, Circle.name == req.name)
     )
     if taken is not None:
-        raise CircleError(f"There's already a circle called '{name}' here. Please pick another name.")
+        raise CircleError(f"There's already a circle called '{req.name}' here. Please pick another name.")
     circle = Circle(
         workspace_id=ctx.workspace.id,
         programme_id=programme_id,
-        name=name,
+        name=req.name,
         format_key=fmt.key,
         module_key=module_key,
-        mode=mode,
+        mode=req.mode,
         status=CircleStatus.FORMING,
         facilitation=fmt.facilitation,
         created_by_id=ctx.person.id,
@@ -73,51 +57,53 @@ async def new_circle(ctx: RequestContext, cmd: Command) -> Reply:
     await ctx.uow.session.refresh(circle, ["memberships"])
     ctx.uow.emit(OpenSpace(circle.id))
     return done(
-        f"Circle '{name}' is set up ({fmt.name}, {mode.value}). Add people with /circle add @person, "
-        f"or ask them to /circle join {name}."
+        f"Circle '{req.name}' is set up ({fmt.name}, {req.mode.value}). Add people with /circle add @person, "
+        f"or ask them to /circle join {req.name}."
     )
 
 
-async def join(ctx: RequestContext, cmd: Command) -> Reply:
-    name = cmd.text.strip().lower()
+@handles(Join)
+async def join(ctx: RequestContext, req: Join) -> Reply:
     circle = await ctx.uow.session.scalar(
         select(Circle).where(
-            Circle.workspace_id == ctx.workspace.id, Circle.name == name, Circle.status == CircleStatus.FORMING
+            Circle.workspace_id == ctx.workspace.id, Circle.name == req.name, Circle.status == CircleStatus.FORMING
         )
     )
     if circle is None:
-        raise NotFound(f"There's no circle called '{name[:80]}' open for joining.")
+        raise NotFound(f"There's no circle called '{req.name}' open for joining.")
     if ctx.is_member(circle):
         raise CircleError(f"You're already in {circle.name}.")
     await add_member(ctx, circle, ctx.person, Role.MEMBER)
     return done(f"Welcome to {circle.name}. Ground rules: what is said in the circle stays in the circle.")
 
 
-async def leave(ctx: RequestContext, cmd: Command) -> Reply:
-    circle = await ctx.circle_for(cmd.circle_name)
+@handles(Leave)
+async def leave(ctx: RequestContext, req: Leave) -> Reply:
+    circle = await ctx.circle_for(req.target.circle)
     await remove_member(ctx, circle, ctx.person)
     return done(f"You have left {circle.name}.")
 
 
-async def add(ctx: RequestContext, cmd: Command) -> Reply:
-    circle = await ctx.circle_for(cmd.circle_name)
+@handles(AddPeople)
+async def add(ctx: RequestContext, req: AddPeople) -> Reply:
+    circle = await ctx.circle_for(req.target.circle)
     ctx.require_lead(circle, "add people")
-    role = choice(cmd.options.get("role", "member"), Role, "role")
     names = []
-    for external_id in cmd.mentions:
-        person = await ctx.person_by_external(external_id)
+    for ref in req.people:
+        person = await ctx.person_by_external(ref.external_id, ref.name)
         if ctx_member(circle, person) is None:
-            await add_member(ctx, circle, person, role)
+            await add_member(ctx, circle, person, req.role)
             names.append(person.display_name)
     if not names:
         raise CircleError("Everyone you named is already in the circle.")
     return done(f"Added {', '.join(names)} to {circle.name}.")
 
 
-async def remove(ctx: RequestContext, cmd: Command) -> Reply:
-    circle = await ctx.circle_for(cmd.circle_name)
+@handles(RemovePerson)
+async def remove(ctx: RequestContext, req: RemovePerson) -> Reply:
+    circle = await ctx.circle_for(req.target.circle)
     ctx.require_lead(circle, "remove people")
-    person = await ctx.person_by_external(cmd.mentions[0])
+    person = await ctx.person_by_external(req.person.external_id, req.person.name)
     await remove_member(ctx, circle, person)
     return done(f"Removed {person.display_name} from {circle.name}.")
 
@@ -157,13 +143,17 @@ async def remove_member(ctx: RequestContext, circle: Circle, person: Person) -> 
     ctx.uow.emit(PostToCircle(circle.id, message(f"{person.display_name} has left the circle.")))
 
 
-async def set_circle_status(ctx: RequestContext, cmd: Command) -> Reply:
-    circle = await ctx.circle_for(cmd.circle_name)
-    ctx.require_lead(circle, f"{cmd.name} the circle")
-    target = {"pause": CircleStatus.PAUSED, "resume": CircleStatus.ACTIVE, "end": CircleStatus.CLOSED}[cmd.name]
+_VERBS = {CircleStatus.PAUSED: "pause", CircleStatus.ACTIVE: "resume", CircleStatus.CLOSED: "end"}
+
+
+@handles(SetCircleStatus)
+async def set_circle_status(ctx: RequestContext, req: SetCircleStatus) -> Reply:
+    circle = await ctx.circle_for(req.target.circle)
+    ctx.require_lead(circle, f"{_VERBS.get(req.status, 'change')} the circle")
+    target = req.status
     if circle.status == target:
         raise CircleError(f"{circle.name} is already {target.value}.")
-    if cmd.name == "resume" and circle.status != CircleStatus.PAUSED:
+    if target == CircleStatus.ACTIVE and circle.status != CircleStatus.PAUSED:
         raise CircleError(f"{circle.name} isn't paused.")
     circle.status = target
     ctx.uow.emit(PostToCircle(circle.id, message(f"{ctx.person.display_name} set the circle to {target.value}.")))

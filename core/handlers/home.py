@@ -5,12 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core import forms, meeting, views
-from core.commands import Command
+from core.commands import spec_named
 from core.context import RequestContext
-from core.errors import UsageError
 from core.formats import get_format
 from core.forms import Action
-from core.handlers.replies import done
+from core.handlers.replies import done, handles
 from core.messages import (
     Actions,
     Block,
@@ -23,6 +22,7 @@ from core.messages import (
     Text,
 )
 from core.models import Circle, Commitment
+from core.requests import Help, Status
 from core.vocabulary import (
     STILL_OPEN,
     MeetingState,
@@ -30,9 +30,10 @@ from core.vocabulary import (
 )
 
 
-async def status(ctx: RequestContext, cmd: Command) -> Reply:
-    if cmd.circle_name or (ctx.where.space and any(c.space_ref == ctx.where.space for c in await ctx.my_circles())):
-        circle = await ctx.circle_for(cmd.circle_name)
+@handles(Status)
+async def status(ctx: RequestContext, req: Status) -> Reply:
+    if req.target.circle or (ctx.where.space and any(c.space_ref == ctx.where.space for c in await ctx.my_circles())):
+        circle = await ctx.circle_for(req.target.circle)
         return Reply(await circle_status(ctx, circle))
     circles = await ctx.my_circles()
     if not circles:
@@ -125,12 +126,9 @@ async def my_open_commitments(ctx: RequestContext, circle_id: int | None = None)
     return [Text("*Your open commitments*"), *(views.report_line(c, ctx.person) for c in commitments)]
 
 
-async def help_command(ctx: RequestContext, cmd: Command) -> Reply:
-    if cmd.text:
-        from core.commands import SPECS
-
-        spec = SPECS.get(cmd.text.strip().lower())
-        if spec is None:
-            raise UsageError(f"I don't know the command '{cmd.text[:40]}'. Try /circle help.")
+@handles(Help)
+async def help_command(ctx: RequestContext, req: Help) -> Reply:
+    if req.command:
+        spec = spec_named(req.command)
         return done(f"{spec.usage}\n{spec.summary}")
     return Reply(views.help_message())
