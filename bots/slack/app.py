@@ -28,8 +28,6 @@ from bots.slack.port import SlackPort, SlackPorts, error_code
 from bots.slack.store import installation_store, state_store
 from core.clock import Clock
 from core.context import Actor, Where
-from core.errors import CircleError
-from core.handlers import form_errors
 from core.messages import Message, Reply
 from core.port import RateLimited, Undeliverable
 from core.service import ALREADY_HANDLED
@@ -299,10 +297,7 @@ def _listen(adapter: SlackAdapter) -> None:
         values = blocks.submitted_values(view)
         origin = blocks.FormOrigin.decode(str(view.get("private_metadata") or ""))
         form_id = str(view.get("callback_id") or "")
-        try:
-            errors = form_errors(form_id, origin.context, values)
-        except CircleError:
-            errors = {}  # an unknown form: the service answers it below
+        errors = service.check_form(form_id, origin.context, values)
         if errors:
             await ack(**blocks.field_errors(errors))
             return

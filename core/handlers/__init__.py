@@ -112,6 +112,13 @@ def form_request(form_id: str, context: str, values: Mapping[str, str], today: d
     return request
 
 
+def field_label(form_id: str, name: str) -> str:
+    """What a form calls one of its fields, for surfaces that list errors outside the form."""
+    entry = FORMS.get(form_id)
+    param = entry[0].param(name) if entry else None
+    return param.label if param else "This"
+
+
 def options_request(command: str, options: Mapping[str, Any], today: date) -> object:
     """Structured options (Discord's), read by the same spec as a typed line, never re-joined into one."""
     return read(spec_named(command), options, today)
@@ -123,6 +130,7 @@ __all__ = [
     "HANDLERS",
     "answer",
     "button_request",
+    "field_label",
     "form_request",
     "home_page",
     "options_request",
