@@ -167,3 +167,4 @@ class Reply:
 
     message: Message
     form: Form | None = None
+    refused: bool = False  # the request was not honoured and nothing was changed

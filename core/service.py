@@ -51,7 +51,8 @@ AfterCommit = Callable[[Changed], Awaitable[None]]
 NOWHERE = Where()
 ALREADY_HANDLED = Reply(views.plain("Already done."))
 SAME_MOMENT = Reply(
-    views.plain("Someone changed that at the same moment, so nothing was applied twice. Please look and try again.")
+    views.plain("Someone changed that at the same moment, so nothing was applied twice. Please look and try again."),
+    refused=True,
 )
 
 
@@ -75,7 +76,7 @@ class CircleService:
         try:
             request = handlers.read_line(text, self.clock.now().date())
         except CircleError as error:
-            return Reply(views.usage_message(error.message))
+            return Reply(views.usage_message(error.message), refused=True)
         return await self.run(actor, request, where, key)
 
     async def run_options(
@@ -85,7 +86,7 @@ class CircleService:
         try:
             request = handlers.options_request(command, options, self.clock.now().date())
         except CircleError as error:
-            return Reply(views.usage_message(error.message))
+            return Reply(views.usage_message(error.message), refused=True)
         return await self.run(actor, request, where, key)
 
     async def press(
@@ -94,7 +95,7 @@ class CircleService:
         try:
             request = handlers.button_request(action, value, self.clock.now().date())
         except CircleError as error:
-            return Reply(views.plain(error.message))
+            return Reply(views.plain(error.message), refused=True)
         return await self.run(actor, request, where, key)
 
     def check_form(self, form_id: str, context: str, values: Mapping[str, str]) -> dict[str, str]:
@@ -115,7 +116,7 @@ class CircleService:
         except Refused as refused:
             return FormResult(errors=refused.errors)
         except CircleError as error:
-            return FormResult(reply=Reply(views.plain(error.message)))
+            return FormResult(reply=Reply(views.plain(error.message), refused=True))
         return FormResult(reply=await self.run(actor, request, NOWHERE, key))
 
     async def run(self, actor: Actor, request: object, where: Where = NOWHERE, key: str | None = None) -> Reply:
@@ -229,7 +230,7 @@ class CircleService:
                 workspace = ctx.workspace
                 changed = Changed(ctx.person.id, _circles_in(effects))
         except CircleError as error:
-            return Reply(views.plain(error.message))
+            return Reply(views.plain(error.message), refused=True)
         except StaleDataError:  # another worker changed the same meeting or round a moment before
             return SAME_MOMENT
         except IntegrityError:

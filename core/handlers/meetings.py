@@ -202,7 +202,7 @@ async def round_scene(ctx: RequestContext, round_id: int) -> tuple[meeting.Scene
     if round_ is None:
         raise NotFound(NOT_YOURS)
     scene = await meeting_scene(ctx, round_.meeting_id)
-    if scene.current_round is None or scene.current_round.id != round_.id:
+    if scene.current_round is None or scene.current_round.id != round_.id or round_.phase == Phase.DONE:
         raise CircleError("That round has finished.")
     return scene, round_
 
