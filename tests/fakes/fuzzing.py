@@ -137,6 +137,7 @@ class Outcome:
     text: str  # what the member read, numbers blurred (ids differ between databases)
     changed: bool
     problem: str = ""  # the property it broke, if any
+    said: str = field(default="", compare=False)  # the reply as written
 
 
 def generate(chooser: Chooser) -> Case:
@@ -195,8 +196,9 @@ class Pick:
 
 @dataclass
 class World:
-    """A facilitated circle `alpha` of six: meeting 1 closed (with commitment #1 of person 1), meeting
-    2 in its first round (person 2's issue). Built the same way on any database."""
+    """Two facilitated circles of the same six, led by person 0: `alpha`, whose meeting 1 is closed
+    (with commitment #1 of person 1) and meeting 2 in its first round (person 2's issue, questions
+    and advice), and `beta`, whose first meeting is open for check-in. Built alike on any database."""
 
     db: Database
     clock: ManualClock = field(default_factory=lambda: ManualClock(START))
@@ -232,6 +234,11 @@ class World:
             (lead, "/circle bids"),
             (second, "/circle bid A hard hire"),
             (lead, "/circle round"),
+            (lead, "/circle next"),
+            (lead, "/circle next"),
+            (lead, "/circle new beta"),
+            (lead, "/circle add " + " ".join(f"<@{p.user}>" for p in self.people[1:]) + " in=beta"),
+            (lead, "/circle start in=beta"),
         ]
         for actor, line in steps:
             reply = await self.service.run_command(actor, line)
@@ -271,7 +278,7 @@ class World:
             problem = "an empty reply"
         elif "Traceback" in text or "Error:" in text:
             problem = "an internal error shown to the member"
-        return Outcome(kind, _blurred(text), changed, problem)
+        return Outcome(kind, _blurred(text), changed, problem, text)
 
     async def _run(self, case: Case) -> tuple[str, str]:
         actor = self.people[case.person]
