@@ -209,7 +209,7 @@ def test_forms_refuse_bad_fields_by_name_and_never_cut(worlds: Worlds) -> None:
     assert refused[0].kind == "refused"
     assert "1000 characters" in refused[0].said
     assert "5 to 120" in refused[0].said
-    assert rows(worlds, Bid) and all(len(b.topic) <= 1000 for b in rows(worlds, Bid))
+    assert "x" * 1000 not in {b.topic for b in rows(worlds, Bid)}  # nothing was cut and stored
     level = outcome(worlds, Case("form", 3, FormId.SIGN_UP, "1", (("level", "²"),)))
     assert level.kind == "refused"
 
