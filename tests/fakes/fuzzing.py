@@ -11,12 +11,14 @@ nothing changed when refused. Its `Outcome` is comparable between databases.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
 from core.clock import ManualClock
 from core.commands import ALIASES, SPECS, Kind
@@ -107,6 +109,26 @@ HOSTILE: tuple[str, ...] = (
     "question",
     "action-learning",
 )
+# Lines a careful member types, so that accepted requests are fuzzed too (a hostile word may follow).
+ORDINARY: tuple[str, ...] = (
+    "/circle status",
+    "/circle status in=beta",
+    "/circle say What have you tried? in=alpha",
+    "/circle say kind=advice Ask for a pilot in=alpha",
+    "/circle checkin Tired but here in=beta",
+    "/circle bid A late project urgency=high minutes=30 in=beta",
+    "/circle withdraw in=beta",
+    "/circle done 1 It went well",
+    "/circle update 1 stuck Need help",
+    "/circle timezone Europe/Berlin",
+    "/circle quiet 22:00-07:00 weekends=on",
+    "/circle nudges pause 3",
+    "/circle feedback 4 Good session in=alpha",
+    "/circle help bid",
+    "/circle next in=alpha",
+    "/circle schedule 2026-12-20 10:00 tz=UTC in=beta",
+    "/circle commit Talk to my boss due=2026-12-24 in=alpha",
+)
 NUMBERS: tuple[int, ...] = (-5, 0, 1, 2, 3, 5, 20, 120, 481, 2**31 - 1, 2**31, 2**63)
 JUNK_COMMANDS = ("frobnicate", "", "BID", "²", "x" * 200)
 
@@ -160,6 +182,10 @@ def generate(chooser: Chooser) -> Case:
 
 
 def _text_case(chooser: Chooser, person: int) -> Case:
+    if chooser.number(0, 1):
+        line = chooser.pick(ORDINARY)
+        extra = [chooser.pick(HOSTILE) for _ in range(chooser.number(0, 1))]
+        return Case("text", person, line.split()[1], " ".join([line, *extra]))
     command = chooser.pick((*SPECS, *ALIASES, *JUNK_COMMANDS))
     words = [chooser.pick(HOSTILE) for _ in range(chooser.number(0, 4))]
     return Case("text", person, command, " ".join(["/circle", command, *words]))
@@ -206,6 +232,8 @@ class World:
     service: CircleService = field(init=False)
     people: list[Actor] = field(init=False)
     _dump: list[tuple[str, list[tuple[Any, ...]]]] | None = None
+    _watcher: sqlite3.Connection | None = None
+    _built: bool = False
 
     def __post_init__(self) -> None:
         self.service = CircleService(self.db, self.clock, lambda _workspace: self.port)
@@ -213,9 +241,20 @@ class World:
         self.people = [Actor(Platform.PLAYGROUND, "T1", f"UT1{i}", names[i]) for i in range(PEOPLE)]
 
     async def build(self) -> None:
+        """Empties (or creates) the tables and sets the scene again, ids from 1 on both databases."""
         async with self.db.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.drop_all)
-            await conn.run_sync(Base.metadata.create_all)
+            if not self._built:
+                await conn.run_sync(Base.metadata.drop_all)
+                await conn.run_sync(Base.metadata.create_all)
+            elif self.db.is_sqlite:
+                for table in reversed(Base.metadata.sorted_tables):
+                    await conn.execute(table.delete())
+                await conn.execute(text("DELETE FROM sqlite_sequence")) if await self._has_sequences(conn) else None
+            else:
+                names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        self._built = True
+        self.clock.set(START)
         lead, holder, second = self.people[0], self.people[1], self.people[2]
         day = (START + timedelta(days=2)).date().isoformat()
         steps: list[tuple[Actor, str]] = [
@@ -245,6 +284,11 @@ class World:
             assert not reply.refused, (line, reply.message.plain_text)
         self._dump = await self.dump()
 
+    @staticmethod
+    async def _has_sequences(conn: Any) -> bool:
+        found = await conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'"))
+        return found.first() is not None
+
     async def dump(self) -> list[tuple[str, list[tuple[Any, ...]]]]:
         """Every row of every table, in a stable order."""
         tables = []
@@ -254,6 +298,18 @@ class World:
                 tables.append((table.name, sorted((tuple(row) for row in rows), key=repr)))
         return tables
 
+    async def mark(self) -> int | None:
+        """A number that moves whenever anything is written: PostgreSQL's next transaction id (a write,
+        even one rolled back, takes one), SQLite's data_version as another connection sees it. While
+        it stands still the tables are as they were, so `attempt` dumps them only when it moves."""
+        if self.db.is_sqlite:
+            if self._watcher is None:
+                path = make_url(self.db.url).database
+                self._watcher = sqlite3.connect(path, check_same_thread=False) if path else None
+            return int(self._watcher.execute("PRAGMA data_version").fetchone()[0]) if self._watcher else None
+        async with self.db.engine.connect() as conn:
+            return int((await conn.execute(text("SELECT pg_snapshot_xmax(pg_current_snapshot())"))).scalar_one())
+
     async def thread(self) -> str:
         async with self.db.unit_of_work() as uow:
             refs = list(await uow.session.scalars(select(Round.thread_ref).order_by(Round.id)))
@@ -261,24 +317,25 @@ class World:
 
     async def attempt(self, case: Case) -> Outcome:
         before = self._dump if self._dump is not None else await self.dump()
+        mark = await self.mark()
         try:
-            kind, text = await self._run(case)
+            kind, said = await self._run(case)
         except Exception as error:  # the property under test: nothing escapes
             self._dump = None
-            return Outcome(
-                "uncaught", f"{type(error).__name__}", True, f"uncaught {type(error).__name__}: {error!s:.200}"
-            )
-        after = await self.dump()
+            name = type(error).__name__
+            return Outcome("uncaught", name, True, f"uncaught {name}: {error!s:.200}")
+        still = mark is not None and await self.mark() == mark
+        after = before if still else await self.dump()
         self._dump = after
         changed = after != before
         problem = ""
         if kind == "refused" and changed:
             problem = "refused but changed the database"
-        elif kind != "silent" and not text.strip():
+        elif kind != "silent" and not said.strip():
             problem = "an empty reply"
-        elif "Traceback" in text or "Error:" in text:
+        elif "Traceback" in said or "Error:" in said:
             problem = "an internal error shown to the member"
-        return Outcome(kind, _blurred(text), changed, problem, text)
+        return Outcome(kind, _blurred(said), changed, problem, said)
 
     async def _run(self, case: Case) -> tuple[str, str]:
         actor = self.people[case.person]
