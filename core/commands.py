@@ -96,6 +96,7 @@ _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 _HOURS = re.compile(r"([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})")
 # Mentions as platforms write them: Slack <@U123> or <@U123|name>, Discord <@123> or <@!123>.
 MENTION = re.compile(r"<@!?([A-Za-z0-9_.-]{1,64})(?:\|([^<>]{0,200}))?>")
+_WORD = re.compile(r"<@!?[A-Za-z0-9_.-]{1,64}\|[^<>\n]{0,200}>|\S+")  # a mention's name may hold spaces
 _OPTION = re.compile(r"([a-z]+)=(.*)", re.DOTALL)
 _ALLOWED_CONTROLS = {"\n", "\t", "\r"}
 
@@ -528,7 +529,7 @@ def parse(line: str) -> Parsed:
         return Parsed(SPECS["help"])
     head, rest = _head(line)
     spec = spec_named(head)
-    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", rest)]
+    words = [(m.start(), m.end()) for m in _WORD.finditer(rest)]
     raw: dict[str, Raw] = {}
     first, last = 0, len(words)
     while first < last and _take_option(spec, rest[words[first][0] : words[first][1]], raw):
