@@ -603,7 +603,7 @@ def read_value(param: Param, given: Raw, today: date) -> Any:
     if isinstance(given, PersonRef) or not isinstance(given, str | int):
         raise UsageError(f"Please give {param.label.lower()} as text.")
     text = str(given)
-    if len(text) > param.limit:
+    if param.kind == Kind.TEXT and len(text) > param.limit:
         raise UsageError(TOO_LONG.format(limit=param.limit))
     refuse_control_characters(text)
     text = text.strip()
@@ -619,7 +619,7 @@ def read_value(param: Param, given: Raw, today: date) -> Any:
                 )
             return Target(circle=name) if param.kind == Kind.CIRCLE else name
         case Kind.WORD:
-            if not re.fullmatch(r"[A-Za-z0-9_.-]+", text):
+            if len(text) > param.limit or not re.fullmatch(r"[A-Za-z0-9_.-]+", text):
                 raise UsageError(f"'{_shown(text, 40)}' isn't a word I know here.")
             return text.lower()
         case Kind.NUMBER:
