@@ -38,7 +38,8 @@ async def test_the_registered_tree_states_the_specs_limits(harness: Harness) -> 
     assert zone["max_length"] == 64
     assert zone["autocomplete"] is True
     assert option(subs["status"], "in")["autocomplete"] is True
-    assert [c["value"] for c in option(subs["update"], "status")["choices"]] == ["in_progress", "stuck", "dropped", "done"]
+    statuses = [c["value"] for c in option(subs["update"], "status")["choices"]]
+    assert statuses == ["in_progress", "stuck", "dropped", "done"]
     assert "carried_over" not in str(subs["update"])
 
 
