@@ -2,6 +2,8 @@
 
 A button's `value` says what it acts on ("<meeting id>", "<round id>:<phase>", "<commitment id>:<status>");
 a form's `context` carries the same. The service checks the actor may act on it before anything.
+A form's inputs are parameters of the one spec (`core.commands`), so its limits are the command's,
+and what it sends back is read by the same code (`core.handlers.FORMS`).
 """
 
 from __future__ import annotations

@@ -130,7 +130,8 @@ class Input:
 
 @dataclass(frozen=True)
 class Form:
-    """A modal. `form_id` names the handler; `context` round-trips opaque state (e.g. a meeting id)."""
+    """A modal. `form_id` names the handler; `context` round-trips opaque state (e.g. a meeting id).
+    Its inputs come from the spec's parameters (`core.forms`), which also check what comes back."""
 
     form_id: str
     title: str
@@ -138,27 +139,6 @@ class Form:
     submit_label: str = "Submit"
     context: str = ""
     intro: str = ""
-
-    def validate(self, values: dict[str, str]) -> dict[str, str]:
-        """Checks submitted values against the inputs' rules; returns {input name: error}."""
-        errors: dict[str, str] = {}
-        for field_ in self.inputs:
-            raw = (values.get(field_.name) or "").strip()
-            if not raw:
-                if field_.required:
-                    errors[field_.name] = f"Please fill in {field_.label.lower()}."
-                continue
-            if len(raw) > field_.max_length:
-                errors[field_.name] = f"Please keep it under {field_.max_length} characters."
-            elif len(raw) < field_.min_length:
-                errors[field_.name] = f"Please write at least {field_.min_length} characters."
-            elif field_.choices and raw not in {c.value for c in field_.choices}:
-                errors[field_.name] = "Please pick one of the options."
-            elif field_.integer_range is not None:
-                low, high = field_.integer_range
-                if not raw.isdigit() or not low <= int(raw) <= high:
-                    errors[field_.name] = f"Please give a whole number from {low} to {high}."
-        return errors
 
 
 @dataclass(frozen=True)
