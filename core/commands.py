@@ -574,7 +574,7 @@ def _take_option(spec: Spec, word: str, raw: dict[str, Raw]) -> bool:
 
 
 def read(
-    spec: Spec, raw: Mapping[str, Raw], today: date, usage: bool = True, extra: Mapping[str, Any] | None = None
+    spec: Spec, raw: Mapping[str, Raw], today: date, with_usage: bool = True, extra: Mapping[str, Any] | None = None
 ) -> Any:
     """The typed request these raw values make, every value checked; `Refused` lists what is wrong.
     `extra` sets fields no member typed (a form's meeting, a button's commitment)."""
@@ -591,7 +591,7 @@ def read(
         except UsageError as error:
             errors[param.name] = error.message
     if errors:
-        raise Refused(errors, spec.usage if usage else "")
+        raise Refused(errors, spec.usage if with_usage else "")
     return spec.request(**(values | dict(extra or {})))
 
 
@@ -609,7 +609,9 @@ def read_value(param: Param, given: Raw, today: date) -> Any:
     text = text.strip()
     match param.kind:
         case Kind.TEXT:
-            return re.sub(r"[ \t]+", " ", text)
+            # a mention that carries a name (Slack's, once the adapter named it) reads as @Name
+            named = MENTION.sub(lambda m: f"@{m[2]}" if m[2] else m[0], text)
+            return re.sub(r"[ \t]+", " ", named)
         case Kind.NAME | Kind.CIRCLE:
             name = text.lower()
             if not NAME.fullmatch(name):

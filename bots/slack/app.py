@@ -357,9 +357,8 @@ def _listen(adapter: SlackAdapter) -> None:
         async def work() -> None:
             actor = await adapter.actor(asker)
             thread = f"{asker.channel}/{thread_ts}"
-            reply = await service.reply_in_thread(
-                actor, thread, decoded(str(event.get("text") or "")), key=_key("event", body.get("event_id"))
-            )
+            said = await adapter.named_mentions(asker.team, decoded(str(event.get("text") or "")))
+            reply = await service.reply_in_thread(actor, thread, said, key=_key("event", body.get("event_id")))
             if reply is not None and reply is not ALREADY_HANDLED:
                 await adapter.tell(asker, reply.message)
 

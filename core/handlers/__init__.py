@@ -64,7 +64,7 @@ BUTTONS: dict[str, Callable[[int, str, date], object]] = {
     Action.CLOSE_MEETING: lambda ident, _, __: CloseMeeting(Target(meeting=ident)),
     # only the statuses the buttons offer: the spec of /circle update says which
     Action.SET_COMMITMENT_STATUS: lambda ident, detail, today: read(
-        SPECS["update"], {"number": str(ident), "status": detail}, today, usage=False
+        SPECS["update"], {"number": str(ident), "status": detail}, today, with_usage=False
     ),
 }
 
@@ -106,7 +106,7 @@ def form_request(form_id: str, context: str, values: Mapping[str, str], today: d
     raw: dict[str, Any] = {name: values.get(name) for name in names}
     if form_id == FormId.COMMITMENT_NOTE:
         raw["number"] = str(ident)
-    request = read(spec, raw, today, usage=False, extra={k: v for k, v in about(ident).items() if k != "number"})
+    request = read(spec, raw, today, with_usage=False, extra={k: v for k, v in about(ident).items() if k != "number"})
     if form_id == FormId.SIGN_UP and (errors := programmes.sign_up_errors(dict(values))):
         raise Refused(errors)
     return request

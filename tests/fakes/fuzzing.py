@@ -249,7 +249,8 @@ class World:
             elif self.db.is_sqlite:
                 for table in reversed(Base.metadata.sorted_tables):
                     await conn.execute(table.delete())
-                await conn.execute(text("DELETE FROM sqlite_sequence")) if await self._has_sequences(conn) else None
+                if await self._has_sequences(conn):
+                    await conn.execute(text("DELETE FROM sqlite_sequence"))
             else:
                 names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
                 await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

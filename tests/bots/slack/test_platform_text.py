@@ -66,3 +66,9 @@ async def test_a_changed_name_is_picked_up_when_the_person_is_named_again(runnin
 
 def test_the_manifest_asks_for_users_read_which_users_info_needs() -> None:
     assert "users:read" in BOT_SCOPES
+
+
+async def test_a_colleague_mentioned_in_member_text_reads_as_their_name_and_pings_nobody(running: Running) -> None:
+    await circle_with_round(running, mode="async")
+    await running.replies(BEN, running.round_thread(), f"As <@{CHIDI}> said, I should ask")
+    assert await contributions(running) == ["As @Chidi said, I should ask"]
