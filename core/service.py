@@ -125,8 +125,8 @@ class CircleService:
 
     async def reply_in_thread(self, actor: Actor, thread: str, text: str, key: str | None = None) -> Reply | None:
         """A message posted in a thread; None when the thread is not a round's (nothing to say)."""
-        if not text.strip():
-            return None
+        if not text.strip() or len(thread) > MAX_THREAD_REF or thread != clean_name(thread):
+            return None  # nothing said, or no thread of ours
         reply = await self._handle(
             actor, Where(thread=thread), key, lambda ctx: _or_silent(handlers.reply_in_thread(ctx, thread, text))
         )

@@ -19,11 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, select, text
 
+from core.context import Actor
 from core.db import Database, sync_url
 from core.forms import Action, FormId
 from core.models import Bid, CheckIn, Commitment, Contribution, Meeting, Person
 from core.requests import PersonRef
 from core.scheduling.scheduler import Scheduler
+from core.vocabulary import Platform
 from tests.fakes.fuzzing import HOSTILE, Case, Outcome, World, generate
 
 T = TypeVar("T")
@@ -225,3 +227,32 @@ def test_people_named_by_discord_keep_their_names(worlds: Worlds) -> None:
     outcome(worlds, Case("discord", 0, "remove", values=(("person", renamed), ("in", "alpha"))))
     names = {p.external_id: p.display_name for p in rows(worlds, Person)}
     assert names["600000000000000004"] == "Grace B. Hopper"
+
+
+def test_who_and_where_the_platform_says_are_checked_alike_on_every_database(worlds: Worlds) -> None:
+    odd = [
+        Actor(Platform.SLACK, "T1", "U\x00X", "Ana"),
+        Actor(Platform.SLACK, "T1", "U" * 100, "Ana"),
+        Actor(Platform.SLACK, "T" * 65, "U1", "Ana"),
+    ]
+    for world in worlds.worlds:
+        before = worlds.run(world.dump())
+        for actor in odd:
+            reply = worlds.run(world.service.run_command(actor, "/circle new gamma"))
+            assert reply.refused
+            assert "can't tell who you are" in reply.message.plain_text
+        assert worlds.run(world.service.reply_in_thread(world.people[1], "C1/1\x00", "hello")) is None
+        assert worlds.run(world.dump()) == before
+        newcomer = Actor(Platform.SLACK, "T1", "UNEW", "n\x00" * 300, "Mars/Base")
+        assert not worlds.run(world.service.run_command(newcomer, "/circle new gamma")).refused
+        person = next(p for p in rows_of(worlds, world, Person) if p.external_id == "UNEW")
+        assert person.display_name == "n" * 200
+        assert person.timezone is None
+
+
+def rows_of(worlds: Worlds, world: World, model: type) -> list[Any]:
+    async def load() -> list[Any]:
+        async with world.db.unit_of_work() as uow:
+            return list(await uow.session.scalars(select(model)))
+
+    return worlds.run(load())
