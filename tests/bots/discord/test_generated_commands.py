@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.commands import MAX_ID, SPECS
 from core.models import CheckIn, Person
-from tests.bots.discord.conftest import Harness, command, said
+from tests.bots.discord.conftest import Harness, command, is_ephemeral, said
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 Json = dict[str, Any]
@@ -76,3 +76,25 @@ async def test_out_of_range_numbers_are_refused_by_the_core_too(harness: Harness
     g = await h.guild()
     answer = said(await command(h, g, g.people[0], "done", number=2**40))
     assert "whole number from 1 to 2147483647" in answer
+
+
+async def test_hostile_options_through_the_real_client_get_a_private_reply(harness: Harness) -> None:
+    h = harness
+    g = await h.guild()
+    ana = g.people[0]
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("checkin", {"text": "hello\x00world"}),
+        ("timezone", {"zone": "z" * 300}),
+        ("bid", {"topic": "x", "minutes": 2**40}),
+        ("done", {"number": -1}),
+        ("schedule", {"date": "9999-12-31", "time": "23:00", "tz": "UTC"}),
+        ("new", {"name": "²²", "format": "nope"}),
+        ("nudges", {"setting": "pause", "days": 365}),
+        ("status", {"in": "x" * 500}),
+    ]
+    for sub, options in cases:
+        answer = await command(h, g, ana, sub, **options)
+        assert is_ephemeral(answer), sub
+        text = said(answer)
+        assert text.strip(), sub
+        assert "something went wrong" not in text, (sub, text)
