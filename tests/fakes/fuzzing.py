@@ -129,6 +129,15 @@ ORDINARY: tuple[str, ...] = (
     "/circle schedule 2026-12-20 10:00 tz=UTC in=beta",
     "/circle commit Talk to my boss due=2026-12-24 in=alpha",
 )
+# Forms filled in with care: (form, context, values), for the world `World.build` sets up.
+ORDINARY_FORMS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    (FormId.BID, "3", {"topic": "A late project", "urgency": "high", "minutes": "20"}),
+    (FormId.CHECK_IN, "3", {"text": "Tired but here"}),
+    (FormId.CONTRIBUTE, "2", {"kind": "question", "text": "What have you tried?"}),
+    (FormId.FEEDBACK, "1", {"rating": "4", "text": "Good session"}),
+    (FormId.COMMITMENT_NOTE, "1", {"status": "stuck", "note": "Need help"}),
+    (FormId.COMMIT, "2", {"action": "Ask for a pilot", "due": "2026-12-24"}),
+)
 NUMBERS: tuple[int, ...] = (-5, 0, 1, 2, 3, 5, 20, 120, 481, 2**31 - 1, 2**31, 2**63)
 JUNK_COMMANDS = ("frobnicate", "", "BID", "²", "x" * 200)
 
@@ -174,6 +183,9 @@ def generate(chooser: Chooser) -> Case:
             value = chooser.pick((*HOSTILE, "1", "2", "1:carried_over", "1:open", "1:done", "2:explore", "1:present"))
             return Case("button", person, chooser.pick([*Action, "nope"]), value)
         case "form":
+            if chooser.number(0, 1):
+                form_id, context, fields = chooser.pick(ORDINARY_FORMS)
+                return Case("form", person, form_id, context, tuple(fields.items()))
             form_id = chooser.pick([*FormId, "nope"])
             names = FORMS[form_id][1] if form_id in FORMS else ("text",)
             values = tuple((n, chooser.pick(HOSTILE)) for n in names if chooser.number(0, 5))
