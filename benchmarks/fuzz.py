@@ -36,7 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text
 
 from core.db import Database, sync_url
-from core.scheduling.scheduler import Scheduler
 from tests.fakes.fuzzing import SURFACES, Pick, World, generate
 
 BATCH = 500
@@ -59,7 +58,7 @@ def pg_url() -> str | None:
 
 async def tick(world: World) -> bool:
     """True when the scheduler ran what was due (now, and at the next due moment) without raising."""
-    scheduler = Scheduler(world.service)
+    scheduler = world.scheduler
     try:
         await scheduler.tick()
         due = await scheduler.next_due_at()

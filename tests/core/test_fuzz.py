@@ -24,7 +24,6 @@ from core.db import Database, sync_url
 from core.forms import Action, FormId
 from core.models import Bid, CheckIn, Commitment, Contribution, Meeting, Person
 from core.requests import PersonRef
-from core.scheduling.scheduler import Scheduler
 from core.vocabulary import Platform
 from tests.fakes.fuzzing import HOSTILE, Case, Outcome, World, generate
 
@@ -121,7 +120,7 @@ def test_the_scheduler_still_ticks_after_hostile_input(worlds: Worlds) -> None:
     for line in ("/circle schedule 9999-12-31 23:00 tz=UTC", "/circle schedule 2026-12-31 23:00 tz=Etc/GMT-14"):
         holds(Case("text", 0, "schedule", line), worlds.attempt(Case("text", 0, "schedule", line)))
     for world in worlds.worlds:
-        scheduler = Scheduler(world.service)
+        scheduler = world.scheduler
         worlds.run(scheduler.tick())
         due = worlds.run(scheduler.next_due_at())
         if due is not None:

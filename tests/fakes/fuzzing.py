@@ -28,6 +28,7 @@ from core.forms import Action, FormId
 from core.handlers import FORMS
 from core.models import Base, Round
 from core.requests import PersonRef
+from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
 from core.vocabulary import Platform
 from tests.fakes.recording_port import RecordingPort
@@ -246,11 +247,19 @@ class World:
     _dump: list[tuple[str, list[tuple[Any, ...]]]] | None = None
     _watcher: sqlite3.Connection | None = None
     _built: bool = False
+    _scheduler: Scheduler | None = None
 
     def __post_init__(self) -> None:
         self.service = CircleService(self.db, self.clock, lambda _workspace: self.port)
         names = ["Ana", "Ben", "Chidi", "Dana", "Eero", "Fatima"]
         self.people = [Actor(Platform.PLAYGROUND, "T1", f"UT1{i}", names[i]) for i in range(PEOPLE)]
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """One per world: each scheduler listens to every request the service answers."""
+        if self._scheduler is None:
+            self._scheduler = Scheduler(self.service)
+        return self._scheduler
 
     async def build(self) -> None:
         """Empties (or creates) the tables and sets the scene again, ids from 1 on both databases."""
