@@ -223,7 +223,8 @@ def test_people_named_by_discord_keep_their_names(worlds: Worlds) -> None:
     assert added.kind == "accepted"
     assert "Grace Hopper" in added.said
     renamed = PersonRef("600000000000000004", "Grace B. Hopper")
-    outcome(worlds, Case("discord", 0, "remove", values=(("person", renamed), ("in", "alpha"))))
+    # `add` invites (the consent merge): a second invitation, elsewhere, carries the new name
+    outcome(worlds, Case("discord", 0, "add", values=(("person", renamed), ("in", "beta"))))
     names = {p.external_id: p.display_name for p in rows(worlds, Person)}
     assert names["600000000000000004"] == "Grace B. Hopper"
 

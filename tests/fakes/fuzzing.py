@@ -24,9 +24,11 @@ from core.clock import ManualClock
 from core.commands import ALIASES, SPECS, Kind
 from core.context import Actor, Where
 from core.db import Database
-from core.forms import Action, FormId
-from core.handlers import FORMS
+from core.forms import FormId
+from core.handlers import BUTTONS, FORMS
+from core.membership import MembershipAction
 from core.models import Base, Round
+from core.report.command import EVALUATION_FORM
 from core.requests import PersonRef
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
@@ -95,6 +97,16 @@ HOSTILE: tuple[str, ...] = (
     "tz=UTC",
     "tz=" + "z" * 300,
     "role=facilitator",
+    "history=no",
+    "history=maybe",
+    "open=yes",
+    "to=circle",
+    "to=everyone",
+    "monthly=on",
+    "3650",
+    "3651",
+    "delegation",
+    "giving-feedback",
     "alpha",
     "beta",
     "Alpha Team!",
@@ -129,6 +141,20 @@ ORDINARY: tuple[str, ...] = (
     "/circle next in=alpha",
     "/circle schedule 2026-12-20 10:00 tz=UTC in=beta",
     "/circle commit Talk to my boss due=2026-12-24 in=alpha",
+    "/circle commit Share notes with everyone to=circle in=alpha",
+    "/circle commit Rest more in=beta",
+    "/circle new gamma open=yes",
+    "/circle join alpha",
+    "/circle add <@UT15> history=no in=beta",
+    "/circle remove <@UT15> in=beta",
+    "/circle modules",
+    "/circle modules delegation",
+    "/circle report in=alpha",
+    "/circle report nope monthly=on",
+    "/circle evaluate nope",
+    "/circle retention 30",
+    "/circle my-data",
+    "/circle forget-me",
 )
 # Forms filled in with care: (form, context, values), for the world `World.build` sets up.
 ORDINARY_FORMS: tuple[tuple[str, str, dict[str, str]], ...] = (
@@ -138,6 +164,8 @@ ORDINARY_FORMS: tuple[tuple[str, str, dict[str, str]], ...] = (
     (FormId.FEEDBACK, "1", {"rating": "4", "text": "Good session"}),
     (FormId.COMMITMENT_NOTE, "1", {"status": "stuck", "note": "Need help"}),
     (FormId.COMMIT, "2", {"action": "Ask for a pilot", "due": "2026-12-24"}),
+    (FormId.COMMIT, "2", {"action": "Notes for all", "to": "circle"}),
+    (EVALUATION_FORM, "1", {"usefulness": "4", "recommend": "yes", "applied": "some", "share": "no"}),
 )
 NUMBERS: tuple[int, ...] = (-5, 0, 1, 2, 3, 5, 20, 120, 481, 2**31 - 1, 2**31, 2**63)
 JUNK_COMMANDS = ("frobnicate", "", "BID", "²", "x" * 200)
@@ -181,13 +209,15 @@ def generate(chooser: Chooser) -> Case:
         case "discord":
             return _discord_case(chooser, person)
         case "button":
-            value = chooser.pick((*HOSTILE, "1", "2", "1:carried_over", "1:open", "1:done", "2:explore", "1:present"))
-            return Case("button", person, chooser.pick([*Action, "nope"]), value)
+            value = chooser.pick(
+                (*HOSTILE, "1", "2", "3", "1:carried_over", "1:open", "1:done", "2:explore", "2:advice", "1:present")
+            )
+            return Case("button", person, chooser.pick([*BUTTONS, "nope"]), value)
         case "form":
             if chooser.number(0, 1):
                 form_id, context, fields = chooser.pick(ORDINARY_FORMS)
                 return Case("form", person, form_id, context, tuple(fields.items()))
-            form_id = chooser.pick([*FormId, "nope"])
+            form_id = chooser.pick([*FORMS, "nope"])
             names = FORMS[form_id][1] if form_id in FORMS else ("text",)
             values = tuple((n, chooser.pick(HOSTILE)) for n in names if chooser.number(0, 5))
             return Case("form", person, form_id, chooser.pick(("1", "2", *HOSTILE)), values)
@@ -282,6 +312,7 @@ class World:
         steps: list[tuple[Actor, str]] = [
             (lead, "/circle new alpha"),
             (lead, "/circle add " + " ".join(f"<@{p.user}>" for p in self.people[1:])),
+            *[(p, "accept 1") for p in self.people[1:]],
             (lead, f"/circle schedule {day} 10:00 tz=UTC"),
             (lead, "/circle start"),
             (lead, "/circle bids"),
@@ -299,10 +330,14 @@ class World:
             (lead, "/circle next"),
             (lead, "/circle new beta"),
             (lead, "/circle add " + " ".join(f"<@{p.user}>" for p in self.people[1:]) + " in=beta"),
+            *[(p, "accept 2") for p in self.people[1:]],
             (lead, "/circle start in=beta"),
         ]
         for actor, line in steps:
-            reply = await self.service.run_command(actor, line)
+            if line.startswith("accept "):  # an invitation's *Accept* button (value: the circle's id)
+                reply = await self.service.press(actor, MembershipAction.ACCEPT, line.split()[1])
+            else:
+                reply = await self.service.run_command(actor, line)
             assert not reply.refused, (line, reply.message.plain_text)
         self._dump = await self.dump()
 
