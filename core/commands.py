@@ -648,7 +648,7 @@ def read(
     errors: dict[str, str] = {}
     for param in spec.params:
         given = raw.get(param.name)
-        if given is None or given == "" or given == []:
+        if given is None or given == [] or (isinstance(given, str) and not given.strip()):
             if param.required:
                 errors[param.name] = missing(param.label)
             continue

@@ -80,7 +80,7 @@ async def test_bad_sign_ups_get_field_errors_and_store_nothing(service: CircleSe
         ({**GOOD, "level": "0"}, "level", "1 to 10"),
         ({**GOOD, "level": "x"}, "level", "1 to 10"),
         ({**GOOD, "level": "four"}, "level", "1 to 10"),
-        ({**GOOD, "department": ""}, "department", "missing"),
+        ({**GOOD, "department": ""}, "department", "Please fill in"),
         ({**GOOD, "department": "x" * 101}, "department", "keep it to 100 characters"),
         ({**GOOD, "facilitator": "maybe"}, "facilitator", "choose no or yes"),
         ({**GOOD, "topics": ";".join(f"t{i}" for i in range(11))}, "topics", "at most 10"),

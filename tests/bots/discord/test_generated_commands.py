@@ -49,6 +49,7 @@ async def test_free_text_options_are_never_read_as_grammar(harness: Harness) -> 
     ana, ben = g.people[0], g.people[1]
     await command(h, g, ana, "new", name="team-a")
     await command(h, g, ana, "add", person=ben)
+    await command(h, g, ben, "join", name="team-a")  # accepts the invitation
     await command(h, g, ana, "start")
     text = f"feeling in=between today, thanks <@{ana.id}> urgency=high"
     assert "checked in" in said(await command(h, g, ben, "checkin", text=text))
@@ -63,7 +64,7 @@ async def test_people_chosen_in_an_option_are_known_by_their_server_name(harness
     ana, ben = g.people[0], g.people[1]
     await command(h, g, ana, "new", name="team-b")
     answer = said(await command(h, g, ana, "add", person=ben))
-    assert f"Added {ben.username.title()}" in answer
+    assert f"Invited {ben.username.title()}" in answer
     async with h.service.db.unit_of_work() as uow:
         person = await uow.session.scalar(select(Person).where(Person.external_id == str(ben.id)))
     assert person is not None
