@@ -24,10 +24,11 @@ from core.clock import ManualClock
 from core.commands import ALIASES, SPECS, Kind
 from core.context import Actor, Where
 from core.db import Database
-from core.forms import FormId
+from core.forms import Action, FormId
 from core.handlers import BUTTONS, FORMS
 from core.membership import MembershipAction
 from core.models import Base, Round
+from core.privacy.erase import CONFIRM_ERASE
 from core.report.command import EVALUATION_FORM
 from core.requests import PersonRef
 from core.scheduling.scheduler import Scheduler
@@ -167,6 +168,24 @@ ORDINARY_FORMS: tuple[tuple[str, str, dict[str, str]], ...] = (
     (FormId.COMMIT, "2", {"action": "Notes for all", "to": "circle"}),
     (EVALUATION_FORM, "1", {"usefulness": "4", "recommend": "yes", "applied": "some", "share": "no"}),
 )
+# Buttons as the bot offers them in that world, so accepted presses are fuzzed too.
+ORDINARY_BUTTONS: tuple[tuple[str, str], ...] = (
+    (Action.OPEN_BID_FORM, "3"),
+    (Action.OPEN_CHECK_IN_FORM, "3"),
+    (Action.OPEN_FEEDBACK_FORM, "1"),
+    (Action.OPEN_CONTRIBUTE_FORM, "2"),
+    (Action.OPEN_COMMIT_FORM, "2"),
+    (Action.SET_COMMITMENT_STATUS, "1:in_progress"),
+    (Action.OPEN_COMMITMENT_NOTE_FORM, "1"),
+    (Action.NEXT_PHASE, "2:explore"),
+    (Action.EXTEND_TIMEBOX, "2:explore"),
+    (Action.WITHDRAW_BID, "1"),
+    (Action.CALL_FOR_BIDS, "3"),
+    (MembershipAction.ACCEPT, "1"),
+    (MembershipAction.DECLINE, "2"),
+    (MembershipAction.CONFIRM, "2"),
+    (CONFIRM_ERASE, "4"),
+)
 NUMBERS: tuple[int, ...] = (-5, 0, 1, 2, 3, 5, 20, 120, 481, 2**31 - 1, 2**31, 2**63)
 JUNK_COMMANDS = ("frobnicate", "", "BID", "²", "x" * 200)
 
@@ -209,6 +228,9 @@ def generate(chooser: Chooser) -> Case:
         case "discord":
             return _discord_case(chooser, person)
         case "button":
+            if chooser.number(0, 1):
+                action, value = chooser.pick(ORDINARY_BUTTONS)
+                return Case("button", person, action, value)
             value = chooser.pick(
                 (*HOSTILE, "1", "2", "3", "1:carried_over", "1:open", "1:done", "2:explore", "2:advice", "1:present")
             )
