@@ -107,7 +107,7 @@ async def test_any_member_commits_at_check_in_or_from_reflection_on_and_it_comes
 ) -> None:
     facilitator, holder, member, other = circle[0], circle[1], circle[2], circle[3]
     assert "noted" in await other.says("/circle commit Book the offsite to=circle")  # at check-in
-    assert "to= takes me or circle" in await other.says("/circle commit Something to=everyone")
+    assert "please choose me or circle" in await other.says("/circle commit Something to=everyone")
     await facilitator.says("/circle bids")
     assert "once a round reaches Reflection" in await member.says("/circle commit Too early")
     await to_reflection(circle)
