@@ -77,8 +77,9 @@ class RequestContext:
 
     # People ------------------------------------------------------------------------------------
 
-    async def person_by_external(self, external_id: str) -> Person:
-        return await ensure_person(self.uow, self.workspace, external_id, "", None)
+    async def person_by_external(self, external_id: str, name: str = "") -> Person:
+        """Someone named in a request; the name the platform gave with the mention refreshes theirs."""
+        return await ensure_person(self.uow, self.workspace, external_id, name, None)
 
     # Circles -----------------------------------------------------------------------------------
 

@@ -51,6 +51,15 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _begin_before_savepoint(connection: Any, _name: str) -> None:
+    """The SQLite driver begins a transaction only before a write, so a SAVEPOINT after reads alone
+    was a transaction of its own, committed at RELEASE: a row inserted there outlived the rollback of
+    a refused request (PostgreSQL rolls it back). Beginning first keeps both databases alike."""
+    driver = connection.connection.driver_connection
+    if not getattr(driver, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN")
+
+
 class UnitOfWork:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -83,6 +92,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, hide_parameters=True, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
+            event.listen(self.engine.sync_engine, "savepoint", _begin_before_savepoint)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def _prepare_sqlite_folder(self) -> None:

@@ -2,12 +2,17 @@
 
 A button's `value` says what it acts on ("<meeting id>", "<round id>:<phase>", "<commitment id>:<status>");
 a form's `context` carries the same. The service checks the actor may act on it before anything.
+A form's inputs are parameters of the one spec (`core.commands`), so its limits are the command's,
+and what it sends back is read by the same code (`core.handlers.FORMS`).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
+from typing import Any
 
+from core.commands import SIGN_UP, SPECS, Kind, Param, Spec
 from core.messages import Button, ButtonStyle, Choice, Form, Input
 from core.vocabulary import CommitmentStatus, ContributionKind, Urgency
 
@@ -64,19 +69,47 @@ def commitment_buttons(commitment_id: int) -> tuple[Button, ...]:
     )
 
 
+def _inputs(spec: Spec, *names: str, **overrides: dict[str, Any]) -> tuple[Input, ...]:
+    """A form's inputs are the spec's parameters, so a form, a command and Discord's options state
+    the same limits once."""
+    return tuple(as_input(_param(spec, name), **overrides.get(name, {})) for name in names)
+
+
+def _param(spec: Spec, name: str) -> Param:
+    param = spec.param(name)
+    assert param is not None, name
+    return param
+
+
+def as_input(param: Param, **overrides: Any) -> Input:
+    choices = tuple(Choice(c.replace("_", " ").capitalize(), c) for c in param.choices)
+    built = Input(
+        param.name,
+        param.label,
+        multiline=param.kind == Kind.TEXT and param.limit > 100,
+        required=param.required,
+        max_length=param.limit,
+        choices=choices,
+        integer_range=(param.low, param.high) if param.kind == Kind.NUMBER else None,
+    )
+    return replace(built, **overrides)
+
+
 def bid_form(meeting_id: int) -> Form:
     return Form(
         FormId.BID,
         "Bring an issue",
-        (
-            Input("topic", "Your issue", multiline=True, max_length=1000, placeholder="What is live for you?"),
-            Input(
-                "urgency",
-                "How urgent is it?",
-                choices=tuple(Choice(u.value.title(), u.value) for u in Urgency),
-                initial=Urgency.MEDIUM.value,
-            ),
-            Input("minutes", "Minutes you'd like", integer_range=(5, 120), initial="20", max_length=3),
+        _inputs(
+            SPECS["bid"],
+            "topic",
+            "urgency",
+            "minutes",
+            topic={"placeholder": "What is live for you?"},
+            urgency={
+                "initial": Urgency.MEDIUM.value,
+                "choices": tuple(Choice(u.value.title(), u.value) for u in Urgency),
+            },
+            minutes={"initial": "20", "max_length": 3},
         ),
         submit_label="Bid",
         context=str(meeting_id),
@@ -87,7 +120,7 @@ def check_in_form(meeting_id: int, intro: str) -> Form:
     return Form(
         FormId.CHECK_IN,
         "Check in",
-        (Input("text", "How are you arriving, and how did your actions go?", multiline=True),),
+        _inputs(SPECS["checkin"], "text"),
         context=str(meeting_id),
         intro=intro,
     )
@@ -97,14 +130,15 @@ def contribute_form(round_id: int, kinds: tuple[ContributionKind, ...]) -> Form:
     return Form(
         FormId.CONTRIBUTE,
         "Contribute",
-        (
-            Input(
-                "kind",
-                "Kind",
-                choices=tuple(Choice(k.value.replace("_", " ").capitalize(), k.value) for k in kinds),
-                initial=kinds[0].value,
-            ),
-            Input("text", "Your contribution", multiline=True),
+        _inputs(
+            SPECS["say"],
+            "kind",
+            "text",
+            kind={
+                "required": True,
+                "choices": tuple(Choice(k.value.replace("_", " ").capitalize(), k.value) for k in kinds),
+                "initial": kinds[0].value,
+            },
         ),
         context=str(round_id),
     )
@@ -114,16 +148,13 @@ def commit_form(round_id: int) -> Form:
     return Form(
         FormId.COMMIT,
         "Commit to an action",
-        (
-            Input("text", "What will you do?", multiline=True, max_length=1000),
-            Input("due", "By when? (YYYY-MM-DD)", required=False, max_length=10, placeholder="2026-12-31"),
-            Input(
-                "to",
-                "Who is it for?",
-                choices=(Choice("Myself", "me"), Choice("The circle", "circle")),
-                initial="me",
-                required=False,
-            ),
+        _inputs(
+            SPECS["commit"],
+            "action",
+            "due",
+            "to",
+            due={"placeholder": "2026-12-31"},
+            to={"choices": (Choice("Myself", "me"), Choice("The circle", "circle")), "initial": "me"},
         ),
         submit_label="Commit",
         context=str(round_id),
@@ -134,10 +165,7 @@ def feedback_form(meeting_id: int) -> Form:
     return Form(
         FormId.FEEDBACK,
         "How was the meeting?",
-        (
-            Input("rating", "Rating from 1 (poor) to 5 (great)", integer_range=(1, 5), max_length=1),
-            Input("text", "Anything to add?", multiline=True, required=False),
-        ),
+        _inputs(SPECS["feedback"], "rating", "text", rating={"max_length": 1}),
         context=str(meeting_id),
     )
 
@@ -146,23 +174,7 @@ def commitment_note_form(commitment_id: int) -> Form:
     return Form(
         FormId.COMMITMENT_NOTE,
         "Update your commitment",
-        (
-            Input(
-                "status",
-                "Status",
-                choices=tuple(
-                    Choice(s.value.replace("_", " ").capitalize(), s.value)
-                    for s in (
-                        CommitmentStatus.IN_PROGRESS,
-                        CommitmentStatus.DONE,
-                        CommitmentStatus.STUCK,
-                        CommitmentStatus.DROPPED,
-                    )
-                ),
-                initial=CommitmentStatus.IN_PROGRESS.value,
-            ),
-            Input("note", "What happened?", multiline=True, required=False),
-        ),
+        _inputs(SPECS["update"], "status", "note", status={"initial": CommitmentStatus.IN_PROGRESS.value}),
         context=str(commitment_id),
     )
 
@@ -181,24 +193,18 @@ def sign_up_form(
     return Form(
         FormId.SIGN_UP,
         "Join the programme",
-        (
-            Input("department", "Your department or team", max_length=100, initial=department),
-            Input("level", "Your level or grade (1-10)", integer_range=(1, 10), max_length=2, initial=level),
-            Input("timezone", "Your time zone", max_length=64, placeholder="Europe/Berlin", initial=timezone),
-            Input(
-                "topics",
-                "Topics you'd like to work on, separated by ;",
-                required=False,
-                max_length=300,
-                placeholder="delegation; feedback",
-                initial=topics,
-            ),
-            Input(
-                "facilitator",
-                "Would you facilitate a circle?",
-                choices=(Choice("No", "no"), Choice("Yes", "yes")),
-                initial="yes" if facilitator else "no",
-            ),
+        _inputs(
+            SIGN_UP,
+            "department",
+            "level",
+            "timezone",
+            "topics",
+            "facilitator",
+            department={"initial": department},
+            level={"initial": level, "max_length": 2},
+            timezone={"initial": timezone, "placeholder": "Europe/Berlin"},
+            topics={"initial": topics, "placeholder": "delegation; feedback", "multiline": False},
+            facilitator={"initial": "yes" if facilitator else "no"},
         ),
         submit_label="Sign up",
         context=str(programme_id),

@@ -17,13 +17,13 @@ from enum import StrEnum
 
 from sqlalchemy import func, select, update
 
-from core.commands import Command
 from core.context import NOT_YOURS, RequestContext
 from core.db import UnitOfWork
 from core.effects import AddToSpace, PostToCircle, RemoveFromSpace, TellPrivately
-from core.errors import CircleError, NotFound, UsageError
+from core.errors import CircleError, NotFound
 from core.messages import Actions, Button, ButtonStyle, Message, Reply, Text, message
 from core.models import Circle, Invitation, InvitationKind, InvitationState, Meeting, Membership, Person
+from core.requests import AddPeople, Join, RemovePerson
 from core.vocabulary import CircleStatus, Platform, Role
 
 MAX_MEMBERS = 8  # 5-7 members and a facilitator
@@ -55,25 +55,17 @@ async def check_name(ctx: RequestContext, name: str) -> None:
         raise name_unavailable(name)
 
 
-def yes_no(text: str, what: str) -> bool:
-    word = text.lower()
-    if word not in ("yes", "no"):
-        raise UsageError(f"{what} must be yes or no, not '{text[:30]}'.")
-    return word == "yes"
-
-
 # Invitations -----------------------------------------------------------------------------------
 
 
-async def invite(ctx: RequestContext, cmd: Command) -> Reply:
+async def invite(ctx: RequestContext, req: AddPeople) -> Reply:
     """`/circle add @p [role=…] [history=yes|no]`: an invitation the person accepts or declines."""
-    circle = await ctx.circle_for(cmd.circle_name)
+    circle = await ctx.circle_for(req.target.circle)
     ctx.require_lead(circle, "invite people")
-    role = _role(cmd.options.get("role", "member"))
-    chosen = yes_no(cmd.options["history"], "history") if "history" in cmd.options else None
+    role, chosen = req.role, req.history
     people = []
-    for external_id in dict.fromkeys(cmd.mentions):
-        person = await ctx.person_by_external(external_id)
+    for ref in {r.external_id: r for r in req.people}.values():
+        person = await ctx.person_by_external(ref.external_id, ref.name)
         if _active(circle, person) is None:
             people.append(person)
     if not people:
@@ -160,9 +152,9 @@ async def has_history(ctx: RequestContext, circle: Circle) -> bool:
 # Join requests ---------------------------------------------------------------------------------
 
 
-async def request_to_join(ctx: RequestContext, cmd: Command) -> Reply:
+async def request_to_join(ctx: RequestContext, req: Join) -> Reply:
     """`/circle join NAME`: joins an open circle; otherwise asks its lead, and says the same whatever happens."""
-    name = cmd.text.strip().lower()
+    name = req.name
     circle = await ctx.uow.session.scalar(
         select(Circle).where(
             Circle.workspace_id == ctx.workspace.id, Circle.name == name, Circle.status != CircleStatus.CLOSED
@@ -341,11 +333,11 @@ async def add_member(ctx: RequestContext, circle: Circle, person: Person, role: 
     ctx.uow.emit(PostToCircle(circle.id, message(f"{person.display_name} joined the circle. Welcome!")))
 
 
-async def remove(ctx: RequestContext, cmd: Command) -> Reply:
+async def remove(ctx: RequestContext, req: RemovePerson) -> Reply:
     """`/circle remove @p`: final until the lead invites them again; a join request from them goes nowhere."""
-    circle = await ctx.circle_for(cmd.circle_name)
+    circle = await ctx.circle_for(req.target.circle)
     ctx.require_lead(circle, "remove people")
-    person = await ctx.person_by_external(cmd.mentions[0])
+    person = await ctx.person_by_external(req.person.external_id, req.person.name)
     await lock_circle(ctx.uow, circle.id)
     membership = _active(circle, person)
     if membership is None:
@@ -368,10 +360,3 @@ def seen_since(membership: Membership | None) -> datetime:
 
 def _active(circle: Circle, person: Person) -> Membership | None:
     return next((m for m in circle.active_memberships() if m.person_id == person.id), None)
-
-
-def _role(text: str) -> Role:
-    try:
-        return Role(text.lower())
-    except ValueError:
-        raise UsageError(f"role must be one of member|facilitator, not '{text[:30]}'.") from None

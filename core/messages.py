@@ -186,7 +186,8 @@ class Input:
 
 @dataclass(frozen=True)
 class Form:
-    """A modal. `form_id` names the handler; `context` round-trips opaque state (e.g. a meeting id)."""
+    """A modal. `form_id` names the handler; `context` round-trips opaque state (e.g. a meeting id).
+    Its inputs come from the spec's parameters (`core.forms`), which also check what comes back."""
 
     form_id: str
     title: str
@@ -195,34 +196,6 @@ class Form:
     context: str = ""
     intro: str = ""
 
-    def validate(self, values: dict[str, str]) -> dict[str, str]:
-        """Checks submitted values against the inputs' rules; returns {input name: error}."""
-        errors: dict[str, str] = {}
-        for field_ in self.inputs:
-            raw = (values.get(field_.name) or "").strip()
-            if not raw:
-                if field_.required:
-                    errors[field_.name] = _needed(field_.label)
-                continue
-            if len(raw) > field_.max_length:
-                errors[field_.name] = f"Please keep it under {field_.max_length} characters."
-            elif len(raw) < field_.min_length:
-                errors[field_.name] = f"Please write at least {field_.min_length} characters."
-            elif field_.choices and raw not in {c.value for c in field_.choices}:
-                errors[field_.name] = "Please pick one of the options."
-            elif field_.integer_range is not None:
-                low, high = field_.integer_range
-                if not raw.isdigit() or not low <= int(raw) <= high:
-                    errors[field_.name] = f"Please give a whole number from {low} to {high}."
-        return errors
-
-
-def _needed(label: str) -> str:
-    """A required input left empty; a label that is a question is asked again, not quoted into a sentence."""
-    if label.rstrip().endswith("?"):
-        return "Please answer this one."
-    return f"Please fill in {label.lower().rstrip('.')}."
-
 
 @dataclass(frozen=True)
 class Reply:
@@ -230,4 +203,4 @@ class Reply:
 
     message: Message
     form: Form | None = None
-    refused: bool = False  # the request was turned down: a message that carried it was not taken
+    refused: bool = False  # not honoured, nothing changed: a message that carried it was not taken

@@ -6,17 +6,17 @@ Anyone may browse: the catalogue is the programme's library, not a circle's cont
 from __future__ import annotations
 
 from core import views
-from core.commands import Command
 from core.context import RequestContext
 from core.errors import CircleError
 from core.messages import Block, Heading, Message, Reply, Text
+from core.requests import BrowseModules
 from core.topic_modules import CATEGORIES, catalogue, titles
 
 HOW_TO_USE = "Show one with /circle modules KEY; start a circle on it with /circle new NAME format=module module=KEY."
 
 
-async def browse(ctx: RequestContext, cmd: Command) -> Reply:
-    return Reply(modules_message(cmd.text.strip().lower()))
+async def browse(ctx: RequestContext, req: BrowseModules) -> Reply:
+    return Reply(modules_message(req.wanted))
 
 
 def modules_message(wanted: str) -> Message:

@@ -12,30 +12,25 @@ import re
 from sqlalchemy import select
 
 from core import forms
-from core.commands import Command, time_zone, usage, whole_number
+from core.commands import whole_number
 from core.context import RequestContext
-from core.errors import CircleError, NotAllowed, NotFound, UsageError
+from core.errors import CircleError, NotAllowed, NotFound
 from core.formats import get_format
 from core.messages import Heading, Reply, Text, message
 from core.models import Programme, ProgrammeSignUp
+from core.requests import ListSignUps, NewProgramme, OpenSignUp, SignUp
 
-PROGRAMME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
 MAX_TOPICS = 10
 MAX_LISTED = 50  # a longer list belongs in the CSV `circles form` writes
 
 
-async def new_programme(ctx: RequestContext, cmd: Command) -> Reply:
-    name = cmd.text.strip().lower()
-    if not PROGRAMME_NAME.match(name):
-        raise UsageError(
-            "Programme names are 2-40 lowercase letters, digits, - or _, like `spring-leaders`.\n"
-            f"Usage: {usage('programme')}"
-        )
-    fmt = get_format(cmd.options.get("format", "action-learning"))
+async def new_programme(ctx: RequestContext, req: NewProgramme) -> Reply:
+    name = req.name
+    fmt = get_format(req.format)
     low, high = fmt.meetings
-    meetings = whole_number(cmd.options.get("meetings", str(high)), low, high, "meetings")
+    meetings = whole_number(str(req.meetings or high), low, high, "meetings")
     shortest, longest = fmt.cadence_days
-    every = whole_number(cmd.options.get("every", str(shortest)), shortest, longest, "every (days between meetings)")
+    every = whole_number(str(req.every or shortest), shortest, longest, "every (days between meetings)")
     if await _programme_named(ctx, name) is not None:
         raise CircleError(f"There's already a programme called '{name}' here. Please pick another name.")
     programme = Programme(
@@ -58,9 +53,9 @@ async def new_programme(ctx: RequestContext, cmd: Command) -> Reply:
     )
 
 
-async def sign_up(ctx: RequestContext, cmd: Command) -> Reply:
+async def sign_up(ctx: RequestContext, req: OpenSignUp) -> Reply:
     """Opens the form, filled in with what this person gave before, so signing up twice edits."""
-    name = cmd.text.strip().lower()
+    name = req.programme
     programme = await _programme_named(ctx, name)
     if programme is None:
         raise NotFound(f"There's no programme called '{name[:80]}' here.")
@@ -77,11 +72,11 @@ async def sign_up(ctx: RequestContext, cmd: Command) -> Reply:
     return Reply(message(f"Tell us a little about you to join '{programme.name}'."), form)
 
 
-async def list_sign_ups(ctx: RequestContext, cmd: Command) -> Reply:
+async def list_sign_ups(ctx: RequestContext, req: ListSignUps) -> Reply:
     """For the lead only: who has signed up, with what formation will weigh."""
-    programme = await _programme_named(ctx, cmd.text.strip().lower())
+    programme = await _programme_named(ctx, req.programme)
     if programme is None:
-        raise NotFound(f"There's no programme called '{cmd.text.strip()[:80]}' here.")
+        raise NotFound(f"There's no programme called '{req.programme}' here.")
     if programme.lead_id != ctx.person.id:
         raise NotAllowed(f"Only the lead of '{programme.name}' can see who has signed up.")
     entries = list(
@@ -108,29 +103,23 @@ async def list_sign_ups(ctx: RequestContext, cmd: Command) -> Reply:
 
 
 def sign_up_errors(values: dict[str, str]) -> dict[str, str]:
-    """What the generic checks of `Form.validate` cannot see."""
+    """What the spec's checks of each value cannot see."""
     errors: dict[str, str] = {}
-    try:
-        time_zone((values.get("timezone") or "").strip() or "UTC")
-    except UsageError as error:
-        errors["timezone"] = error.message
     if len(_topics(values.get("topics") or "")) > MAX_TOPICS:
         errors["topics"] = f"Please name at most {MAX_TOPICS} topics."
     return errors
 
 
-async def submit_sign_up(ctx: RequestContext, programme_id: int, values: dict[str, str]) -> Reply:
-    programme = await ctx.uow.session.get(Programme, programme_id)
+async def submit_sign_up(ctx: RequestContext, req: SignUp) -> Reply:
+    programme = await ctx.uow.session.get(Programme, req.programme_id)
     if programme is None or programme.workspace_id != ctx.workspace.id:
         raise NotFound("That programme is no longer open.")
-    if errors := sign_up_errors(values):
-        raise UsageError(" ".join(errors.values()))
     person = ctx.person
-    person.department = values["department"].strip()
-    person.level = int(values["level"])
-    person.timezone = values["timezone"].strip()
-    topics = "; ".join(_topics(values.get("topics") or ""))
-    facilitator = values.get("facilitator") == "yes"
+    person.department = req.department
+    person.level = req.level
+    person.timezone = req.timezone
+    topics = "; ".join(_topics(req.topics))
+    facilitator = req.facilitator == "yes"
     entry = await _sign_up_of(ctx, programme.id)
     if entry is None:
         ctx.uow.session.add(

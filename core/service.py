@@ -9,8 +9,8 @@ makes a re-delivered request a no-op.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,22 +20,23 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core import handlers, meeting, views
 from core.clock import Clock
-from core.commands import Command, parse
+from core.commands import MAX_EXTERNAL_ID, Refused, clean_name, zone_name
 from core.context import Actor, RequestContext, Where
 from core.db import Database, UnitOfWork
 from core.delivery import deliver
 from core.effects import AddToSpace, ArchiveSpace, Effect, OpenSpace, PostToCircle, RemoveFromSpace
-from core.errors import CircleError
+from core.errors import CircleError, NotAllowed
 from core.formats import get_format
 from core.messages import Reply
 from core.models import Circle, HandledRequest, Meeting, Membership, Person, Round, Workspace
 from core.port import ChatPort
-from core.privacy.logs import refuse_nul
 from core.vocabulary import CircleStatus, MeetingState, Mode, Phase
 
 log = logging.getLogger(__name__)
 
 PortFor = Callable[[Workspace], ChatPort]
+MAX_SPACE_REF = 100  # Circle.space_ref
+MAX_THREAD_REF = 200  # Round.thread_ref
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ AfterCommit = Callable[[Changed], Awaitable[None]]
 NOWHERE = Where()
 ALREADY_HANDLED = Reply(views.plain("Already done."))
 SAME_MOMENT = Reply(
-    views.plain("Someone changed that at the same moment, so nothing was applied twice. Please look and try again.")
+    views.plain("Someone changed that at the same moment, so nothing was applied twice. Please look and try again."),
+    refused=True,
 )
 
 
@@ -70,41 +72,63 @@ class CircleService:
         self.after_commit: list[AfterCommit] = []  # e.g. the scheduler re-plans what is due
 
     async def run_command(self, actor: Actor, text: str, where: Where = NOWHERE, key: str | None = None) -> Reply:
+        """A typed line: Slack's slash command, the playground's box, Discord's `/circle do`."""
         try:
-            refuse_nul(text)
-            command = parse(text)
+            request = handlers.read_line(text, self.clock.now().date())
         except CircleError as error:
-            return Reply(views.usage_message(error.message))
-        return await self._handle(actor, where, key, lambda ctx: _run(ctx, command))
+            return Reply(views.usage_message(error.message), refused=True)
+        return await self.run(actor, request, where, key)
+
+    async def run_options(
+        self, actor: Actor, command: str, options: Mapping[str, Any], where: Where = NOWHERE, key: str | None = None
+    ) -> Reply:
+        """A subcommand whose options arrived structured (Discord): read by the same spec, never re-joined."""
+        try:
+            request = handlers.options_request(command, options, self.clock.now().date())
+        except CircleError as error:
+            return Reply(views.usage_message(error.message), refused=True)
+        return await self.run(actor, request, where, key)
 
     async def press(
         self, actor: Actor, action: str, value: str, where: Where = NOWHERE, key: str | None = None
     ) -> Reply:
-        return await self._handle(actor, where, key, lambda ctx: handlers.press(ctx, action, value))
+        try:
+            request = handlers.button_request(action, value, self.clock.now().date())
+        except CircleError as error:
+            return Reply(views.plain(error.message), refused=True)
+        return await self.run(actor, request, where, key)
+
+    def check_form(self, form_id: str, context: str, values: Mapping[str, str]) -> dict[str, str]:
+        """Field errors of a submitted form, before anything is stored (Slack shows them in the open form)."""
+        try:
+            handlers.form_request(form_id, context, values, self.clock.now().date())
+        except Refused as refused:
+            return refused.errors
+        except CircleError:
+            return {}  # not a form field's fault: `submit` answers it
+        return {}
 
     async def submit(
         self, actor: Actor, form_id: str, context: str, values: dict[str, str], key: str | None = None
     ) -> FormResult:
         try:
-            refuse_nul(form_id, context, *values.values())
-            errors = handlers.form_errors(form_id, context, values)
+            request = handlers.form_request(form_id, context, values, self.clock.now().date())
+        except Refused as refused:
+            return FormResult(errors=refused.errors)
         except CircleError as error:
-            return FormResult(reply=Reply(views.plain(error.message)))
-        if errors:
-            return FormResult(errors=errors)
-        reply = await self._handle(actor, Where(), key, lambda ctx: handlers.submit(ctx, form_id, context, values))
-        return FormResult(reply=reply)
+            return FormResult(reply=Reply(views.plain(error.message), refused=True))
+        return FormResult(reply=await self.run(actor, request, NOWHERE, key))
+
+    async def run(self, actor: Actor, request: object, where: Where = NOWHERE, key: str | None = None) -> Reply:
+        """Any typed request (`core.requests`), answered by its one handler."""
+        return await self._handle(actor, where, key, lambda ctx: handlers.answer(ctx, request))
 
     async def reply_in_thread(self, actor: Actor, thread: str, text: str, key: str | None = None) -> Reply | None:
         """A message posted in a thread; None when the thread is not a round's (nothing to say)."""
-        if not text.strip():
-            return None
-        try:
-            refuse_nul(text)
-        except CircleError as error:
-            return Reply(views.plain(error.message))
+        if not text.strip() or len(thread) > MAX_THREAD_REF or thread != clean_name(thread):
+            return None  # nothing said, or no thread of ours
         reply = await self._handle(
-            actor, Where(thread=thread), key, lambda ctx: _or_silent(handlers.reply_in_thread(ctx, thread, text[:3000]))
+            actor, Where(thread=thread), key, lambda ctx: _or_silent(handlers.reply_in_thread(ctx, thread, text))
         )
         return None if reply is SILENT else reply
 
@@ -116,7 +140,7 @@ class CircleService:
 
     async def home(self, actor: Actor) -> Reply:
         """What the App Home (or the playground's sidebar) shows this person."""
-        return await self._handle(actor, Where(), None, handlers.home)
+        return await self._handle(actor, Where(), None, handlers.home_page)
 
     async def my_circles(self, actor: Actor) -> list[Circle]:
         """The actor's own open circles (sidebars, autocomplete): nothing about anyone else's."""
@@ -199,6 +223,7 @@ class CircleService:
         self, actor: Actor, where: Where, key: str | None, work: Callable[[RequestContext], Awaitable[Reply]]
     ) -> Reply:
         try:
+            actor, where = checked(actor, where)
             async with self.db.unit_of_work() as uow:
                 if key is not None and await uow.session.get(HandledRequest, key) is not None:
                     return ALREADY_HANDLED
@@ -255,8 +280,25 @@ def _circles_in(effects: list[Effect]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(e.circle_id for e in effects if isinstance(e, touching)))
 
 
-async def _run(ctx: RequestContext, command: Command) -> Reply:
-    return await handlers.COMMANDS[command.name](ctx, command)
+def checked(actor: Actor, where: Where) -> tuple[Actor, Where]:
+    """Who and where as the platform said, made storable the same way on every database: ids within
+    their columns and without control characters, the display name cleaned."""
+    for value in (actor.workspace, actor.user):
+        if not 0 < len(value) <= MAX_EXTERNAL_ID or value != clean_name(value):
+            raise NotAllowed("Sorry, I can't tell who you are from this request.")
+    timezone = actor.timezone if actor.timezone and _known_zone(actor.timezone) else None
+    actor = replace(actor, name=clean_name(actor.name), timezone=timezone)
+    space = where.space if where.space and len(where.space) <= MAX_SPACE_REF else None
+    thread = where.thread if where.thread and len(where.thread) <= MAX_THREAD_REF else None
+    return actor, Where(space, thread)
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        zone_name(name)
+    except CircleError:
+        return False
+    return True
 
 
 async def _or_silent(work: Awaitable[Reply | None]) -> Reply:

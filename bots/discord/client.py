@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import zoneinfo
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ import yarl
 from discord import app_commands
 
 from bots.bootstrap import App, PortsByPlatform, Settings, running
+from bots.discord.commands import circle_group
 from bots.discord.observed import discord_trace, gateway_connected
 from bots.discord.port import DiscordMemory, DiscordPort
 from bots.discord.render import BUTTON_TEMPLATE, form_errors, modal, modal_values, parse_form_id, render
@@ -42,7 +42,6 @@ ASK_TIMEZONE = (
     "One question, once: Discord doesn't tell me your time zone. "
     "Run `/circle timezone` and start typing your city, so meeting times show in your local time."
 )
-ZONES = sorted(zoneinfo.available_timezones())
 Answer = Callable[[], Awaitable[Reply]]
 
 
@@ -87,7 +86,7 @@ class CirclesBot(discord.Client):
         self.waiting_interactions: dict[str, discord.Interaction[Any]] = {}
         self.thread_parents: dict[int, int] = {}  # channel id -> parent channel id (0: not a thread)
         self.tree = app_commands.CommandTree(self)
-        self.tree.add_command(CircleCommands(self))
+        self.tree.add_command(circle_group(self))
         self.tree.error(self.on_command_error)
 
     @property
@@ -163,20 +162,26 @@ class CirclesBot(discord.Client):
                 content=rendered.content, embeds=rendered.embeds, view=view, ephemeral=True, allowed_mentions=NOBODY
             )
 
-    async def run_command(
-        self, interaction: discord.Interaction[Any], *words: str | None, **options: str | None
+    async def run_command(self, interaction: discord.Interaction[Any], text: str) -> None:
+        """`/circle do`: a line of the text grammar, as typed."""
+        await self._run(interaction, lambda actor, where, key: self.service.run_command(actor, text, where, key=key))
+
+    async def run_options(self, interaction: discord.Interaction[Any], command: str, options: dict[str, Any]) -> None:
+        """A generated subcommand: its options go to the core as they arrived, structured."""
+        await self._run(
+            interaction,
+            lambda actor, where, key: self.service.run_options(actor, command, options, where, key=key),
+        )
+
+    async def _run(
+        self, interaction: discord.Interaction[Any], work: Callable[[Actor, Where, str], Awaitable[Reply]]
     ) -> None:
-        """Reassembles a subcommand and its options into the one `/circle` grammar."""
-        text = " ".join(w for w in words if w)
-        text += "".join(f" {name.rstrip('_')}={value}" for name, value in options.items() if value)
         actor = self.actor(interaction)
         if actor is None:
             await self.tell(interaction, "Please use /circle in a server, not in a DM.")
             return
         where = self.where(interaction)
-        await self.answer(
-            interaction, lambda: self.service.run_command(actor, text, where, key=f"discord:{interaction.id}"), actor
-        )
+        await self.answer(interaction, lambda: work(actor, where, f"discord:{interaction.id}"), actor)
 
     async def press(self, interaction: discord.Interaction[Any], action: str, value: str, guild: int | None) -> None:
         actor = self.actor(interaction, guild)
@@ -355,251 +360,6 @@ def _guild_of(interaction: discord.Interaction[Any]) -> int | None:
 def _parts(match: re.Match[str]) -> tuple[str, str, int | None]:
     guild = match["guild"]
     return match["action"], match["value"], int(guild) if guild else None
-
-
-# The /circle command group -----------------------------------------------------------------------
-
-
-async def circle_names(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-    bot = interaction.client
-    assert isinstance(bot, CirclesBot)
-    actor = bot.actor(interaction)
-    if actor is None:
-        return []
-    names = await bot.service.circle_names(actor)
-    return [app_commands.Choice(name=n, value=n) for n in names if current.lower() in n][:25]
-
-
-async def zone_names(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-    wanted = current.lower().replace(" ", "_")
-    return [app_commands.Choice(name=z, value=z) for z in ZONES if wanted in z.lower()][:25]
-
-
-Circle = app_commands.Range[str, 1, 80]
-Long = app_commands.Range[str, 1, 3000]
-
-
-@app_commands.guild_only()
-class CircleCommands(app_commands.Group):
-    """`/circle …`: 25 subcommands (Discord's limit); `/circle do` takes any line of the grammar."""
-
-    def __init__(self, bot: CirclesBot) -> None:
-        super().__init__(name="circle", description="Peer learning circles: check in, bid, work rounds, commit")
-        self.bot = bot
-
-    @app_commands.command(description="Show what you can do")
-    async def help(self, interaction: discord.Interaction[Any]) -> None:
-        await self.bot.run_command(interaction, "help")
-
-    @app_commands.command(description="Type any /circle command as text, e.g. 'pause in=team-a'")
-    async def do(self, interaction: discord.Interaction[Any], text: Long) -> None:
-        await self.bot.run_command(interaction, text)
-
-    @app_commands.command(description="Start a new circle (you become its lead); invite-only unless open")
-    @app_commands.choices(mode=[app_commands.Choice(name=m, value=m) for m in ("live", "async")])
-    @app_commands.choices(open=[app_commands.Choice(name=o, value=o) for o in ("yes", "no")])
-    async def new(
-        self,
-        interaction: discord.Interaction[Any],
-        name: Circle,
-        format: str | None = None,
-        mode: str | None = None,
-        open: str | None = None,
-    ) -> None:
-        await self.bot.run_command(interaction, "new", name, format=format, mode=mode, open=open)
-
-    @app_commands.command(description="Ask to join a circle (its lead decides)")
-    async def join(self, interaction: discord.Interaction[Any], name: Circle) -> None:
-        await self.bot.run_command(interaction, "join", name)
-
-    @app_commands.command(description="Leave a circle")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def leave(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
-        await self.bot.run_command(interaction, "leave", in_=circle)
-
-    @app_commands.command(description="Your circles, the meeting, your commitments")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def status(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
-        await self.bot.run_command(interaction, "status", in_=circle)
-
-    @app_commands.command(description="Set the next meeting's start (date YYYY-MM-DD, time HH:MM)")
-    @app_commands.rename(circle="in", zone="tz")
-    @app_commands.autocomplete(circle=circle_names, zone=zone_names)
-    async def schedule(
-        self,
-        interaction: discord.Interaction[Any],
-        date: app_commands.Range[str, 10, 10],
-        time: app_commands.Range[str, 4, 5],
-        zone: str | None = None,
-        minutes: app_commands.Range[int, 15, 480] | None = None,
-        circle: str | None = None,
-    ) -> None:
-        await self.bot.run_command(interaction, "schedule", date, time, tz=zone, minutes=_text(minutes), in_=circle)
-
-    @app_commands.command(description="Open the meeting with a check-in")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def start(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
-        await self.bot.run_command(interaction, "start", in_=circle)
-
-    @app_commands.command(description="Check in: how you are, what you bring")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def checkin(self, interaction: discord.Interaction[Any], text: Long, circle: str | None = None) -> None:
-        await self.bot.run_command(interaction, "checkin", text, in_=circle)
-
-    @app_commands.command(description="Call for bids")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def bids(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
-        await self.bot.run_command(interaction, "bids", in_=circle)
-
-    @app_commands.command(description="Bid for airtime with a live issue")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    @app_commands.choices(urgency=[app_commands.Choice(name=u, value=u) for u in ("low", "medium", "high")])
-    async def bid(
-        self,
-        interaction: discord.Interaction[Any],
-        topic: Long,
-        urgency: str | None = None,
-        minutes: app_commands.Range[int, 5, 120] | None = None,
-        circle: str | None = None,
-    ) -> None:
-        await self.bot.run_command(interaction, "bid", topic, urgency=urgency, minutes=_text(minutes), in_=circle)
-
-    @app_commands.command(description="Withdraw your bid")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def withdraw(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
-        await self.bot.run_command(interaction, "withdraw", in_=circle)
-
-    @app_commands.command(name="round", description="Start the next round (top bid, or the person named)")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def round_(
-        self, interaction: discord.Interaction[Any], person: discord.User | None = None, circle: str | None = None
-    ) -> None:
-        await self.bot.run_command(interaction, "round", _mention(person), in_=circle)
-
-    @app_commands.command(name="next", description="Move the round to its next phase")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def next_(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
-        await self.bot.run_command(interaction, "next", in_=circle)
-
-    @app_commands.command(description="Contribute to the current round")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    @app_commands.choices(
-        kind=[
-            app_commands.Choice(name=k, value=k)
-            for k in ("question", "feedback", "challenge", "suggestion", "advice", "reflection")
-        ]
-    )
-    async def say(
-        self, interaction: discord.Interaction[Any], text: Long, kind: str | None = None, circle: str | None = None
-    ) -> None:
-        await self.bot.run_command(interaction, "say", text, kind=kind, in_=circle)
-
-    @app_commands.command(description="Commit to an action (anyone; to the circle: /circle do commit … to=circle)")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def commit(
-        self, interaction: discord.Interaction[Any], action: Long, due: str | None = None, circle: str | None = None
-    ) -> None:
-        await self.bot.run_command(interaction, "commit", action, due=due, in_=circle)
-
-    @app_commands.command(name="pass", description="Close your round without a commitment")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def pass_(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
-        await self.bot.run_command(interaction, "pass", in_=circle)
-
-    @app_commands.command(description="Mark one of your commitments done")
-    async def done(
-        self, interaction: discord.Interaction[Any], number: app_commands.Range[int, 1], note: str | None = None
-    ) -> None:
-        await self.bot.run_command(interaction, "done", str(number), note)
-
-    @app_commands.command(description="Say how one of your commitments is going")
-    @app_commands.choices(
-        status=[app_commands.Choice(name=s.replace("_", " "), value=s) for s in ("in_progress", "stuck", "dropped")]
-    )
-    async def update(
-        self,
-        interaction: discord.Interaction[Any],
-        number: app_commands.Range[int, 1],
-        status: str,
-        note: str | None = None,
-    ) -> None:
-        await self.bot.run_command(interaction, "update", str(number), status, note)
-
-    @app_commands.command(description="Close the meeting and ask for feedback")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def close(self, interaction: discord.Interaction[Any], circle: str | None = None) -> None:
-        await self.bot.run_command(interaction, "close", in_=circle)
-
-    @app_commands.command(description="Rate the last meeting from 1 to 5")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def feedback(
-        self,
-        interaction: discord.Interaction[Any],
-        rating: app_commands.Range[int, 1, 5],
-        text: str | None = None,
-        circle: str | None = None,
-    ) -> None:
-        await self.bot.run_command(interaction, "feedback", str(rating), text, in_=circle)
-
-    @app_commands.command(description="Invite someone to the circle")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    @app_commands.choices(role=[app_commands.Choice(name=r, value=r) for r in ("member", "facilitator")])
-    @app_commands.choices(history=[app_commands.Choice(name=h, value=h) for h in ("yes", "no")])
-    async def add(
-        self,
-        interaction: discord.Interaction[Any],
-        person: discord.User,
-        role: str | None = None,
-        circle: str | None = None,
-        history: str | None = None,
-    ) -> None:
-        await self.bot.run_command(interaction, "add", _mention(person), role=role, in_=circle, history=history)
-
-    @app_commands.command(description="Remove someone from the circle")
-    @app_commands.rename(circle="in")
-    @app_commands.autocomplete(circle=circle_names)
-    async def remove(
-        self, interaction: discord.Interaction[Any], person: discord.User, circle: str | None = None
-    ) -> None:
-        await self.bot.run_command(interaction, "remove", _mention(person), in_=circle)
-
-    @app_commands.command(description="Set your time zone (start typing your city)")
-    @app_commands.autocomplete(zone=zone_names)
-    async def timezone(self, interaction: discord.Interaction[Any], zone: str) -> None:
-        await self.bot.run_command(interaction, "timezone", zone)
-
-    @app_commands.command(description="Reminders about check-ins: on, off, or pause for some days")
-    @app_commands.choices(setting=[app_commands.Choice(name=s, value=s) for s in ("on", "off", "pause")])
-    async def nudges(
-        self,
-        interaction: discord.Interaction[Any],
-        setting: str,
-        days: app_commands.Range[int, 1, 365] | None = None,
-    ) -> None:
-        await self.bot.run_command(interaction, "nudges", setting, _text(days))
-
-
-def _mention(person: discord.abc.User | None) -> str | None:
-    return f"<@{person.id}>" if person is not None else None
-
-
-def _text(number: int | None) -> str | None:
-    return None if number is None else str(number)
 
 
 async def run_discord(settings: Settings, shared: App | None = None, platforms: PortsByPlatform | None = None) -> None:

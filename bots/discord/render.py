@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import discord
 
+from core.handlers import field_label
 from core.messages import (
     Actions,
     ButtonStyle,
@@ -211,6 +212,6 @@ def modal_values(components: list[dict[str, object]]) -> dict[str, str]:
 def form_errors(form_title: str, errors: dict[str, str], values: dict[str, str]) -> Message:
     """Discord cannot reopen a modal from its own submit: the errors, and what they wrote, to copy back."""
     lines = [f"*{form_title}* needs another look:"]
-    lines.extend(f"• {name}: {error}" for name, error in errors.items())
-    kept = [Quote(name, value) for name, value in values.items() if value.strip()]
+    lines.extend(f"• {field_label(form_title, name)}: {error}" for name, error in errors.items())
+    kept = [Quote(field_label(form_title, name), value) for name, value in values.items() if value.strip()]
     return Message((Text("\n".join(lines)), *kept), "Please check the form")

@@ -63,6 +63,7 @@ FORMATION_SECONDS = Histogram(
 # service does not have (renamed elsewhere) is simply not counted.
 ENTRY_POINTS = {
     "run_command": "command",
+    "run_options": "command",  # Discord's structured options: a command too
     "press": "button",
     "submit": "form",
     "reply_in_thread": "thread_reply",

@@ -34,6 +34,7 @@ from bots.playground.port import BOT_NAME, PlaygroundPort, dm_space
 from bots.playground.report_page import report_html
 from bots.playground.wire import Json, form_json, message_json, posted_json
 from bots.playground.workspace import Channel, Playground
+from core.commands import MAX_LINE, TOO_LONG
 from core.context import NOT_YOURS, Actor, Where
 from core.messages import MAX_TEXT, Reply, message
 from core.models import Person
@@ -117,8 +118,10 @@ def _text(body: dict[str, Any], name: str, limit: int = 200) -> str:
     value = body.get(name)
     if value is None:
         return ""
-    if not isinstance(value, str) or len(value) > limit:
-        raise _error(400, f"'{name}' must be text under {limit} characters.")
+    if not isinstance(value, str):
+        raise _error(400, "That request wasn't text.")
+    if len(value) > limit:
+        raise _error(400, TOO_LONG.format(limit=limit))
     return value
 
 
@@ -264,7 +267,7 @@ async def send(request: web.Request) -> web.Response:
     playground, person = await _me(request)
     body = await _body(request)
     space, thread = _text(body, "space", 64), _text(body, "thread", 64)
-    text = _text(body, "text", MAX_TEXT + 200)
+    text = _text(body, "text", MAX_LINE)
     if not text.strip():
         raise _error(400, "Write something first.")
     channel = await _readable(playground, person, space)
@@ -281,7 +284,7 @@ async def send(request: web.Request) -> web.Response:
         )
         return web.json_response(_reply_json(playground, reply, _zone(person)))
     if len(text) > MAX_TEXT:
-        raise _error(400, f"Please keep messages under {MAX_TEXT} characters.")
+        raise _error(400, TOO_LONG.format(limit=MAX_TEXT))
     posted = await playground.port.write(
         space, thread or None, message(text), author=person.display_name, author_id=person.external_id
     )

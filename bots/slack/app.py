@@ -31,8 +31,6 @@ from bots.slack.store import installation_store, state_store
 from core import reconcile
 from core.clock import Clock
 from core.context import Actor, Where
-from core.errors import CircleError
-from core.handlers import form_errors
 from core.messages import Message, Reply
 from core.port import RateLimited, Undeliverable
 from core.service import ALREADY_HANDLED
@@ -57,6 +55,10 @@ SOMETHING_WENT_WRONG = plain("Sorry, something went wrong on our side. Nothing w
 TOO_SLOW_FOR_THE_FORM = plain("Sorry, that took us too long and Slack closed the form. Please press the button again.")
 PROFILE_TTL = timedelta(hours=12)
 WORKERS = 2  # requests in the core at once, per process (see Background)
+# Message subtypes that still carry what a member wrote in a thread: "also send to channel", a file with a comment.
+REPLY_SUBTYPES = (None, "thread_broadcast", "file_share")
+_SLACK_MENTION = re.compile(r"<@([UW][A-Z0-9]{1,20})(?:\|([^<>|]{0,80}))?>")
+MAX_NAMED = 10  # mentions looked up per command
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,21 @@ class SlackAdapter:
         except Exception:
             log.exception("handling a Slack request from %s/%s failed", asker.team, asker.user)
             await self.tell(asker, SOMETHING_WENT_WRONG)
+
+    async def named_mentions(self, team: str, line: str) -> str:
+        """Each `<@U…>` in a command carries the person's name from users.info (cached, and refreshed
+        as `People` ages it), so someone added before they ever used the bot shows by name."""
+        port = self.ports.for_team(team)
+        named: dict[str, str] = {}
+        for user in list(dict.fromkeys(m[1] for m in _SLACK_MENTION.finditer(line)))[:MAX_NAMED]:
+            profile = await self.people.actor(port, team, user)
+            named[user] = re.sub(r"[<>|]", "", profile.name)
+
+        def with_name(match: re.Match[str]) -> str:
+            name = named.get(match[1]) or match[2] or ""
+            return f"<@{match[1]}|{name}>" if name else match[0]
+
+        return _SLACK_MENTION.sub(with_name, line)
 
     async def actor(self, asker: Asker, fallback_name: str = "") -> Actor:
         return await self.people.actor(self.ports.for_team(asker.team), asker.team, asker.user, fallback_name)
@@ -263,9 +280,8 @@ def _listen(adapter: SlackAdapter) -> None:
 
         async def work() -> None:
             actor = await adapter.actor(asker, str(command.get("user_name") or ""))
-            reply = await service.run_command(
-                actor, str(command.get("text") or ""), Where(space=asker.channel), key=_key("cmd", asker.trigger)
-            )
+            line = await adapter.named_mentions(asker.team, decoded(str(command.get("text") or "")))
+            reply = await service.run_command(actor, line, Where(space=asker.channel), key=_key("cmd", asker.trigger))
             await adapter.show(asker, reply)
 
         adapter.later(asker, work)
@@ -307,10 +323,7 @@ def _listen(adapter: SlackAdapter) -> None:
         values = blocks.submitted_values(view)
         origin = blocks.FormOrigin.decode(str(view.get("private_metadata") or ""))
         form_id = str(view.get("callback_id") or "")
-        try:
-            errors = form_errors(form_id, origin.context, values)
-        except CircleError:
-            errors = {}  # an unknown form: the service answers it below
+        errors = service.check_form(form_id, origin.context, values)
         if errors:
             await ack(**blocks.field_errors(errors))
             return
@@ -335,8 +348,10 @@ def _listen(adapter: SlackAdapter) -> None:
     @bolt.event("message")
     async def thread_reply(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
         thread_ts = event.get("thread_ts")
-        if event.get("subtype") or event.get("bot_id") or not thread_ts or thread_ts == event.get("ts"):
-            return  # edits, joins, bots and top-level chatter are not contributions
+        if event.get("subtype") not in REPLY_SUBTYPES or event.get("bot_id"):
+            return  # edits, deletions, joins and bots are not contributions
+        if not thread_ts or (thread_ts == event.get("ts") and event.get("subtype") != "thread_broadcast"):
+            return  # top-level chatter
         asker = Asker(
             team=str(context.team_id or body.get("team_id") or ""),
             user=str(event.get("user") or ""),
@@ -350,9 +365,8 @@ def _listen(adapter: SlackAdapter) -> None:
         async def work() -> None:
             actor = await adapter.actor(asker)
             thread = f"{asker.channel}/{thread_ts}"
-            reply = await service.reply_in_thread(
-                actor, thread, str(event.get("text") or ""), key=_key("event", body.get("event_id"))
-            )
+            said = await adapter.named_mentions(asker.team, decoded(str(event.get("text") or "")))
+            reply = await service.reply_in_thread(actor, thread, said, key=_key("event", body.get("event_id")))
             if reply is not None and reply is not ALREADY_HANDLED:
                 if reply.refused and event.get("ts"):
                     with contextlib.suppress(SlackApiError, Undeliverable):
@@ -405,6 +419,12 @@ async def _quietly(work: Callable[[], Awaitable[object]]) -> None:
         await work()
     except Exception:
         log.exception("reconciling a Slack event failed")
+
+
+def decoded(text: str) -> str:
+    """Slack's entity encoding undone once on the way in (`blocks.escape` does it once on the way out),
+    so `a &lt; b` is stored and shown as `a < b`."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _key(kind: str, *parts: object) -> str | None:

@@ -10,13 +10,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Table, Text, delete, update
 
-from core.commands import Command
 from core.context import NOT_YOURS, RequestContext
 from core.effects import RedactQuotes, RemoveFromSpace
 from core.errors import NotFound
 from core.messages import Actions, Button, ButtonStyle, Message, Reply, message
 from core.messages import Text as TextBlock
 from core.models import Base, DueItem, Invitation, Membership, ProgrammeSignUp
+from core.requests import ForgetMe
 
 CONFIRM_ERASE = "data.erase"
 FORMER_MEMBER = "a former member"
@@ -33,8 +33,8 @@ class ForgetsAuthors(Protocol):
     async def forget_author(self, user_id: str) -> None: ...
 
 
-async def forget_me(ctx: RequestContext, cmd: Command) -> Reply:
-    del cmd
+async def forget_me(ctx: RequestContext, req: ForgetMe) -> Reply:
+    del req
     return Reply(
         Message(
             (

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import Column, Table, or_, select
 
-from core.commands import Command
 from core.context import RequestContext
 from core.db import UnitOfWork
 from core.effects import SendFiles
 from core.messages import Attachment, Reply, message
 from core.models import Base, Commitment, CommitmentUpdate, Person
+from core.requests import MyData
 
 FILENAME = "my-circles-data.json"
 
@@ -62,8 +62,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-async def my_data(ctx: RequestContext, cmd: Command) -> Reply:
-    del cmd
+async def my_data(ctx: RequestContext, req: MyData) -> Reply:
+    del req
     data = {
         "about": "Everything Peer Circles stores about you, table by table (see the README's 'Who sees what').",
         "exported_at": ctx.now.isoformat(),

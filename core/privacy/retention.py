@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import Table, Text, delete, select, update
 
-from core.commands import Command, whole_number
 from core.context import RequestContext
 from core.db import Database, UnitOfWork
 from core.errors import NotAllowed
@@ -24,6 +23,7 @@ from core.models import (
     RetentionSetting,
     Round,
 )
+from core.requests import SetRetention
 from core.vocabulary import CircleStatus
 
 BOOKKEEPING_DAYS = 7
@@ -31,12 +31,12 @@ BOOKKEEPING_DAYS = 7
 SAID_IN_MEETINGS = ("check_ins", "bids", "rounds", "contributions", "commitments", "report_backs", "meeting_feedback")
 
 
-async def set_retention(ctx: RequestContext, cmd: Command) -> Reply:
+async def set_retention(ctx: RequestContext, req: SetRetention) -> Reply:
     """`/circle retention DAYS`: the workspace's admin (as the platform says) or a programme lead sets it."""
     leads = await ctx.uow.session.scalar(select(Programme.id).where(Programme.lead_id == ctx.person.id).limit(1))
     if leads is None and not ctx.admin:
         raise NotAllowed("Only the workspace's admin or a programme lead can set how long circles' words are kept.")
-    days = whole_number(cmd.text, 1, 3650, "days")
+    days = req.days
     setting = await ctx.uow.session.get(RetentionSetting, ctx.workspace.id)
     if setting is None:
         setting = RetentionSetting(workspace_id=ctx.workspace.id, days=days)

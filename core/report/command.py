@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.commands import Command, usage
+from core.commands import EVALUATION, usage
 from core.context import RequestContext
 from core.effects import SendFiles
 from core.errors import NotFound, UsageError
-from core.messages import Attachment, Block, Choice, Form, Heading, Input, Message, Reply, Text, message
+from core.forms import as_input
+from core.messages import Attachment, Block, Choice, Form, Heading, Message, Reply, Text, message
 from core.models import (
     Applied,
     Circle,
@@ -37,6 +39,8 @@ from core.report.charts import draw_all
 from core.report.export import csv_bytes
 from core.report.privacy import Report, circle_report, programme_report
 from core.report.summary import home_line, summary
+from core.requests import Evaluate, Evaluation
+from core.requests import Report as ReportRequest
 
 EVALUATION_FORM = "evaluation"
 DIGEST_MONTHS = 12  # a programme runs for months, not years; `monthly=on` again extends it
@@ -49,36 +53,32 @@ def no_programme(name: str) -> NotFound:
     return NotFound(f"There's no programme called '{name[:80]}' here.")
 
 
-async def report(ctx: RequestContext, cmd: Command) -> Reply:
-    if cmd.text:
-        return await _programme(ctx, cmd)
-    if "monthly" in cmd.options:
+async def report(ctx: RequestContext, req: ReportRequest) -> Reply:
+    if req.programme:
+        return await _programme(ctx, req)
+    if req.monthly:
         raise UsageError(f"The monthly digest is for a programme's report.\nUsage: {usage('report')}")
-    circle = await ctx.circle_for(cmd.circle_name)
+    circle = await ctx.circle_for(req.target.circle)
     ctx.require_lead(circle, "see the circle's report")
     built = await circle_report(ctx.uow.session, circle)
     return await _deliver(ctx, built, f"circle-{circle.name}")
 
 
-async def _programme(ctx: RequestContext, cmd: Command) -> Reply:
-    name = cmd.text.strip().lower()
+async def _programme(ctx: RequestContext, req: ReportRequest) -> Reply:
+    name = req.programme
     programme = await ctx.uow.session.scalar(
         select(Programme).where(Programme.workspace_id == ctx.workspace.id, Programme.name == name)
     )
     if programme is None or programme.lead_id != ctx.person.id:
         raise no_programme(name)
     note = ""
-    match cmd.options.get("monthly"):
-        case None:
-            pass
+    match req.monthly:
         case "on":
             await _digest_on(ctx, programme)
             note = "A digest of this report will come by DM every month."
         case "off":
             await _digest_off(ctx, programme)
             note = "The monthly digest is off."
-        case _:
-            raise UsageError(f"monthly must be on or off.\nUsage: {usage('report')}")
     built = await programme_report(ctx.uow.session, programme, ctx.person.id)
     reply = await _deliver(ctx, built, f"programme-{programme.name}")
     if note:
@@ -209,31 +209,30 @@ async def digest_messages(session: AsyncSession, items: list[DueItem]) -> dict[i
 
 
 def evaluation_form(programme_id: int) -> Form:
-    """Five inputs and no intro: a Discord modal holds five components in all."""
+    """Five inputs and no intro: a Discord modal holds five components in all. Their limits are the
+    spec's (`core.commands.EVALUATION`), which also reads what comes back."""
     return Form(
         EVALUATION_FORM,
         "How was the programme?",
-        (
-            Input("usefulness", "How useful was it, from 1 (not) to 5 (very)?", integer_range=(1, 5), max_length=1),
-            Input("recommend", "Would you recommend it?", choices=(Choice("Yes", "yes"), Choice("No", "no"))),
-            Input(
-                "applied",
-                "How much of what you committed to did you apply?",
-                choices=tuple(Choice(a.value.capitalize(), a.value) for a in Applied),
-                initial=Applied.SOME.value,
-            ),
-            Input("text", "Anything you'd like to say?", multiline=True, required=False, max_length=1000),
-            Input(
-                "share",
-                "Share your words anonymously with the programme lead?",
-                choices=(Choice("No, keep them out", "no"), Choice("Yes, anonymously", "yes")),
-                initial="no",
-                required=False,
-            ),
-        ),
+        tuple(as_input(p, **_LOOKS.get(p.name, {})) for p in EVALUATION.params),
         submit_label="Send",
         context=str(programme_id),
     )
+
+
+_LOOKS: dict[str, dict[str, Any]] = {
+    "usefulness": {"max_length": 1},
+    "recommend": {"choices": (Choice("Yes", "yes"), Choice("No", "no"))},
+    "applied": {
+        "choices": tuple(Choice(a.value.capitalize(), a.value) for a in Applied),
+        "initial": Applied.SOME.value,
+    },
+    "text": {"multiline": True},
+    "share": {
+        "choices": (Choice("No, keep them out", "no"), Choice("Yes, anonymously", "yes")),
+        "initial": "no",
+    },
+}
 
 
 async def _evaluable(ctx: RequestContext, name: str) -> Programme:
@@ -254,13 +253,13 @@ async def _evaluable(ctx: RequestContext, name: str) -> Programme:
     return programme
 
 
-async def evaluate(ctx: RequestContext, cmd: Command) -> Reply:
-    programme = await _evaluable(ctx, cmd.text.strip().lower())
+async def evaluate(ctx: RequestContext, req: Evaluate) -> Reply:
+    programme = await _evaluable(ctx, req.programme)
     return Reply(message(f"A few closing questions about '{programme.name}'."), evaluation_form(programme.id))
 
 
-async def submit_evaluation(ctx: RequestContext, programme_id: int, values: dict[str, str]) -> Reply:
-    programme = await ctx.uow.session.get(Programme, programme_id)
+async def submit_evaluation(ctx: RequestContext, req: Evaluation) -> Reply:
+    programme = await ctx.uow.session.get(Programme, req.programme_id)
     if programme is None or programme.workspace_id != ctx.workspace.id:
         raise NotFound("That programme is no longer open.")
     await _evaluable(ctx, programme.name)
@@ -272,11 +271,11 @@ async def submit_evaluation(ctx: RequestContext, programme_id: int, values: dict
     if entry is None:
         entry = ProgrammeEvaluation(programme_id=programme.id, person_id=ctx.person.id, created_at=ctx.now)
         ctx.uow.session.add(entry)
-    entry.usefulness = int(values["usefulness"])
-    entry.would_recommend = values["recommend"] == "yes"
-    entry.applied = Applied(values["applied"])
-    entry.text = (values.get("text") or "").strip()
-    entry.share_with_lead = values.get("share") == "yes"
+    entry.usefulness = req.usefulness
+    entry.would_recommend = req.recommend == "yes"
+    entry.applied = Applied(req.applied)
+    entry.text = req.text
+    entry.share_with_lead = req.share == "yes"
     entry.updated_at = ctx.now
     shared = " Your words go to the lead anonymously." if entry.share_with_lead and entry.text else ""
     return Reply(message(f"Thank you: your answers about '{programme.name}' are in.{shared}"))

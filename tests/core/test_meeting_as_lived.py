@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from core import views
 from core.clock import ManualClock
+from core.commands import Refused
 from core.context import NOT_YOURS
 from core.db import Database
-from core.forms import Action, check_in_form
+from core.forms import Action, FormId
+from core.handlers import form_request
 from core.messages import MOMENT_TOKEN, Form, Text, without_moments
 from core.models import Bid, Circle, Commitment, Round
 from core.scheduling.views import check_in_nudge
@@ -105,7 +107,7 @@ async def test_any_member_commits_at_check_in_or_from_reflection_on_and_it_comes
 ) -> None:
     facilitator, holder, member, other = circle[0], circle[1], circle[2], circle[3]
     assert "noted" in await other.says("/circle commit Book the offsite to=circle")  # at check-in
-    assert "to= takes me or circle" in await other.says("/circle commit Something to=everyone")
+    assert "please choose me or circle" in await other.says("/circle commit Something to=everyone")
     await facilitator.says("/circle bids")
     assert "once a round reaches Reflection" in await member.says("/circle commit Too early")
     await to_reflection(circle)
@@ -209,8 +211,9 @@ async def test_two_more_minutes_is_the_facilitators(circle: list[Member], db: Da
 
 
 def test_form_errors_do_not_quote_a_question_into_a_sentence() -> None:
-    errors = check_in_form(1, "").validate({"text": "  "})
-    assert errors == {"text": "Please answer this one."}
+    with pytest.raises(Refused) as refused:
+        form_request(FormId.CHECK_IN, "1", {"text": "  "}, datetime(2026, 12, 1, tzinfo=UTC).date())
+    assert refused.value.errors == {"text": "Please answer this one."}
 
 
 async def test_the_check_in_form_shows_no_markup(circle: list[Member], db: Database) -> None:

@@ -122,7 +122,7 @@ async def test_invitations_are_accepted_or_declined_by_the_invited(
     assert (await dana.presses(MembershipAction.ACCEPT, circle_id))[0] == NOT_YOURS  # a decline stands
     assert (await chidi.presses(MembershipAction.ACCEPT, circle_id))[0] == NOT_YOURS  # accepted once
     assert any(s.kind == "add" and s.target.endswith(chidi.user) for s in port.transcript)
-    assert "history must be yes or no" in await ana.says(f"/circle add {eero.mention} history=maybe")
+    assert "please choose yes or no" in await ana.says(f"/circle add {eero.mention} history=maybe")
 
 
 async def test_a_removed_member_cannot_walk_back_in(alpha: list[Member], db: Database, port: RecordingPort) -> None:

@@ -134,7 +134,10 @@ async def test_dates_in_the_past_or_unreadable_change_nothing(
     lead = cast(service, 1)[0]
     await lead.says("/circle new gamma")
     assert "in the past" in await lead.says("/circle schedule 2020-01-01 10:00")
-    assert "couldn't read" in await lead.says("/circle schedule tomorrow at ten")
+    assert "I didn't understand 'ten'" in await lead.says("/circle schedule tomorrow at ten")
+    assert "YYYY-MM-DD" in await lead.says("/circle schedule tomorrow 10:00")
+    assert "too far ahead" in await lead.says("/circle schedule 9999-12-31 23:00 tz=UTC")
+    assert "HH:MM" in await lead.says("/circle schedule 2026-12-24 25:00")
     assert "time zone 'Mars/Base'" in await lead.says("/circle schedule 2027-01-01 10:00 tz=Mars/Base")
     async with db.unit_of_work() as uow:
         meeting = await uow.session.scalar(select(Meeting))
@@ -177,8 +180,8 @@ async def test_double_clicked_next_phase_moves_once(circle: list[Member], db: Da
 async def test_names_and_options_are_checked(service: CircleService, db: Database) -> None:
     lead = cast(service, 1)[0]
     assert "lowercase letters" in await lead.says("/circle new <script>")
-    assert "no format called 'nope'" in await lead.says("/circle new delta format=nope")
-    assert "mode must be one of" in await lead.says("/circle new delta mode=sometimes")
+    assert "choose action-learning, peer-coaching" in await lead.says("/circle new delta format=nope")
+    assert "choose live or async" in await lead.says("/circle new delta mode=sometimes")
     assert "is set up" in await lead.says("/circle new delta")
     assert "isn't available" in await lead.says("/circle new delta")
     assert await count(db, Circle) == 1

@@ -79,10 +79,10 @@ async def test_bad_sign_ups_get_field_errors_and_store_nothing(service: CircleSe
         ({**GOOD, "timezone": "Mars/Olympus"}, "timezone", "time zone"),
         ({**GOOD, "level": "0"}, "level", "1 to 10"),
         ({**GOOD, "level": "x"}, "level", "1 to 10"),
-        ({**GOOD, "level": "four"}, "level", "under 2"),
-        ({**GOOD, "department": ""}, "department", "fill in"),
-        ({**GOOD, "department": "x" * 101}, "department", "under 100"),
-        ({**GOOD, "facilitator": "maybe"}, "facilitator", "options"),
+        ({**GOOD, "level": "four"}, "level", "1 to 10"),
+        ({**GOOD, "department": ""}, "department", "Please fill in"),
+        ({**GOOD, "department": "x" * 101}, "department", "keep it to 100 characters"),
+        ({**GOOD, "facilitator": "maybe"}, "facilitator", "choose no or yes"),
         ({**GOOD, "topics": ";".join(f"t{i}" for i in range(11))}, "topics", "at most 10"),
     ]
     for values, field, words in cases:
@@ -111,10 +111,11 @@ async def test_bad_programme_commands_explain_and_change_nothing(service: Circle
     lead, ana = cast(service, 2)
     await open_programme(lead)
     assert "already a programme called 'spring'" in await ana.says("/circle programme spring")
-    assert "Programme names are" in await lead.says("/circle programme Spring Leaders!")
+    assert "can't be a name" in await lead.says("/circle programme Spring!")
+    assert "I didn't understand 'Leaders'" in await lead.says("/circle programme Spring Leaders")
     assert "Usage: /circle programme" in await lead.says("/circle programme")
     assert "from 4 to 6" in await lead.says("/circle programme autumn meetings=40")
-    assert "no format called" in await lead.says("/circle programme autumn format=nope")
+    assert "choose action-learning" in await lead.says("/circle programme autumn format=nope")
     assert "Usage: /circle signup" in await ana.says("/circle signup")
     assert "no programme called 'winter'" in await ana.says("/circle signup winter")
     assert await count(db, Programme) == 1

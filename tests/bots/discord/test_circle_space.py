@@ -222,7 +222,7 @@ async def test_an_unexpected_failure_is_answered_privately(harness: Harness, mon
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(h.service, "run_command", broken)
+    monkeypatch.setattr(h.service, "run_options", broken)
     answer = await command(h, g, ana, "help")
     monkeypatch.undo()
     assert "Sorry, something went wrong" in said(answer)

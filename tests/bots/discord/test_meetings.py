@@ -117,7 +117,7 @@ async def test_a_whole_live_meeting_through_discord(harness: Harness) -> None:
         assert "Thanks" in said(await command(h, g, speaker, "say", channel=thread_id, text="A thought"))
     assert "Commitments" in said(await command(h, g, facilitator, "next", channel=thread_id))
     opened = await click(h, g, space, header, Action.OPEN_COMMIT_FORM, bidder)
-    answer = await fill_in(h, g, thread_id, opened, {"text": "Talk to my boss on Monday", "due": ""}, bidder)
+    answer = await fill_in(h, g, thread_id, opened, {"action": "Talk to my boss on Monday", "due": ""}, bidder)
     assert "noted" in said(answer).lower()
     assert "is finished" in said(await command(h, g, facilitator, "next", channel=thread_id))
     assert "Finished" in header["content"]  # the header's phase

@@ -129,7 +129,7 @@ def test_modal_values_from_action_rows_and_labels() -> None:
 
 def test_form_errors_keep_what_was_written() -> None:
     message = form_errors("bid", {"minutes": "Please give a whole number from 5 to 120."}, {"topic": "Keep me"})
-    assert "minutes: Please give a whole number" in message.plain_text
+    assert "Minutes you'd like: Please give a whole number" in message.plain_text  # the label, not the field name
     assert "Keep me" in message.plain_text
 
 

@@ -30,7 +30,7 @@ async def test_the_meeting_as_lived_through_slack(running: Running) -> None:
     for _ in range(3):
         await running.presses(ANA, Action.NEXT_PHASE)
     await running.presses(CHIDI, Action.OPEN_COMMIT_FORM)  # not the issue holder
-    await running.fills_in(CHIDI, {"text": "Share our hiring notes", "due": "", "to": "circle"})
+    await running.fills_in(CHIDI, {"action": "Share our hiring notes", "due": "", "to": "circle"})
     async with running.db.unit_of_work() as uow:
         [commitment] = list(await uow.session.scalars(select(Commitment)))
     assert commitment.text == "Share our hiring notes"

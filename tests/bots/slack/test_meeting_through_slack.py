@@ -61,7 +61,7 @@ async def test_a_whole_live_meeting_through_slack(running: Running) -> None:
     await running.presses(ANA, Action.NEXT_PHASE)
     await running.presses(BEN, Action.OPEN_COMMIT_FORM)
     due = (running.clock.now() + timedelta(days=14)).date().isoformat()
-    await running.fills_in(BEN, {"text": "Say no to one weekend request", "due": due})
+    await running.fills_in(BEN, {"action": "Say no to one weekend request", "due": due})
     await running.presses(ANA, Action.NEXT_PHASE)
 
     header = running.slack.messages[(thread.channel, thread.ts)]

@@ -247,7 +247,7 @@ async def test_the_digest_stops_when_turned_off_and_only_the_lead_can_ask(
     assert await month_on(service, clock, port) == []
     nosuch = await seeded.person(2).says("/circle report nosuch monthly=on")
     assert await seeded.person(2).says("/circle report spring monthly=on") == nosuch.replace("nosuch", "spring")
-    assert "monthly must be on or off" in await seeded.lead.says("/circle report spring monthly=maybe")
+    assert "please choose on or off" in await seeded.lead.says("/circle report spring monthly=maybe")
     assert "for a programme's report" in await seeded.lead.says("/circle report monthly=on in=south")
 
 

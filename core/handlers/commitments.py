@@ -1,0 +1,38 @@
+"""Commitments between meetings: done, update, the check-in buttons' status changes and the note form."""
+
+from __future__ import annotations
+
+from core import meeting, views
+from core.context import RequestContext
+from core.effects import PostToCircle
+from core.errors import NotFound
+from core.handlers.replies import done, handles
+from core.messages import Quote, Reply, message
+from core.models import Commitment
+from core.requests import SetCommitmentStatus
+from core.vocabulary import CommitmentStatus
+
+
+async def my_commitment(ctx: RequestContext, commitment_id: int) -> Commitment:
+    commitment = await ctx.uow.session.get(Commitment, commitment_id)
+    if commitment is None or commitment.person_id != ctx.person.id:
+        raise NotFound(f"You have no commitment #{commitment_id}.")
+    return commitment
+
+
+@handles(SetCommitmentStatus)
+async def update_commitment(ctx: RequestContext, req: SetCommitmentStatus) -> Reply:
+    commitment = await my_commitment(ctx, req.number)
+    circle = await ctx.circle_by_id(commitment.circle_id)
+    changed = meeting.set_commitment_status(ctx.uow, commitment, ctx.person.id, req.status, req.note, ctx.now)
+    if changed and req.status == CommitmentStatus.STUCK:
+        ctx.uow.emit(
+            PostToCircle(
+                circle.id,
+                message(
+                    f"*{ctx.person.display_name} is stuck* on #{commitment.id} and would welcome the circle's help:",
+                    Quote(ctx.person.display_name, commitment.text + (f"\n{req.note}" if req.note else "")),
+                ),
+            )
+        )
+    return done(f"#{commitment.id} is {views.STATUS_WORDS[req.status]}.")
