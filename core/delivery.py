@@ -1,8 +1,9 @@
-"""Carries out a committed unit of work's effects on the platform, in order.
+"""Carries out one effect of a committed request on the platform (the outbox's rows, `core.outbox`).
 
-Runs after the commit, so a refused request sends nothing. One unit of work serves the whole
-batch: it looks up spaces, threads and people once, and saves the references the platform hands
-back (a circle's new space, a round's thread) as soon as it has them.
+The dispatcher calls `Courier.carry` for each row, in its channel's order, after the commit: a
+refused request sends nothing. An effect that creates platform state (a circle's space, a round's
+thread) returns the reference the platform handed back as a `Saved`, which the dispatcher writes
+in the same statement that marks the row sent, so nothing is created twice by a later retry.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from core import views
 from core.db import Database, UnitOfWork
@@ -31,24 +33,24 @@ from core.formats import GROUND_RULES, get_format
 from core.meeting import Scene
 from core.messages import Message
 from core.models import Circle, Meeting, Person, Round
-from core.port import ChatPort, MessageRef, PublishesMeetings, SendsFiles, SpaceRef, Undeliverable
+from core.port import ChatPort, MessageRef, PublishesMeetings, SendsFiles, SpaceRef
 
 log = logging.getLogger(__name__)
 
 
-async def deliver(db: Database, port: ChatPort, effects: list[Effect]) -> None:
-    if not effects:
-        return
+@dataclass(frozen=True)
+class Saved:
+    """A reference the platform handed back: a circle's space, or a round's thread."""
+
+    table: Literal["circle", "round"]
+    row_id: int
+    ref: str
+
+
+async def carry(db: Database, port: ChatPort, effect: Effect) -> Saved | None:
+    """Looks up what the effect needs (spaces, threads, people) and carries it out."""
     async with db.unit_of_work() as uow:
-        courier = Courier(uow, port)
-        for effect in effects:
-            try:
-                await courier.carry(effect)
-            except Undeliverable as error:
-                log.info("undeliverable %s: %s", type(effect).__name__, error)
-            except Exception:  # one failed send must not stop the rest of the request's messages
-                log.exception("delivering %s failed", type(effect).__name__)
-        await uow.commit()
+        return await Courier(uow, port).carry(effect)
 
 
 @dataclass
@@ -56,10 +58,12 @@ class Courier:
     uow: UnitOfWork
     port: ChatPort
 
-    async def carry(self, effect: Effect) -> None:
+    async def carry(self, effect: Effect) -> Saved | None:
         match effect:
             case OpenSpace(circle_id=circle_id):
-                await self._open_space(circle_id)
+                return await self._open_space(circle_id)
+            case StartThread(round_id=round_id):
+                return await self._start_thread(round_id)
             case AddToSpace(circle_id=circle_id, person_id=person_id):
                 if space := await self._space(circle_id):
                     await self.port.add_member(space, await self._user(person_id))
@@ -72,8 +76,6 @@ class Courier:
             case PostToCircle(circle_id=circle_id, message=message):
                 if space := await self._space(circle_id):
                     await self.port.post(space, message)
-            case StartThread(round_id=round_id):
-                await self._start_thread(round_id)
             case PostInThread(round_id=round_id, message=message):
                 round_, circle = await self._round(round_id)
                 if round_.thread_ref:
@@ -96,6 +98,7 @@ class Courier:
                     await self.port.send_files(user, message, files)
                 else:
                     await self.port.send_dm(user, views.files_unavailable(message))
+        return None
 
     async def _circle(self, circle_id: int) -> Circle:
         circle = await self.uow.session.get(Circle, circle_id)
@@ -118,15 +121,14 @@ class Courier:
         assert meeting is not None
         return round_, await self._circle(meeting.circle_id)
 
-    async def _open_space(self, circle_id: int) -> None:
+    async def _open_space(self, circle_id: int) -> Saved | None:
         circle = await self._circle(circle_id)
         if circle.space_ref:
-            return
+            return None
         members = [m.person.external_id for m in circle.active_memberships()]
         topic = f"{get_format(circle.format_key).name}. {GROUND_RULES}"
         space = await self.port.open_private_space(circle.name, topic, members)
-        circle.space_ref = space.id
-        await self.uow.session.commit()
+        return Saved("circle", circle_id, space.id)
 
     async def _header(self, round_id: int) -> Message:
         round_, circle = await self._round(round_id)
@@ -135,13 +137,12 @@ class Courier:
         scene = Scene(self.uow, circle, meeting, get_format(circle.format_key), round_.created_at, round_)
         return views.round_header(scene, round_)
 
-    async def _start_thread(self, round_id: int) -> None:
+    async def _start_thread(self, round_id: int) -> Saved | None:
         round_, circle = await self._round(round_id)
         if round_.thread_ref or not circle.space_ref:
-            return
+            return None
         ref = await self.port.post(SpaceRef(circle.space_ref), await self._header(round_id))
-        round_.thread_ref = ref.encode()
-        await self.uow.session.commit()
+        return Saved("round", round_id, ref.encode())
 
     async def _withdraw_meeting(self, meeting_id: int) -> None:
         assert isinstance(self.port, PublishesMeetings)

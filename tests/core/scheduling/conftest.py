@@ -32,8 +32,9 @@ class Circle:
         return self.people[0]
 
     async def items(self, *states: DueState) -> list[DueItem]:
+        """What the planner keeps (the outbox's rows of requests' own effects left out)."""
         async with self.db.unit_of_work() as uow:
-            query = select(DueItem).order_by(DueItem.id)
+            query = select(DueItem).where(DueItem.kind != DueKind.EFFECT).order_by(DueItem.id)
             if states:
                 query = query.where(DueItem.state.in_(states))
             return list(await uow.session.scalars(query))
