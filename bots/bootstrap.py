@@ -90,7 +90,16 @@ def build(settings: Settings, port_for: PortFor, clock: Clock | None = None, app
 def assemble(settings: Settings, db: Database, clock: Clock, port_for: PortFor) -> App:
     """Wires service and scheduler onto a database that is already migrated (tests, benchmarks)."""
     service = CircleService(db, clock, port_for)
-    return App(settings, db, clock, service, Scheduler(service))
+    scheduler = Scheduler(service)
+    connect(service, scheduler)
+    return App(settings, db, clock, service, scheduler)
+
+
+def connect(service: CircleService, scheduler: Scheduler) -> None:
+    """The one place service and scheduler meet: every commit re-plans what is due, and a request's
+    effects go out through the scheduler's dispatcher, so one pause per rate-limit bucket holds for both."""
+    service.after_commit.append(scheduler.planner.on_change)
+    service.outbox = scheduler.dispatcher
 
 
 class PortsByPlatform:

@@ -28,6 +28,7 @@ class DueKind(StrEnum):
     FEEDBACK_REQUEST = "feedback_request"
     UNDELIVERABLE_NOTICE = "undeliverable_notice"
     TIMEZONE_QUESTION = "timezone_question"
+    PLANNING_PROBLEM = "planning_problem"  # a circle whose reminders could not be planned: its lead is told
     EFFECT = "effect"  # an outgoing effect of a committed request (core.outbox): now, not later
 
 

@@ -314,6 +314,8 @@ def _render(item: DueItem, facts: _Facts, circle: Circle | None, person: Person,
             return Drop("the circle is gone")
         case DueKind.UNDELIVERABLE_NOTICE:
             return views.undeliverable_notice(circle, person.display_name)
+        case DueKind.PLANNING_PROBLEM:
+            return views.planning_problem(circle)
         case DueKind.MEETING_REMINDER:
             if meeting is None or meeting.state != MeetingState.SCHEDULED or meeting.scheduled_start is None:
                 return Drop("the meeting has started or moved")

@@ -4,8 +4,8 @@ What is due lives in the database, so the job store is memory-only and never sha
 or late wake-up loses nothing (the next tick sends whatever fell due). The job defaults are set
 explicitly: APScheduler 3 otherwise skips a job more than 1 s late (misfire_grace_time=1).
 
-    scheduler = Scheduler(service)      # also re-plans after every committed request
-    scheduler.start()                   # inside the running event loop
+    scheduler = Scheduler(service)      # bots.bootstrap connects it: re-plans after every commit,
+    scheduler.start()                   # and its dispatcher is the service's outbox
     ...
     scheduler.stop()
 
@@ -76,7 +76,8 @@ class Scheduler:
         self._planned_at: datetime | None = None
         self._aps: AsyncIOScheduler | None = None
         self._ticking: asyncio.Future[None] | None = None
-        service.after_commit.append(self.planner.on_change)
+        self._soon: asyncio.TimerHandle | None = None
+        self.dispatcher.on_released = self.wake_in
 
     def start(self) -> None:
         """Starts waking up every `every_seconds`, the first time at once. Needs a running loop."""
@@ -93,7 +94,23 @@ class Scheduler:
         )
         self._aps.start()
 
+    def wake_in(self, seconds: float) -> None:
+        """Something was handed back to the outbox (a rate limit, a channel's order): a tick soon,
+        rather than at the next 20-second wake-up. Only while running."""
+        if self._aps is None:
+            return
+        delay = max(seconds, 0.5)
+        loop = asyncio.get_running_loop()
+        if self._soon is not None and self._soon.when() <= loop.time() + delay:
+            return
+        if self._soon is not None:
+            self._soon.cancel()
+        self._soon = loop.call_later(delay, lambda: asyncio.ensure_future(self._wake()))
+
     def stop(self) -> None:
+        if self._soon is not None:
+            self._soon.cancel()
+            self._soon = None
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None

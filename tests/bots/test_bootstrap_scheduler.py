@@ -26,7 +26,11 @@ async def test_build_migrates_and_wires_the_scheduler(database_url: str) -> None
         await lead.says("/circle new team")
         await lead.says(f"/circle schedule {clock.now() + timedelta(days=3):%Y-%m-%d} 10:00")
         async with app.db.unit_of_work() as uow:
-            keys = list(await uow.session.scalars(select(DueItem.key).where(DueItem.kind != DueKind.EFFECT).order_by(DueItem.key)))
+            keys = list(
+                await uow.session.scalars(
+                    select(DueItem.key).where(DueItem.kind != DueKind.EFFECT).order_by(DueItem.key)
+                )
+            )
         assert len(keys) == 3  # the call for bids, two reminders
         assert keys[0].startswith("bids:meeting:")
     finally:

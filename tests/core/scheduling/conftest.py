@@ -16,6 +16,7 @@ from core.service import CircleService
 from tests.fakes.members import Member, cast
 from tests.fakes.recording_port import RecordingPort
 from tests.fakes.timeline import Timeline
+from tests.fakes.wiring import connected
 
 MEETING = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 
@@ -68,7 +69,7 @@ class Circle:
 @pytest.fixture
 async def circle(service: CircleService, clock: ManualClock, port: RecordingPort, db: Database) -> Circle:
     people = cast(service, 5)
-    scheduler = Scheduler(service, max_inline_wait=0)
+    scheduler = connected(Scheduler(service, max_inline_wait=0))
     await people[0].says("/circle new team")
     await people[0].says("/circle add " + " ".join(p.mention for p in people[1:]))
     for person in people:
