@@ -32,6 +32,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -518,7 +519,10 @@ class Dispatcher:
         self.sleep: Sleep = sleep or asyncio.sleep
         self._rates = dict(rates or {})
         self._pacers: dict[Platform, Pacer] = {}
-        self._paused: dict[Bucket, datetime] = {}  # a bucket's pause, from the platform's Retry-After
+        # A bucket's pause from the platform's Retry-After, on the meeting clock and on the wire's own
+        # clock: it is over when either says so (the same moment, unless a test moves the clock).
+        self._paused: dict[Bucket, tuple[datetime, float]] = {}
+        self.monotonic: Callable[[], float] = time.monotonic
         self._probing: dict[Bucket, asyncio.Lock] = {}  # after a 429 one send at a time, until one passes
         self._keys: dict[str, asyncio.Lock] = {}  # the fast path's channels in this process
         self._held: dict[str, datetime] = {}  # channels that must wait this tick (an earlier row was put back)
@@ -745,9 +749,22 @@ class Dispatcher:
         return sent
 
     def _pause_left(self, job: Job) -> float:
-        now = self.clock.now()
-        until = max((self._paused.get(b, now) for b in buckets(job)), default=now)
-        return max(0.0, (until - now).total_seconds())
+        now, wire = self.clock.now(), self.monotonic()
+        left = 0.0
+        for bucket in buckets(job):
+            if bucket in self._paused:
+                until, wire_until = self._paused[bucket]
+                left = max(left, min((until - now).total_seconds(), wire_until - wire))
+        return left
+
+    def _pause(self, job: Job, limited: RateLimited) -> None:
+        bucket = bucket_of(job, limited.scope)
+        until = self.clock.now() + timedelta(seconds=limited.retry_after)
+        wire_until = self.monotonic() + limited.retry_after
+        if bucket in self._paused:
+            until, wire_until = max(until, self._paused[bucket][0]), max(wire_until, self._paused[bucket][1])
+        self._paused[bucket] = (until, wire_until)
+        self._probing.setdefault(bucket, asyncio.Lock())
 
     async def _send(self, job: Job) -> str:
         item = job.item
@@ -774,10 +791,7 @@ class Dispatcher:
                 try:
                     saved = await self._deliver(job)
                 except RateLimited as limited:
-                    bucket = bucket_of(job, limited.scope)
-                    until = self.clock.now() + timedelta(seconds=limited.retry_after)
-                    self._paused[bucket] = max(self._paused.get(bucket, until), until)
-                    self._probing.setdefault(bucket, asyncio.Lock())
+                    self._pause(job, limited)
                     continue
                 except Undeliverable as error:
                     self._unreachable(job, str(error) or "undeliverable", said_by_platform=True)
