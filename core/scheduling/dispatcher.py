@@ -757,6 +757,18 @@ class Dispatcher:
                 left = max(left, min((until - now).total_seconds(), wire_until - wire))
         return left
 
+    def _paused_until(self, job: Job) -> datetime:
+        """When the longest pause still holding this job ends, on the meeting clock."""
+        now, wire = self.clock.now(), self.monotonic()
+        ends = [
+            until
+            for bucket in buckets(job)
+            if bucket in self._paused
+            for until, wire_until in (self._paused[bucket],)
+            if until > now and wire_until > wire
+        ]
+        return max(ends, default=now)
+
     def _pause(self, job: Job, limited: RateLimited) -> None:
         bucket = bucket_of(job, limited.scope)
         until = self.clock.now() + timedelta(seconds=limited.retry_after)
@@ -779,7 +791,7 @@ class Dispatcher:
             wait = self._pause_left(job)
             if wait > 0:
                 if wait > self.max_inline_wait:
-                    self._release(job, self.clock.now() + timedelta(seconds=wait), "the platform asked us to wait")
+                    self._release(job, self._paused_until(job), "the platform asked us to wait")
                     return "released"
                 await self.sleep(wait)
                 continue
@@ -849,8 +861,7 @@ class Dispatcher:
         return self.clock.now() + min(timedelta(seconds=30 * doubling), timedelta(hours=1))
 
     def _retry_at(self, job: Job) -> datetime:
-        now = self.clock.now()
-        return now + max(timedelta(seconds=self._pause_left(job)), MIN_RETRY)
+        return max(self._paused_until(job), self.clock.now() + MIN_RETRY)
 
     def _release(self, job: Job, at: datetime, why: str) -> None:
         at = max(at, self.clock.now() + MIN_RETRY) if job.worker == self.worker else at
