@@ -618,7 +618,7 @@ class Dispatcher:
             .where(DueItem.ordering_key.in_(keys), DueItem.kind == DueKind.EFFECT, DueItem.state == DueState.PENDING)
             .group_by(DueItem.ordering_key)
         )
-        first_waiting = dict(rows.tuples().all())
+        first_waiting: dict[str | None, int] = {key: first for key, first in rows}
         back = [
             i.id
             for i in items
