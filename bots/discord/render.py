@@ -94,10 +94,7 @@ def render_parts(message: Message, guild_id: int | None = None) -> list[Rendered
     parts: list[Rendered] = []
     rest = text
     while True:
-        content, rest = _cut(rest, CONTENT_LIMIT)
-        if rest and len(content) + len(CONTINUED) > CONTENT_LIMIT:
-            content, back = _cut(content, CONTENT_LIMIT - len(CONTINUED))
-            rest = back + "\n" + rest
+        content, rest = _cut(rest, CONTENT_LIMIT - len(CONTINUED)) if len(rest) > CONTENT_LIMIT else (rest, "")
         embeds, rest = _embeds(rest, len(CONTINUED))
         if not rest:
             parts.append(Rendered(content or "\u200b", embeds, buttons))
