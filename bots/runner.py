@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+import signal
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from bots.bootstrap import Settings, running
 from bots.cli import parse_port
@@ -23,9 +26,10 @@ def main(argv: Sequence[str], demo: bool = False) -> int:
 
 
 async def _run_platforms(settings: Settings) -> int:
-    """Slack and Discord share one service and one scheduler, so each reminder is sent once."""
+    """Slack and Discord share one service and one scheduler, so each reminder is sent once. SIGTERM
+    or SIGINT stops taking work; what was acknowledged finishes or stays in the outbox."""
     async with running(settings, None, None) as (app, platforms):
-        tasks = []
+        tasks: list[Coroutine[Any, Any, None]] = []
         if settings.wants_slack:
             from bots.slack.app import run_slack
 
@@ -34,5 +38,11 @@ async def _run_platforms(settings: Settings) -> int:
             from bots.discord.client import run_discord
 
             tasks.append(run_discord(settings, app, platforms))
-        await asyncio.gather(*tasks)
+        work = asyncio.gather(*tasks)
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signal_number, work.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+        logging.getLogger(__name__).info("stopping: no new work taken; finishing what was acknowledged")
     return 0

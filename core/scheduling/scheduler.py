@@ -115,12 +115,15 @@ class Scheduler:
             self._aps.shutdown(wait=False)
             self._aps = None
 
-    async def close(self) -> None:
-        """Stops waking up and lets a tick under way finish: a tick cancelled halfway through a
-        database call can leave the connection (and the event loop's shutdown) hanging."""
+    async def close(self, within: float = 5.0) -> None:
+        """Stops waking up and lets a tick under way finish: no new send starts, what was claimed and
+        not sent goes back to the outbox, and outcomes already noted are written. A tick cancelled
+        halfway through a database call could leave the connection (and the loop's shutdown) hanging."""
         self.stop()
+        self.dispatcher.stopping = True
         if self._ticking is not None and not self._ticking.done():
-            await asyncio.wait({self._ticking}, timeout=30)
+            await asyncio.wait({self._ticking}, timeout=within)
+        await asyncio.wait_for(self.dispatcher.ledger.drain(), timeout=within)
 
     @property
     def running(self) -> bool:
