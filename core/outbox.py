@@ -159,7 +159,12 @@ async def ordering_key(uow: UnitOfWork, effect: fx.Effect) -> str:
 
 
 async def write(
-    uow: UnitOfWork, workspace_id: int, effects: list[fx.Effect], now: datetime, worker: str
+    uow: UnitOfWork,
+    workspace_id: int,
+    effects: list[fx.Effect],
+    now: datetime,
+    worker: str,
+    lease: timedelta = FAST_LEASE,
 ) -> list[DueItem]:
     """Adds the effects as rows of this unit of work, claimed by `worker` (the fast path) for a short lease."""
     rows = []
@@ -174,7 +179,7 @@ async def write(
                 due_at=now,
                 not_before=now,
                 claimed_by=worker,
-                claimed_until=now + FAST_LEASE,
+                claimed_until=now + lease,
                 attempts=1,
                 payload=encode_effect(effect),
                 ordering_key=await ordering_key(uow, effect),

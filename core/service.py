@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Select, func, select
@@ -40,6 +40,7 @@ class Outbox(Protocol):
     """Sends a committed request's outbox rows right away (the dispatcher's fast path)."""
 
     worker_now: str
+    fast_lease: timedelta
 
     async def send_now(self, workspace: Workspace, items: list[DueItem]) -> None: ...
 
@@ -188,7 +189,7 @@ class CircleService:
             assert workspace is not None
             scene = await meeting.load_scene(uow, circle, meeting_row, get_format(circle.format_key), now)
             await meeting.advance_phase(scene, None, round_.phase)
-            rows = await outbox.write(uow, workspace.id, list(uow.effects), now, self.outbox.worker_now)
+            rows = await outbox.write(uow, workspace.id, list(uow.effects), now, *self._claim)
             await uow.commit()
             circle_id = circle.id
         await self.outbox.send_now(workspace, rows)
@@ -206,7 +207,7 @@ class CircleService:
                 if key is not None:
                     uow.session.add(HandledRequest(key=key, handled_at=ctx.now))
                 effects: list[Effect] = list(uow.effects)
-                rows = await outbox.write(uow, ctx.workspace.id, effects, ctx.now, self.outbox.worker_now)
+                rows = await outbox.write(uow, ctx.workspace.id, effects, ctx.now, *self._claim)
                 await uow.commit()
                 workspace = ctx.workspace
                 changed = Changed(ctx.person.id, _circles_in(effects))
@@ -223,6 +224,11 @@ class CircleService:
         await self.outbox.send_now(workspace, rows)
         await self._notify(changed)
         return reply
+
+    @property
+    def _claim(self) -> tuple[str, timedelta]:
+        """Who holds a request's outbox rows at first (its own fast path), and for how long."""
+        return self.outbox.worker_now, self.outbox.fast_lease
 
     async def _notify(self, changed: Changed) -> None:
         """Tells listeners after the commit; a listener's failure never fails the request."""

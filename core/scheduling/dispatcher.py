@@ -508,6 +508,7 @@ class Dispatcher:
         self.clock = service.clock
         self.worker = worker or worker_name()
         self.worker_now = f"{self.worker}:now"  # the fast path's claims, told apart from the dispatcher's
+        self.fast_lease = outbox.FAST_LEASE
         # A batch must go out well within its lease, or another worker would take it over meanwhile.
         slowest = min(rates.values()) if rates else None
         self.batch_size = min(batch_size, max(1, int(slowest * lease.total_seconds() / 4))) if slowest else batch_size
