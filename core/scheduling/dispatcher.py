@@ -514,6 +514,7 @@ class Dispatcher:
         self.batch_size = min(batch_size, max(1, int(slowest * lease.total_seconds() / 4))) if slowest else batch_size
         self.concurrency = concurrency
         self.lease = lease
+        self.lease_margin = min(LEASE_MARGIN, lease / 4)
         self.max_inline_wait = max_inline_wait
         self.record_window = record_window  # seconds outcomes may gather before one write
         self.burst = burst
@@ -786,7 +787,7 @@ class Dispatcher:
             if self.stopping:
                 self._release(job, self.clock.now(), "the worker stopped")
                 return "released"
-            if item.claimed_until is not None and self.clock.now() >= item.claimed_until - LEASE_MARGIN:
+            if item.claimed_until is not None and self.clock.now() >= item.claimed_until - self.lease_margin:
                 self._release(job, self.clock.now(), "its lease ran out before its turn")
                 return "released"
             wait = self._pause_left(job)
