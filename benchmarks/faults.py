@@ -271,7 +271,7 @@ async def worker(args: argparse.Namespace) -> None:
     from core.service import CircleService
 
     logging.basicConfig(level=logging.ERROR, format=f"worker {args.index}: %(levelname)s %(name)s: %(message)s")
-    plan = json.loads(Path(args.plan).read_text())
+    plan = json.loads(sys.stdin.readline())  # the orchestrator hands each worker its plan on stdin
     db = Database(args.url)
     router = PortsByPlatform()
     async with ClientSession(timeout=ClientTimeout(total=10)) as session:
@@ -485,10 +485,9 @@ async def run(scenario: Scenario, effects: int, request_rate: float) -> dict[str
     await proxy.start()
     try:
         platforms.workspaces, requests, scheduled = seed(direct, effects, scenario.long_texts)
-        plan_file = Path(f"/tmp/{schema}.json")  # noqa: S108 - a scratch file for the workers, removed below
-        plan_file.write_text(json.dumps({"urls": urls, "requests": requests, "request_rate": request_rate}))
+        plan = json.dumps({"urls": urls, "requests": requests, "request_rate": request_rate})
         via_proxy = f"postgresql://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
-        workers = [await spawn(via_proxy, plan_file, n) for n in range(2)]
+        workers = [await spawn(via_proxy, plan, n) for n in range(2)]
         started = time.monotonic()
         fault_end = started
         expected = len(requests) + scheduled
@@ -499,7 +498,7 @@ async def run(scenario: Scenario, effects: int, request_rate: float) -> dict[str
             killed_at = time.monotonic()
             await workers[0].wait()
             await asyncio.sleep(scenario.seconds)
-            workers[0] = await spawn(via_proxy, plan_file, 0)
+            workers[0] = await spawn(via_proxy, plan, 0)
             fault_end = time.monotonic()
         elif scenario.fault in ("refuse", "stall"):
             proxy.refuse() if scenario.fault == "refuse" else proxy.stall()
@@ -540,7 +539,6 @@ async def run(scenario: Scenario, effects: int, request_rate: float) -> dict[str
             seconds=round(last - started, 2),
             killed=killed_at is not None,
         )
-        plan_file.unlink(missing_ok=True)
         return figures
     finally:
         proxy.server.close()
@@ -551,10 +549,15 @@ async def run(scenario: Scenario, effects: int, request_rate: float) -> dict[str
         admin.dispose()
 
 
-async def spawn(url: str, plan: Path, index: int) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--worker", "--url", url, "--plan", str(plan), "--index", str(index)
+async def spawn(url: str, plan: str, index: int) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--worker", "--url", url, "--index", str(index), stdin=asyncio.subprocess.PIPE
     )
+    assert process.stdin is not None
+    process.stdin.write(plan.encode() + b"\n")
+    await process.stdin.drain()
+    process.stdin.close()
+    return process
 
 
 def count(url: str, platforms: Platforms, expected: int) -> dict[str, Any]:
@@ -629,7 +632,6 @@ if __name__ == "__main__":
     parser.add_argument("--only", help="run the scenarios whose name starts with this")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
-    parser.add_argument("--plan", help=argparse.SUPPRESS)
     parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.worker:
