@@ -123,7 +123,10 @@ class Scheduler:
         self.dispatcher.stopping = True
         if self._ticking is not None and not self._ticking.done():
             await asyncio.wait({self._ticking}, timeout=within)
-        await asyncio.wait_for(self.dispatcher.ledger.drain(), timeout=within)
+        try:
+            await asyncio.wait_for(self.dispatcher.ledger.drain(), timeout=within)
+        except TimeoutError:  # the database is away: those rows stay claimed and go again after their lease
+            log.error("stopped before every outcome could be written; unwritten ones will be sent again")
 
     @property
     def running(self) -> bool:
