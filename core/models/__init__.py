@@ -14,7 +14,7 @@ from core.models.meetings import (
     ReportBack,
     Round,
 )
-from core.models.scheduling import DueItem, DueKind, DueState
+from core.models.scheduling import DueItem, DueKind, DueState, SendPause
 
 __all__ = [
     "Base",
@@ -36,6 +36,7 @@ __all__ = [
     "ProgrammeSignUp",
     "ReportBack",
     "Round",
+    "SendPause",
     "Workspace",
     "utcnow",
 ]

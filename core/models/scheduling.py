@@ -70,3 +70,13 @@ class DueItem(Base):
     # ("circle:12" for a circle's space and threads, "dm:5" for one person's DMs).
     ordering_key: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SendPause(Base):
+    """A platform's "wait" (429 Retry-After) for one bucket, shared by every worker: each learns of it
+    within a moment and holds its sends to that bucket until `until`, so the bucket hears one probe."""
+
+    __tablename__ = "send_pauses"
+
+    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
+    until: Mapped[datetime]

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, and_, bindparam, exists, func, or_, select, text, update
+from sqlalchemy import Boolean, and_, bindparam, case, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
@@ -61,6 +61,7 @@ from core.models import (
     MeetingFeedback,
     Person,
     Round,
+    SendPause,
     Workspace,
 )
 from core.models.base import UTCDateTime
@@ -79,6 +80,7 @@ UNREACHABLE_FOR = timedelta(days=7)  # a closed DM is not tried again for a week
 MIN_RETRY = timedelta(seconds=1)
 DB_ERRORS = (SQLAlchemyError, OSError)
 LEASE_MARGIN = timedelta(seconds=5)  # a row whose lease ends sooner is not sent: another worker may take it
+LEARN_EVERY = 0.2  # seconds between looks at the pauses other workers were told
 CLAIM_LOCK = 7_214_014  # PostgreSQL advisory lock: claims never interleave, so a channel's order holds
 
 
@@ -376,6 +378,7 @@ class Ledger:
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
         self._queue: list[Settlement] = []
+        self._pauses: dict[str, datetime] = {}  # rate-limit pauses to share with the other workers
         self._writer: asyncio.Task[None] | None = None
         self._failing = False
         self._healthy: asyncio.Event | None = None
@@ -393,6 +396,14 @@ class Ledger:
 
     def note(self, settlement: Settlement) -> None:
         self._queue.append(settlement)
+        self._start()
+
+    def share(self, bucket: str, until: datetime) -> None:
+        """A pause the platform gave this worker, written for the others to read (see Dispatcher._learn)."""
+        self._pauses[bucket] = max(until, self._pauses.get(bucket, until))
+        self._start()
+
+    def _start(self) -> None:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all())
 
@@ -401,14 +412,15 @@ class Ledger:
             await self._writer
 
     async def _write_all(self) -> None:
-        while self._queue:
+        while self._queue or self._pauses:
             if self.dispatcher.record_window and len(self._queue) < self.dispatcher.batch_size:
                 await self.dispatcher.sleep(self.dispatcher.record_window)
             batch, self._queue = self._queue, []
+            pauses, self._pauses = self._pauses, {}
             failures = 0
             while True:
                 try:
-                    await self._write(batch)
+                    await self._write(batch, pauses)
                     break
                 except DB_ERRORS as error:
                     failures += 1
@@ -417,6 +429,7 @@ class Ledger:
                         log.warning("could not record %d outcomes yet, trying again: %s", len(batch), error)
                     await asyncio.sleep(min(0.05 * 2**failures, 1.0))  # wire time, not the meeting clock
                     batch, self._queue = batch + self._queue, []
+                    pauses, self._pauses = {**pauses, **self._pauses}, {}
             if self._failing:
                 log.info("recorded %d outcomes after %d failed attempts", len(batch), failures)
             self._failing = False
@@ -427,10 +440,21 @@ class Ledger:
                 if settlement.written is not None and not settlement.written.done():
                     settlement.written.set_result(None)
 
-    async def _write(self, batch: list[Settlement]) -> None:
+    async def _write(self, batch: list[Settlement], pauses: dict[str, datetime] | None = None) -> None:
         dispatcher = self.dispatcher
         now = dispatcher.clock.now()
+        insert = sqlite.insert if dispatcher.db.is_sqlite else postgresql.insert
         async with dispatcher.db.unit_of_work() as uow:
+            if pauses:
+                upsert = insert(SendPause)
+                longer = case((upsert.excluded.until > SendPause.until, upsert.excluded.until), else_=SendPause.until)
+                await uow.session.execute(
+                    upsert.on_conflict_do_update(index_elements=["bucket"], set_={"until": longer}),
+                    [{"bucket": bucket, "until": until} for bucket, until in pauses.items()],
+                )
+            if not batch:
+                await uow.commit()
+                return
             await uow.session.execute(
                 SETTLE,
                 [
@@ -465,7 +489,6 @@ class Ledger:
                 await uow.session.execute(update(Person).where(Person.id.in_(asked)).values(timezone_asked_at=now))
             notices = list({s.notice["key"]: s.notice for s in batch if s.notice is not None}.values())
             if notices:
-                insert = sqlite.insert if dispatcher.db.is_sqlite else postgresql.insert
                 await uow.session.execute(insert(DueItem).on_conflict_do_nothing(index_elements=["key"]), notices)
             await uow.commit()
 
@@ -525,6 +548,8 @@ class Dispatcher:
         # clock: it is over when either says so (the same moment, unless a test moves the clock).
         self._paused: dict[Bucket, tuple[datetime, float]] = {}
         self.monotonic: Callable[[], float] = time.monotonic
+        self._learned_at = float("-inf")
+        self._learning = False
         self._probing: dict[Bucket, asyncio.Lock] = {}  # after a 429 one send at a time, until one passes
         self._keys: dict[str, asyncio.Lock] = {}  # the fast path's channels in this process
         self._held: dict[str, datetime] = {}  # channels that must wait this tick (an earlier row was put back)
@@ -779,6 +804,31 @@ class Dispatcher:
             until, wire_until = max(until, self._paused[bucket][0]), max(wire_until, self._paused[bucket][1])
         self._paused[bucket] = (until, wire_until)
         self._probing.setdefault(bucket, asyncio.Lock())
+        self.ledger.share("|".join(bucket)[:200], until)
+
+    async def _learn(self) -> None:
+        """Takes in the pauses other workers were given (at most every LEARN_EVERY seconds), so that a
+        bucket told to wait hears nothing from any worker until the pause ends."""
+        wire = self.monotonic()
+        if self._learning or wire - self._learned_at < LEARN_EVERY:
+            return
+        self._learning = True
+        try:
+            now = self.clock.now()
+            async with self.db.unit_of_work() as uow:
+                rows = (
+                    await uow.session.execute(select(SendPause.bucket, SendPause.until).where(SendPause.until > now))
+                ).all()
+            for key, until in rows:
+                bucket = tuple(key.split("|"))
+                if bucket not in self._paused or self._paused[bucket][0] < until:
+                    self._paused[bucket] = (until, wire + (until - now).total_seconds())
+                    self._probing.setdefault(bucket, asyncio.Lock())
+        except DB_ERRORS:
+            pass  # the outcome writer holds sending back if the database is really away
+        finally:
+            self._learned_at = self.monotonic()
+            self._learning = False
 
     async def _send(self, job: Job) -> str:
         item = job.item
@@ -790,6 +840,7 @@ class Dispatcher:
             if item.claimed_until is not None and self.clock.now() >= item.claimed_until - self.lease_margin:
                 self._release(job, self.clock.now(), "its lease ran out before its turn")
                 return "released"
+            await self._learn()
             wait = self._pause_left(job)
             if wait > 0:
                 if wait > self.max_inline_wait:

@@ -224,12 +224,12 @@ async def test_while_outcomes_cannot_be_written_nothing_more_is_sent(
     failures = Counter[str]()
     real_write = Ledger._write
 
-    async def flaky_write(self: Ledger, batch: list[Any]) -> None:
+    async def flaky_write(self: Ledger, batch: list[Any], pauses: Any = None) -> None:
         if failures["n"] < 3:
             failures["n"] += 1
             timeline.append("write failed")
             raise OperationalError("UPDATE", {}, ConnectionRefusedError("database refused"))
-        await real_write(self, batch)
+        await real_write(self, batch, pauses)
         timeline.append("written")
 
     monkeypatch.setattr(Ledger, "_write", flaky_write)
@@ -248,3 +248,24 @@ async def test_while_outcomes_cannot_be_written_nothing_more_is_sent(
     rows = await effect_rows(db)
     assert all(r.state == DueState.SENT for r in rows)
     assert await Dispatcher(service).tick() == 0  # nothing left to send twice
+
+
+async def test_a_pause_one_worker_was_given_holds_the_other_workers_too(
+    service: CircleService, gated: GatedPort, db: Database, clock: ManualClock
+) -> None:
+    leads = cast(service, 2)
+    for n, lead in enumerate(leads):
+        await lead.says(f"/circle new team-{n}")
+        await lead.says("/circle start")
+    gated.reset()
+    first, second = Dispatcher(service, worker="first"), Dispatcher(service, worker="second")
+    service.outbox = first
+    gated.answers = [RateLimited(30)]
+    await leads[0].says("/circle checkin told to wait")
+    service.outbox = second  # another process, the same workspace's bucket
+    await leads[1].says("/circle checkin must wait too")
+    assert gated.calls == 1  # the second worker never knocked during the first one's pause
+    clock.advance(timedelta(seconds=30))
+    await first.tick()
+    await second.tick()
+    assert sorted(t for t in gated.texts("post")) == ["Ana: told to wait", "Ben: must wait too"]
