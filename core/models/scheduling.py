@@ -29,6 +29,7 @@ class DueKind(StrEnum):
     UNDELIVERABLE_NOTICE = "undeliverable_notice"
     TIMEZONE_QUESTION = "timezone_question"
     PLANNING_PROBLEM = "planning_problem"  # a circle whose reminders could not be planned: its lead is told
+    REFUSED_NOTICE = "refused_notice"  # the platform refused a message to a circle: its lead is told once a day
     EFFECT = "effect"  # an outgoing effect of a committed request (core.outbox): now, not later
 
 

@@ -270,6 +270,11 @@ def _call_for_bids(item: DueItem, facts: _Facts, circle: Circle | None) -> Outco
 
 
 def _direct_message(item: DueItem, facts: _Facts, circle: Circle | None, now: datetime) -> Outcome:
+    if item.kind == DueKind.REFUSED_NOTICE:
+        lead = _facilitator(circle, None, None) if circle is not None else None
+        if lead is None or circle is None:
+            return Drop("nobody to tell")
+        return Send(views.refused_notice(circle), person=lead)
     person = facts.people.get(item.person_id or 0)
     if person is None:
         return Drop("the person is gone")
@@ -864,7 +869,14 @@ class Dispatcher:
                 except Refused as error:
                     log.warning("the platform refused %s: %s", item.key, error)
                     self.ledger.note(
-                        Settlement(item.id, DueState.UNDELIVERABLE, item.not_before, str(error), worker=job.worker)
+                        Settlement(
+                            item.id,
+                            DueState.UNDELIVERABLE,
+                            item.not_before,
+                            str(error),
+                            worker=job.worker,
+                            notice=self._refused_notice(item),
+                        )
                     )
                     return "refused"
                 except Exception as error:
@@ -909,6 +921,25 @@ class Dispatcher:
         finally:
             sending_key.reset(token)
 
+    def _refused_notice(self, item: DueItem) -> dict[str, Any] | None:
+        """A circle's message the platform refused is told to the circle's lead, at most once a day."""
+        if item.kind != DueKind.EFFECT or not (item.ordering_key or "").startswith("circle:"):
+            return None
+        now = self.clock.now()
+        return {
+            "key": f"refused:{item.ordering_key}:{now:%Y%m%d}",
+            "kind": DueKind.REFUSED_NOTICE,
+            "state": DueState.PENDING,
+            "workspace_id": item.workspace_id,
+            "circle_id": int(str(item.ordering_key).split(":")[1]),
+            "person_id": None,
+            "meeting_id": None,
+            "due_at": now,
+            "not_before": now,
+            "payload": {},
+            "ordering_key": None,
+        }
+
     def _backoff(self, item: DueItem) -> datetime:
         doubling = 1 << min(max(0, item.attempts - 1), 7)
         return self.clock.now() + min(timedelta(seconds=30 * doubling), timedelta(hours=1))
@@ -944,6 +975,7 @@ class Dispatcher:
                 "due_at": now,
                 "not_before": now,
                 "payload": {},
+                "ordering_key": None,
             }
         target = job.outcome.person if isinstance(job.outcome, Send) else None
         self.ledger.note(

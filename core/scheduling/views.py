@@ -125,6 +125,18 @@ def planning_problem(circle: Circle) -> Message:
     )
 
 
+def refused_notice(circle: Circle) -> Message:
+    return Message(
+        (
+            Text(
+                f"The platform refused a message I tried to post in {circle.name}, so the circle may have "
+                "missed something. Please check /circle status there."
+            ),
+        ),
+        f"A message to {circle.name} was refused",
+    )
+
+
 def dms_closed_for_you() -> Message:
     return Message(
         (

@@ -193,6 +193,10 @@ async def test_a_refused_effect_is_recorded_once_and_not_retried(
     last = (await effect_rows(db))[-1]
     assert last.state == DueState.UNDELIVERABLE
     assert "invalid_blocks" in last.last_error
+    assert await Dispatcher(service).tick() == 1  # the one notice to the circle's lead, nothing resent
+    told = gated.of_kind("dm")
+    assert [s.target for s in told] == [people[0].user]
+    assert "refused a message" in told[0].text
     clock.advance(timedelta(hours=2))
     assert await Dispatcher(service).tick() == 0
     assert gated.calls == 1
