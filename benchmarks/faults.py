@@ -18,6 +18,9 @@ Scenarios: kill9 (a worker killed with SIGKILL mid-run, restarted later), db_ref
 db_stalled_8s, ratelimit_30s (every send answered 429 Retry-After 2 for 30 s), two_platforms
 (Slack and Discord workspaces served by one process each), oversized (every text 3,000 characters).
 
+`recovery_s` runs from the end of a fault until everything owed at that moment (the backlog) was
+accepted; `all_out_s` until the last message of the run, live requests made after the fault included.
+
 Last line: one JSON object with lost_total, duplicated_total, misrouted_total,
 refused_by_platform_total, max_calls_per_retry_window, max_recovery_s and per-scenario figures.
 """
@@ -528,13 +531,18 @@ async def run(scenario: Scenario, effects: int, request_rate: float) -> dict[str
                 await asyncio.wait_for(process.wait(), 10)
             except TimeoutError:
                 process.kill()
-        figures = count(direct, platforms, expected)
+        fault_end_wall = datetime.now(UTC) - timedelta(seconds=time.monotonic() - fault_end)
+        figures, backlog = count(direct, platforms, expected, fault_end_wall)
         last = max((t for _, _, _, t in platforms.accepted), default=fault_end)
+        drained = max((t for _, o, _, t in platforms.accepted if o in backlog), default=fault_end)
         figures.update(
             name=scenario.name,
             effects=expected,
             max_calls_per_retry_window=platforms.max_calls_per_window(),
-            recovery_s=round(max(0.0, last - fault_end), 2) if scenario.fault else 0.0,
+            # from the end of the fault until what was owed by then (the backlog) had all gone out
+            recovery_s=round(max(0.0, drained - fault_end), 2) if scenario.fault else 0.0,
+            backlog=len(backlog) if scenario.fault else 0,
+            all_out_s=round(max(0.0, last - fault_end), 2),
             absorbed_by_nonce=platforms.absorbed,
             seconds=round(last - started, 2),
             killed=killed_at is not None,
@@ -560,23 +568,23 @@ async def spawn(url: str, plan: str, index: int) -> asyncio.subprocess.Process:
     return process
 
 
-def count(url: str, platforms: Platforms, expected: int) -> dict[str, Any]:
-    """Lost and duplicated, from the fakes' log against what the outbox owed."""
+def count(url: str, platforms: Platforms, expected: int, fault_end: datetime) -> tuple[dict[str, Any], set[int]]:
+    """Lost and duplicated, from the fakes' log against what the outbox owed; and the backlog, what was
+    owed when the fault ended."""
     engine = create_engine(sync_url(url))
     with engine.connect() as conn:
-        owed = {
-            row.id
-            for row in conn.execute(
-                select(DueItem.id).where(DueItem.kind.in_((DueKind.EFFECT, DueKind.TIMEZONE_QUESTION)))
-            )
-        }
+        rows = conn.execute(
+            select(DueItem.id, DueItem.created_at).where(DueItem.kind.in_((DueKind.EFFECT, DueKind.TIMEZONE_QUESTION)))
+        ).all()
+        owed = {row.id for row in rows}
+        backlog = {row.id for row in rows if row.created_at <= fault_end}
         unsettled = conn.execute(
             select(func.count()).where(DueItem.state.in_((DueState.PENDING, DueState.CLAIMED)))
         ).scalar_one()
     engine.dispose()
     seen = Counter((outbox, part) for _, outbox, part, _ in platforms.accepted)
     first_parts = {outbox for outbox, part in seen if part == 0}
-    return {
+    figures = {
         "lost": len(owed - first_parts),
         "duplicated": sum(times - 1 for times in seen.values()),
         "misrouted": platforms.misrouted,
@@ -584,6 +592,7 @@ def count(url: str, platforms: Platforms, expected: int) -> dict[str, Any]:
         "owed": len(owed),
         "unsettled_rows": unsettled,
     }
+    return figures, backlog
 
 
 async def main(quick: bool, only: str | None = None) -> None:
