@@ -81,6 +81,7 @@ MIN_RETRY = timedelta(seconds=1)
 DB_ERRORS = (SQLAlchemyError, OSError)
 LEASE_MARGIN = timedelta(seconds=5)  # a row whose lease ends sooner is not sent: another worker may take it
 LEARN_EVERY = 0.2  # seconds between looks at the pauses other workers were told
+LEARNED_LAG = timedelta(seconds=2 * LEARN_EVERY)
 CLAIM_LOCK = 7_214_014  # PostgreSQL advisory lock: claims never interleave, so a channel's order holds
 
 
@@ -827,7 +828,10 @@ class Dispatcher:
             for key, until in rows:
                 bucket = tuple(key.split("|"))
                 if bucket not in self._paused or self._paused[bucket][0] < until:
-                    self._paused[bucket] = (until, wire + (until - now).total_seconds())
+                    # A pause learned from another worker ends a little later here: the worker that was
+                    # told probes first, and a fresh 429 it gets reaches us before we would knock.
+                    later = until + LEARNED_LAG
+                    self._paused[bucket] = (later, wire + (later - now).total_seconds())
                     self._probing.setdefault(bucket, asyncio.Lock())
         except DB_ERRORS:
             pass  # the outcome writer holds sending back if the database is really away
