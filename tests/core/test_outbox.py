@@ -269,7 +269,7 @@ async def test_a_pause_one_worker_was_given_holds_the_other_workers_too(
     service.outbox = second  # another process, the same workspace's bucket
     await leads[1].says("/circle checkin must wait too")
     assert gated.calls == 1  # the second worker never knocked during the first one's pause
-    clock.advance(timedelta(seconds=30))
+    clock.advance(timedelta(seconds=31))  # the second holds a moment longer: the first one probes first
     await first.tick()
     await second.tick()
     assert sorted(t for t in gated.texts("post")) == ["Ana: told to wait", "Ben: must wait too"]
