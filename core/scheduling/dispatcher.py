@@ -907,8 +907,9 @@ class Dispatcher:
                     )
                     return "refused"
                 except Exception as error:
-                    log.warning("sending %s failed (attempt %d): %r", item.key, item.attempts, error)
-                    self._release(job, self._backoff(item), repr(error))
+                    # the error's type only: a platform's message may echo the member's words
+                    log.warning("sending %s failed (attempt %d): %s", item.key, item.attempts, type(error).__name__)
+                    self._release(job, self._backoff(item), type(error).__name__)
                     return "released"
             for bucket in buckets(job):
                 self._probing.pop(bucket, None)
