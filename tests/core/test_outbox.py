@@ -18,8 +18,9 @@ from core import outbox
 from core.clock import ManualClock
 from core.db import Database
 from core.messages import Actions, Attachment, Button, Fields, Heading, Message, Quote, Text, moment_token
-from core.models import DueItem, DueKind, DueState
+from core.models import CheckIn, DueItem, DueKind, DueState, QuotedMessage
 from core.port import MessageRef, RateLimited, Refused, SpaceRef, sending_key
+from core.privacy.erase import CONFIRM_ERASE, ERASED
 from core.scheduling.dispatcher import Dispatcher, Ledger
 from core.service import CircleService
 from tests.fakes.members import Member, cast, welcome
@@ -285,3 +286,46 @@ async def test_a_pause_one_worker_was_given_holds_the_other_workers_too(
     await first.tick()
     await second.tick()
     assert sorted(t for t in gated.texts("post")) == ["Ana: told to wait", "Ben: must wait too"]
+
+
+async def test_a_check_ins_post_and_the_words_it_quotes_are_recorded_with_its_send(
+    service: CircleService, gated: GatedPort, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ShowCheckIn's message ref (so checking in again edits it) and the quoted-message row (so
+    erasure can reach it) are written in the statement that marks the row sent, never before."""
+    people = await circle_of_two(service)
+    written: list[list[Any]] = []
+    real_write = Ledger._write
+
+    async def noted(self: Ledger, batch: list[Any], pauses: dict[str, Any] | None = None) -> None:
+        written.append([s.saved for s in batch])
+        await real_write(self, batch, pauses)
+
+    monkeypatch.setattr(Ledger, "_write", noted)
+    gated.reset()
+    assert "checked in" in await people[1].says("/circle checkin first words")
+    [post] = gated.of_kind("post")
+    saved = [s for batch in written for s in batch if s is not None and s.table == "check_in"]
+    assert len(saved) == 1
+    assert saved[0].quoted
+    async with db.unit_of_work() as uow:
+        entry = await uow.session.scalar(select(CheckIn))
+        assert entry is not None
+        assert entry.message_ref is not None
+        quoted = list(await uow.session.scalars(select(QuotedMessage)))
+    assert [(q.person_id, q.message_ref) for q in quoted] == [(entry.person_id, entry.message_ref)]
+    assert "first words" in post.text
+
+    gated.reset()
+    assert "checked in" in await people[1].says("/circle checkin second words")
+    assert gated.of_kind("post") == []  # edited in place, not posted again
+    assert ["second words" in u.text for u in gated.of_kind("update")] == [True]
+
+    gated.reset()
+    async with db.unit_of_work() as uow:
+        ident = await uow.session.scalar(select(CheckIn.person_id))
+    assert "your words are erased" in (await people[1].presses(CONFIRM_ERASE, str(ident)))[0]
+    assert [ERASED in u.text for u in gated.of_kind("update")] == [True]  # RedactQuotes, through the outbox
+    async with db.unit_of_work() as uow:
+        assert list(await uow.session.scalars(select(QuotedMessage))) == []  # dealt with, in the same write
+    assert {r.state for r in await effect_rows(db)} == {DueState.SENT}
