@@ -257,7 +257,8 @@ def decide(item: DueItem, facts: _Facts, now: datetime) -> Outcome:
     if item.expires_at is not None and now >= item.expires_at:
         return Drop(f"fell due at {item.due_at:%Y-%m-%d %H:%M} UTC; no longer meaningful", loud=True)
     if item.attempts > MAX_ATTEMPTS:
-        return Drop(f"gave up after {MAX_ATTEMPTS} attempts: {item.last_error}", loud=True)
+        last = item.last_error.split("(", 1)[0]  # the error's type: its message may echo a member's words
+        return Drop(f"gave up after {MAX_ATTEMPTS} attempts: {last}", loud=True)
     circle = facts.circles.get(item.circle_id) if item.circle_id is not None else None
     if item.circle_id is not None and (circle is None or circle.status in (CircleStatus.PAUSED, CircleStatus.CLOSED)):
         return Drop("the circle is paused or closed")
@@ -909,7 +910,7 @@ class Dispatcher:
                 except Exception as error:
                     # the error's type only: a platform's message may echo the member's words
                     log.warning("sending %s failed (attempt %d): %s", item.key, item.attempts, type(error).__name__)
-                    self._release(job, self._backoff(item), type(error).__name__)
+                    self._release(job, self._backoff(item), repr(error))  # stored for operators, never logged
                     return "released"
             for bucket in buckets(job):
                 self._probing.pop(bucket, None)
