@@ -47,8 +47,16 @@ def assemble(settings: Settings, db: Database, clock: Clock, port_for: PortFor) 
     """Wires service and scheduler onto a database that is already migrated (tests, benchmarks)."""
     service = CircleService(db, clock, port_for)
     scheduler = Scheduler(service)
+    connect(service, scheduler)
     instrument_service(service)  # metrics from outside the service: requests by kind, outcome, latency
     return App(settings, db, clock, service, scheduler, Health(db, instrument_scheduler(scheduler)))
+
+
+def connect(service: CircleService, scheduler: Scheduler) -> None:
+    """The one place service and scheduler meet: every commit re-plans what is due, and a request's
+    effects go out through the scheduler's dispatcher, so one pause per rate-limit bucket holds for both."""
+    service.after_commit.append(scheduler.planner.on_change)
+    service.outbox = scheduler.dispatcher
 
 
 class PortsByPlatform:

@@ -6,11 +6,14 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import logging
 import re
+import signal
 import socket
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from bots.bootstrap import App, Settings, running
 from bots.operations.logs import configure_logging
@@ -105,9 +108,10 @@ def _port(text: str) -> int:
 
 
 async def _run_platforms(settings: Settings) -> int:
-    """Slack and Discord share one service and one scheduler, so each reminder is sent once."""
+    """Slack and Discord share one service and one scheduler, so each reminder is sent once. SIGTERM
+    or SIGINT stops taking work; what was acknowledged finishes or stays in the outbox."""
     async with running(settings, None, None) as (app, platforms), _operations(settings, app):
-        tasks = []
+        tasks: list[Coroutine[Any, Any, None]] = []
         if settings.wants_slack:
             from bots.slack.app import run_slack
 
@@ -116,7 +120,13 @@ async def _run_platforms(settings: Settings) -> int:
             from bots.discord.client import run_discord
 
             tasks.append(run_discord(settings, app, platforms))
-        await asyncio.gather(*tasks)
+        work = asyncio.gather(*tasks)
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signal_number, work.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+        logging.getLogger(__name__).info("stopping: no new work taken; finishing what was acknowledged")
     return 0
 
 

@@ -1,8 +1,11 @@
-"""Carries out a committed unit of work's effects on the platform, in order.
+"""Carries out one effect of a committed request on the platform (the outbox's rows, `core.outbox`).
 
-Runs after the commit, so a refused request sends nothing. One unit of work serves the whole
-batch: it looks up spaces, threads and people once, and saves the references the platform hands
-back (a circle's new space, a round's thread) as soon as it has them.
+The dispatcher calls `Courier.carry` for each row, in its channel's order, after the commit: a
+refused request sends nothing. An effect that creates platform state (a circle's space, a round's
+thread, a check-in's message) returns the reference the platform handed back as a `Saved`, which the
+dispatcher writes in the same statement that marks the row sent, so nothing is created twice by a later
+retry. So does every post that carries someone's words (`Message.quoting`): where it went is recorded in
+that write, so that erasing the person can reach it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -36,25 +40,38 @@ from core.formats import GROUND_RULES, get_format
 from core.meeting import Scene
 from core.messages import Message
 from core.models import CheckIn, Circle, Meeting, Person, QuotedMessage, Round
-from core.port import ChatPort, MessageRef, PublishesMeetings, SendsFiles, SpaceRef, Undeliverable
+from core.port import ChatPort, MessageRef, PublishesMeetings, SendsFiles, SpaceRef
 from core.privacy.erase import ERASED, ForgetsAuthors
 
 log = logging.getLogger(__name__)
 
 
-async def deliver(db: Database, port: ChatPort, effects: list[Effect]) -> None:
-    if not effects:
-        return
+@dataclass(frozen=True)
+class Quoted:
+    """A message the bot posted that carries this person's words (a `QuotedMessage` row to write)."""
+
+    person_id: int
+    workspace_id: int
+    message_ref: str
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a send leaves for the database: a reference the platform handed back (a circle's space, a
+    round's thread, a check-in's message), where someone's words were posted, and the quoted-message
+    rows an erasure has dealt with."""
+
+    table: Literal["circle", "round", "check_in"] | None = None
+    row_id: int = 0
+    ref: str = ""
+    quoted: tuple[Quoted, ...] = ()
+    unquoted: tuple[int, ...] = ()  # QuotedMessage ids whose messages were edited for an erasure
+
+
+async def carry(db: Database, port: ChatPort, effect: Effect) -> Saved | None:
+    """Looks up what the effect needs (spaces, threads, people) and carries it out."""
     async with db.unit_of_work() as uow:
-        courier = Courier(uow, port)
-        for effect in effects:
-            try:
-                await courier.carry(effect)
-            except Undeliverable as error:
-                log.info("undeliverable %s: %s", type(effect).__name__, error)
-            except Exception:  # one failed send must not stop the rest of the request's messages
-                log.exception("delivering %s failed", type(effect).__name__)
-        await uow.commit()
+        return await Courier(uow, port).carry(effect)
 
 
 @dataclass
@@ -62,10 +79,12 @@ class Courier:
     uow: UnitOfWork
     port: ChatPort
 
-    async def carry(self, effect: Effect) -> None:
+    async def carry(self, effect: Effect) -> Saved | None:
         match effect:
             case OpenSpace(circle_id=circle_id):
-                await self._open_space(circle_id)
+                return await self._open_space(circle_id)
+            case StartThread(round_id=round_id):
+                return await self._start_thread(round_id)
             case AddToSpace(circle_id=circle_id, person_id=person_id, history=history):
                 if space := await self._space(circle_id):
                     await self.port.add_member(space, await self._user(person_id), history)
@@ -77,21 +96,21 @@ class Courier:
                     await self.port.archive_space(space)
             case PostToCircle(circle_id=circle_id, message=message):
                 if space := await self._space(circle_id):
-                    self._quoted(await self._circle(circle_id), message, await self.port.post(space, message))
-            case StartThread(round_id=round_id):
-                await self._start_thread(round_id)
+                    return _quoted(await self._circle(circle_id), message, await self.port.post(space, message))
             case PostInThread(round_id=round_id, message=message):
                 round_, circle = await self._round(round_id)
                 if round_.thread_ref:
-                    self._quoted(circle, message, await self.port.reply(MessageRef.decode(round_.thread_ref), message))
-                elif circle.space_ref:
-                    self._quoted(circle, message, await self.port.post(SpaceRef(circle.space_ref), message))
+                    return _quoted(
+                        circle, message, await self.port.reply(MessageRef.decode(round_.thread_ref), message)
+                    )
+                if circle.space_ref:
+                    return _quoted(circle, message, await self.port.post(SpaceRef(circle.space_ref), message))
             case RefreshThreadHeader(round_id=round_id):
                 round_, _ = await self._round(round_id)
                 if round_.thread_ref:
                     await self.port.update(MessageRef.decode(round_.thread_ref), await self._header(round_id))
             case ShowCheckIn(check_in_id=check_in_id):
-                await self._show_check_in(check_in_id)
+                return await self._show_check_in(check_in_id)
             case PublishMeeting(meeting_id=meeting_id):
                 if isinstance(self.port, PublishesMeetings):
                     await self._publish_meeting(meeting_id)
@@ -107,16 +126,11 @@ class Courier:
             case TellPrivately(person_id=person_id, message=message):
                 await self.port.send_dm(await self._user(person_id), message)
             case RedactQuotes(person_id=person_id, user_id=user_id):
-                await redact_quotes(self.uow, self.port, person_id)
+                unquoted = await redact_quotes(self.uow, self.port, person_id)
                 if isinstance(self.port, ForgetsAuthors):
                     await self.port.forget_author(user_id)
-
-    def _quoted(self, circle: Circle, message: Message, ref: MessageRef) -> None:
-        """Remembers where the bot posted someone's words, so erasing them can reach the platform too."""
-        for person_id in message.quoting:
-            self.uow.session.add(
-                QuotedMessage(person_id=person_id, workspace_id=circle.workspace_id, message_ref=ref.encode())
-            )
+                return Saved(unquoted=unquoted) if unquoted else None
+        return None
 
     async def _circle(self, circle_id: int) -> Circle:
         circle = await self.uow.session.get(Circle, circle_id)
@@ -139,15 +153,14 @@ class Courier:
         assert meeting is not None
         return round_, await self._circle(meeting.circle_id)
 
-    async def _open_space(self, circle_id: int) -> None:
+    async def _open_space(self, circle_id: int) -> Saved | None:
         circle = await self._circle(circle_id)
         if circle.space_ref:
-            return
+            return None
         members = [m.person.external_id for m in circle.active_memberships()]
         topic = f"{get_format(circle.format_key).name}. {GROUND_RULES}"
         space = await self.port.open_private_space(circle.name, topic, members)
-        circle.space_ref = space.id
-        await self.uow.session.commit()
+        return Saved("circle", circle_id, space.id)
 
     async def _header(self, round_id: int) -> Message:
         round_, circle = await self._round(round_id)
@@ -156,19 +169,19 @@ class Courier:
         scene = Scene(self.uow, circle, meeting, get_format(circle.format_key), round_.created_at, round_)
         return views.round_header(scene, round_)
 
-    async def _start_thread(self, round_id: int) -> None:
+    async def _start_thread(self, round_id: int) -> Saved | None:
         round_, circle = await self._round(round_id)
         if round_.thread_ref or not circle.space_ref:
-            return
+            return None
         header = await self._header(round_id)
         ref = await self.port.post(SpaceRef(circle.space_ref), header)
-        round_.thread_ref = ref.encode()
-        self._quoted(circle, header, ref)
-        await self.uow.session.commit()
+        return Saved("round", round_id, ref.encode(), _quotes(circle, header, ref))
 
-    async def _show_check_in(self, check_in_id: int) -> None:
+    async def _show_check_in(self, check_in_id: int) -> Saved | None:
+        """Posted once; checking in again edits that post (its ref is saved with the send)."""
         entry = await self.uow.session.get(CheckIn, check_in_id)
-        assert entry is not None, f"check-in {check_in_id} vanished"
+        if entry is None:
+            return None
         meeting = await self.uow.session.get(Meeting, entry.meeting_id)
         assert meeting is not None
         circle = await self._circle(meeting.circle_id)
@@ -178,18 +191,17 @@ class Courier:
         if entry.message_ref:
             ref = MessageRef.decode(entry.message_ref)
             await self.port.update(ref, shown)
-            await self._still_quoted(circle, shown, ref)
-        elif circle.space_ref:
+            return await self._still_quoted(circle, shown, ref)
+        if circle.space_ref:
             ref = await self.port.post(SpaceRef(circle.space_ref), shown)
-            entry.message_ref = ref.encode()
-            self._quoted(circle, shown, ref)
-            await self.uow.session.commit()
+            return Saved("check_in", check_in_id, ref.encode(), _quotes(circle, shown, ref))
+        return None
 
-    async def _still_quoted(self, circle: Circle, message: Message, ref: MessageRef) -> None:
+    async def _still_quoted(self, circle: Circle, message: Message, ref: MessageRef) -> Saved | None:
         """An edited message keeps its reference: it is recorded once per person whose words it carries,
         so that erasure still reaches it (a check-in posted before its quote was recorded included)."""
         if not message.quoting:
-            return
+            return None
         known = set(
             await self.uow.session.scalars(
                 select(QuotedMessage.person_id).where(
@@ -198,7 +210,7 @@ class Courier:
             )
         )
         missing = Message(message.blocks, message.summary, tuple(p for p in message.quoting if p not in known))
-        self._quoted(circle, missing, ref)
+        return _quoted(circle, missing, ref)
 
     async def _withdraw_meeting(self, meeting_id: int) -> None:
         assert isinstance(self.port, PublishesMeetings)
@@ -226,16 +238,27 @@ class Courier:
         return SpaceRef(circle.space_ref), _event_title(meeting, circle), meeting
 
 
-async def redact_quotes(uow: UnitOfWork, port: ChatPort, person_id: int) -> None:
+def _quotes(circle: Circle, message: Message, ref: MessageRef) -> tuple[Quoted, ...]:
+    return tuple(Quoted(person_id, circle.workspace_id, ref.encode()) for person_id in message.quoting)
+
+
+def _quoted(circle: Circle, message: Message, ref: MessageRef) -> Saved | None:
+    """Where the bot posted someone's words, so erasing them can reach the platform too."""
+    quoted = _quotes(circle, message, ref)
+    return Saved(quoted=quoted) if quoted else None
+
+
+async def redact_quotes(uow: UnitOfWork, port: ChatPort, person_id: int) -> tuple[int, ...]:
     """Edits every message the bot posted with this person's words; one that fails is logged and forgotten,
-    since the person's data is already gone from the database."""
+    since the person's data is already gone from the database. Returns the rows dealt with (deleted with
+    the send's outcome; a resend edits again, to the same words)."""
     quoted = list(await uow.session.scalars(select(QuotedMessage).where(QuotedMessage.person_id == person_id)))
     for row in quoted:
         try:
             await port.update(MessageRef.decode(row.message_ref), views.plain(ERASED))
         except Exception:
             log.warning("could not edit an erased person's quoted message %s", row.id)
-        await uow.session.delete(row)
+    return tuple(row.id for row in quoted)
 
 
 def _event_title(meeting: Meeting, circle: Circle) -> str:

@@ -7,6 +7,7 @@ never looks inside them. A port object is bound to one workspace.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -39,12 +40,24 @@ class Undeliverable(Exception):
     """The platform will never take this message (DMs closed, person gone): do not retry."""
 
 
-class RateLimited(Exception):
-    """The platform asked us to wait; `retry_after` is in seconds."""
+class Refused(Exception):
+    """The platform rejected the request as it stands (a 4xx no retry can fix): recorded, never retried."""
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"rate limited for {retry_after:.1f}s")
+
+class RateLimited(Exception):
+    """The platform asked us to wait; `retry_after` is in seconds. `scope` says who must wait with
+    this send: "channel" (sends to the same channel), "workspace" (every send of this app in the
+    workspace, e.g. one Slack method) or "global" (every send to the platform)."""
+
+    def __init__(self, retry_after: float, scope: str = "workspace") -> None:
+        super().__init__(f"rate limited for {retry_after:.1f}s ({scope})")
         self.retry_after = retry_after
+        self.scope = scope
+
+
+# The outbox row being sent, for platforms with idempotent sends (Discord's message nonce): a resend
+# of the same row after a crash carries the same key, and the platform absorbs it.
+sending_key: ContextVar[str | None] = ContextVar("sending_key", default=None)
 
 
 class ChatPort(Protocol):

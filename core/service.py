@@ -11,24 +11,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import handlers, meeting, views
+from core import handlers, meeting, outbox, views
 from core.clock import Clock
 from core.commands import MAX_EXTERNAL_ID, Refused, clean_name, zone_name
 from core.context import Actor, RequestContext, Where
 from core.db import Database, UnitOfWork
-from core.delivery import deliver
 from core.effects import AddToSpace, ArchiveSpace, Effect, OpenSpace, PostToCircle, RemoveFromSpace
 from core.errors import CircleError, NotAllowed
 from core.formats import get_format
 from core.messages import Reply
-from core.models import Circle, HandledRequest, Meeting, Membership, Person, Round, Workspace
+from core.models import Circle, DueItem, HandledRequest, Meeting, Membership, Person, Round, Workspace
 from core.port import ChatPort
 from core.vocabulary import CircleStatus, MeetingState, Mode, Phase
 
@@ -37,6 +36,15 @@ log = logging.getLogger(__name__)
 PortFor = Callable[[Workspace], ChatPort]
 MAX_SPACE_REF = 100  # Circle.space_ref
 MAX_THREAD_REF = 200  # Round.thread_ref
+
+
+class Outbox(Protocol):
+    """Sends a committed request's outbox rows right away (the dispatcher's fast path)."""
+
+    worker_now: str
+    fast_lease: timedelta
+
+    async def send_now(self, workspace: Workspace, items: list[DueItem]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -65,11 +73,16 @@ class FormResult:
 
 
 class CircleService:
-    def __init__(self, db: Database, clock: Clock, port_for: PortFor) -> None:
+    def __init__(self, db: Database, clock: Clock, port_for: PortFor, outbox: Outbox | None = None) -> None:
         self.db = db
         self.clock = clock
         self.port_for = port_for
         self.after_commit: list[AfterCommit] = []  # e.g. the scheduler re-plans what is due
+        if outbox is None:  # the one delivery path: the dispatcher's rules, also for a bare service
+            from core.scheduling.dispatcher import Dispatcher
+
+            outbox = Dispatcher(self)
+        self.outbox: Outbox = outbox
 
     async def run_command(self, actor: Actor, text: str, where: Where = NOWHERE, key: str | None = None) -> Reply:
         """A typed line: Slack's slash command, the playground's box, Discord's `/circle do`."""
@@ -213,10 +226,10 @@ class CircleService:
             assert workspace is not None
             scene = await meeting.load_scene(uow, circle, meeting_row, get_format(circle.format_key), now)
             await meeting.advance_phase(scene, None, round_.phase)
+            rows = await outbox.write(uow, workspace.id, list(uow.effects), now, *self._claim)
             await uow.commit()
-            effects = list(uow.effects)
             circle_id = circle.id
-        await deliver(self.db, self.port_for(workspace), effects)
+        await self.outbox.send_now(workspace, rows)
         await self._notify(Changed(circle_ids=(circle_id,)))
 
     async def _handle(
@@ -231,8 +244,9 @@ class CircleService:
                 reply = await work(ctx)
                 if key is not None:
                     uow.session.add(HandledRequest(key=key, handled_at=ctx.now))
-                await uow.commit()
                 effects: list[Effect] = list(uow.effects)
+                rows = await outbox.write(uow, ctx.workspace.id, effects, ctx.now, *self._claim)
+                await uow.commit()
                 workspace = ctx.workspace
                 changed = Changed(ctx.person.id, _circles_in(effects))
         except CircleError as error:
@@ -245,9 +259,14 @@ class CircleService:
             # two people creating the same unique thing at once (a programme's name, a sign-up)
             log.warning("a unique row was written twice at the same moment", exc_info=True)
             return SAME_MOMENT
-        await deliver(self.db, self.port_for(workspace), effects)
+        await self.outbox.send_now(workspace, rows)
         await self._notify(changed)
         return reply
+
+    @property
+    def _claim(self) -> tuple[str, timedelta]:
+        """Who holds a request's outbox rows at first (its own fast path), and for how long."""
+        return self.outbox.worker_now, self.outbox.fast_lease
 
     async def _notify(self, changed: Changed) -> None:
         """Tells listeners after the commit; a listener's failure never fails the request."""

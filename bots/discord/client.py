@@ -69,7 +69,7 @@ def intents(read_thread_messages: bool) -> discord.Intents:
 class CirclesBot(discord.Client):
     def __init__(
         self,
-        service: CircleService | None = None,
+        service: CircleService,
         *,
         read_thread_messages: bool = False,
         sync_commands: bool = True,
@@ -78,7 +78,7 @@ class CirclesBot(discord.Client):
     ) -> None:
         options.setdefault("http_trace", discord_trace())  # counts API calls and 429s for /metrics
         super().__init__(intents=intents(read_thread_messages), allowed_mentions=NOBODY, **options)
-        self._service = service
+        self.service = service
         self.read_thread_messages = read_thread_messages
         self.sync_commands = sync_commands
         self.ack_within = ack_within
@@ -88,16 +88,6 @@ class CirclesBot(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(circle_group(self))
         self.tree.error(self.on_command_error)
-
-    @property
-    def service(self) -> CircleService:
-        if self._service is None:
-            raise RuntimeError("CirclesBot has no service yet")
-        return self._service
-
-    @service.setter
-    def service(self, value: CircleService) -> None:
-        self._service = value
 
     def port_for(self, workspace: Workspace) -> DiscordPort:
         return DiscordPort(self, int(workspace.external_id))
@@ -365,12 +355,11 @@ def _parts(match: re.Match[str]) -> tuple[str, str, int | None]:
 async def run_discord(settings: Settings, shared: App | None = None, platforms: PortsByPlatform | None = None) -> None:
     """`circles run` with DISCORD_TOKEN set: migrate, wire the service to this client, connect."""
     point_at(settings.discord_api_url, settings.discord_gateway_url)
-    bot = CirclesBot(read_thread_messages=settings.discord_message_content)
     assert settings.discord_token is not None
     async with running(settings, shared, platforms) as (app, by_platform):
+        bot = CirclesBot(app.service, read_thread_messages=settings.discord_message_content)
         by_platform.register(Platform.DISCORD, bot.port_for)
         if app.health is not None:
             app.health.platform("discord", lambda: gateway_connected(bot))
-        bot.service = app.service
         async with bot:
             await bot.start(settings.discord_token)

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bots.discord.render import Rendered, modal, render
+from bots.discord.render import Rendered, modal, render, render_parts
 from core.messages import Attachment, Form, Message
-from core.port import MessageRef, SpaceRef, Undeliverable
+from core.port import MessageRef, RateLimited, Refused, SpaceRef, Undeliverable, sending_key
 
 if TYPE_CHECKING:
     from bots.discord.client import CirclesBot
@@ -250,14 +250,14 @@ class DiscordPort:
     # Messages ------------------------------------------------------------------------------------
 
     async def post(self, space: SpaceRef, message: Message) -> MessageRef:
-        sent = await self._send(int(space.id), render(message, self.guild_id))
+        sent = await self._send_parts(int(space.id), message)
         self.memory.thread_names[sent.id] = (message.summary or "Round")[:100]
         return MessageRef(space.id, str(sent.id))
 
     async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
         """Posts in the thread started from `thread`'s message (same id), starting it the first time."""
         thread_id = await self._thread(thread)
-        sent = await self._send(thread_id, render(message, self.guild_id))
+        sent = await self._send_parts(thread_id, message)
         return MessageRef(thread.space_id, str(sent.id))
 
     async def _thread(self, header: MessageRef) -> int:
@@ -296,9 +296,9 @@ class DiscordPort:
             channel = await self.http.start_private_message(int(user_id))
             channel_id = self.memory.dm_channels[user_id] = int(channel["id"])
         try:
-            sent = await self._send(channel_id, render(message, self.guild_id))
-        except discord.Forbidden as error:
-            if error.code == DMS_CLOSED:
+            sent = await self._send_parts(channel_id, message)
+        except Undeliverable as error:
+            if isinstance(error.__cause__, discord.Forbidden) and error.__cause__.code == DMS_CLOSED:
                 self.memory.dms_closed.add(user_id)
                 raise Undeliverable(f"{user_id} does not accept direct messages") from error
             raise
@@ -353,12 +353,52 @@ class DiscordPort:
             ),
         )
 
-    async def _send(self, channel_id: int, rendered: Rendered) -> discord.Message:
+    async def _send_parts(self, channel_id: int, message: Message) -> discord.Message:
+        """Each part of the message in turn (see render_parts); the first is the message's reference.
+        An outbox row's parts carry nonces made from its id, with enforce_nonce: if a crash makes the
+        outbox send the row again within Discord's few minutes, Discord hands back the message it
+        already has instead of posting it twice."""
+        key = sending_key.get()
+        first: discord.Message | None = None
+        for index, rendered in enumerate(render_parts(message, self.guild_id)):
+            nonce = f"{key}.{index}"[:25] if key else None
+            sent = await self._send(channel_id, rendered, nonce)
+            first = first or sent
+        assert first is not None
+        return first
+
+    async def _send(self, channel_id: int, rendered: Rendered, nonce: str | None = None) -> discord.Message:
         channel = self.bot.get_partial_messageable(channel_id)
         view = rendered.view()
-        if view is None:
-            return await channel.send(content=rendered.content, embeds=rendered.embeds, allowed_mentions=NOBODY)
-        return await channel.send(content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=NOBODY)
+        extra: dict[str, Any] = {} if nonce is None else {"nonce": nonce}
+        if view is not None:
+            extra["view"] = view
+        with discord_refusals():
+            return await channel.send(
+                content=rendered.content, embeds=rendered.embeds, allowed_mentions=NOBODY, **extra
+            )
+
+
+@contextlib.contextmanager
+def discord_refusals() -> Any:
+    """Discord's answers in the port's terms: a 429 discord.py did not wait out itself is RateLimited
+    (the whole bot when Discord says global, else this channel's bucket); a request Discord found
+    invalid (400) is Refused; a channel or person we may no longer reach is Undeliverable."""
+    try:
+        yield
+    except discord.RateLimited as limited:
+        raise RateLimited(limited.retry_after, "channel") from limited
+    except discord.HTTPException as error:
+        if error.status == 429:
+            headers = getattr(error.response, "headers", {}) or {}
+            is_global = str(headers.get("X-RateLimit-Global", "")).lower() == "true"
+            retry_after = float(headers.get("Retry-After") or 1.0)
+            raise RateLimited(retry_after, "global" if is_global else "channel") from error
+        if error.status in (403, 404):
+            raise Undeliverable(f"discord {error.status}/{error.code}") from error
+        if 400 <= error.status < 500:
+            raise Refused(f"discord {error.status}/{error.code}") from error
+        raise
 
 
 def channel_name(name: str) -> str:

@@ -31,7 +31,11 @@ from core.messages import (
 
 CONTENT_LIMIT = 2000
 EMBED_LIMIT = 4096
+EMBEDS_TOTAL = 6000  # characters across all of a message's embeds
 MAX_EMBEDS = 10
+ACTION_ROWS = 5
+CONTINUED = "\n*(continued in the next message)*"
+SHORTENED = "\n*(shortened: too long for one Discord message; see /circle status)*"
 BUTTONS_PER_ROW = 5
 MAX_BUTTONS = 25
 MODAL_INPUTS = 5
@@ -84,6 +88,52 @@ def button_id(action_id: str, value: str, guild_id: int | None) -> str:
 
 
 def render(message: Message, guild_id: int | None = None) -> Rendered:
+    """One Discord message (an edit, a private notice): what does not fit is cut, saying so."""
+    text, buttons = _text_and_buttons(message, guild_id)
+    content, rest = _cut(text, CONTENT_LIMIT)
+    embeds, rest = _embeds(rest, len(SHORTENED))
+    if rest:
+        if embeds:
+            embeds[-1].description = (embeds[-1].description or "") + SHORTENED
+        else:
+            content = _cut(content, CONTENT_LIMIT - len(SHORTENED))[0] + SHORTENED
+    return Rendered(content or "\u200b", embeds, buttons)
+
+
+def render_parts(message: Message, guild_id: int | None = None) -> list[Rendered]:
+    """The message as one or more Discord messages within every limit (2,000 content characters,
+    4,096 per embed, 6,000 across embeds, 10 embeds, 5 rows of buttons), in order; each part but the
+    last says the message goes on, and the buttons ride on the last."""
+    text, buttons = _text_and_buttons(message, guild_id)
+    parts: list[Rendered] = []
+    rest = text
+    while True:
+        content, rest = _cut(rest, CONTENT_LIMIT - len(CONTINUED)) if len(rest) > CONTENT_LIMIT else (rest, "")
+        embeds, rest = _embeds(rest, len(CONTINUED))
+        if not rest:
+            parts.append(Rendered(content or "\u200b", embeds, buttons))
+            return parts
+        if embeds:
+            embeds[-1].description = (embeds[-1].description or "") + CONTINUED
+        else:
+            content += CONTINUED
+        parts.append(Rendered(content, embeds))
+
+
+def _embeds(text: str, note: int) -> tuple[list[discord.Embed], str]:
+    """As much of `text` as a message's embeds hold, with room left for a note of `note` characters."""
+    embeds: list[discord.Embed] = []
+    budget = EMBEDS_TOTAL - note
+    rest = text
+    while rest and len(embeds) < MAX_EMBEDS and budget > 100:
+        chunk, after = _cut(rest, min(EMBED_LIMIT - note, budget))
+        embeds.append(discord.Embed(description=chunk))
+        budget -= len(chunk)
+        rest = after
+    return embeds, rest
+
+
+def _text_and_buttons(message: Message, guild_id: int | None) -> tuple[str, list[tuple[str, str, discord.ButtonStyle]]]:
     lines: list[str] = []
     buttons: list[tuple[str, str, discord.ButtonStyle]] = []
     for block in message.blocks:
@@ -101,9 +151,10 @@ def render(message: Message, guild_id: int | None = None) -> Rendered:
                 buttons.extend(
                     (b.label[:80], button_id(b.action_id, b.value, guild_id), _STYLES[b.style]) for b in actions
                 )
-    text = render_moments("\n".join(lines), discord_timestamp)
-    content, embeds = _split(text or safe(without_moments(message.summary)) or "\u200b")
-    return Rendered(content, embeds, buttons[:MAX_BUTTONS])
+    text = render_moments("\n".join(lines), discord_timestamp)  # before splitting: a cut never halves a marker
+    return text or safe(without_moments(message.summary)) or "\u200b", buttons[
+        : min(MAX_BUTTONS, ACTION_ROWS * BUTTONS_PER_ROW)
+    ]
 
 
 def discord_timestamp(moment: Moment) -> str:
@@ -111,23 +162,14 @@ def discord_timestamp(moment: Moment) -> str:
     return f"<t:{moment.unix}:{moment.style.value}>"
 
 
-def _split(text: str) -> tuple[str, list[discord.Embed]]:
-    """Content up to Discord's 2000 characters, the rest in embeds (4096 each), cut at line breaks."""
-    if len(text) <= CONTENT_LIMIT:
-        return text, []
-    content, rest = _cut(text, CONTENT_LIMIT)
-    embeds: list[discord.Embed] = []
-    while rest and len(embeds) < MAX_EMBEDS:
-        chunk, rest = _cut(rest, EMBED_LIMIT)
-        embeds.append(discord.Embed(description=chunk))
-    return content, embeds
-
-
 def _cut(text: str, limit: int) -> tuple[str, str]:
     if len(text) <= limit:
         return text, ""
     at = text.rfind("\n", 0, limit)
     at = at if at > limit // 2 else limit
+    marker = text.rfind("<t:", 0, at)
+    if marker != -1 and text.find(">", marker) >= at:  # never halve a time marker
+        at = marker
     return text[:at], text[at:].lstrip("\n")
 
 

@@ -236,7 +236,8 @@ def build_slack_adapter(
     app: App, settings: Settings, ports: SlackPorts | None = None, workers: int = WORKERS
 ) -> SlackAdapter:
     """Wires Bolt to the core: single-workspace with SLACK_BOT_TOKEN, else Bolt's OAuth flow with
-    slack_sdk's SQLAlchemy stores on our own database."""
+    slack_sdk's SQLAlchemy stores on our own database. The service and its port router come from
+    bootstrap and are never replaced here: Slack's ports are registered on the router by run_slack."""
     oauth = None
     if ports is None:
         ports = SlackPorts(settings.slack_api_url, settings.slack_bot_token)
@@ -250,7 +251,6 @@ def build_slack_adapter(
             installation_store=store,
             state_store=state_store(app.db.engine),
         )
-    app.service.port_for = ports.port_for
     bolt = AsyncApp(
         client=ports.client(settings.slack_bot_token),
         signing_secret=settings.slack_signing_secret or "",

@@ -1,8 +1,10 @@
 """The core's neutral messages and forms as Block Kit, and submitted modals back as plain values.
 
 Every string that reaches Slack passes through `escape`, so member text such as `<!channel>` or
-`<@U123>` shows as typed and notifies nobody. Block Kit's limits are applied here, by clipping, so
-that a long check-in never makes Slack refuse a whole message.
+`<@U123>` shows as typed and notifies nobody. Block Kit's limits are applied here, so that a long
+check-in never makes Slack refuse a whole message: a message is split into sections of at most 3,000
+characters and into several messages of at most 50 blocks (`message_parts`), buttons on the last,
+each cut saying so; surfaces that must be one piece (an update, the App Home) are trimmed, saying so.
 """
 
 from __future__ import annotations
@@ -90,11 +92,69 @@ def slack_date(moment: Moment) -> str:
 # Messages --------------------------------------------------------------------------------------
 
 
+CONTINUED = "_(continued in the next message)_"
+CONTINUES = "_(continued below)_"
+SHORTENED = "_(shortened: too long for one Slack message; see /circle status)_"
+
+
 def message_blocks(message: Message, limit: int = MESSAGE_BLOCKS) -> list[Json]:
-    rendered = [json_block for block in message.blocks for json_block in _render(block)]
-    if len(rendered) > limit:
-        rendered = [*rendered[: limit - 1], {"type": "section", "text": mrkdwn("_…and more; see /circle status._")}]
-    return rendered
+    """One piece of at most `limit` blocks (an update, the App Home): the rest is cut, saying so, and
+    the buttons are kept."""
+    rendered = _all_blocks(message)
+    if len(rendered) <= limit:
+        return rendered
+    actions = [b for b in rendered if b["type"] == "actions"][: limit - 1]
+    others = [b for b in rendered if b["type"] != "actions"][: limit - 1 - len(actions)]
+    return [*others, _section(SHORTENED), *actions]
+
+
+def message_parts(message: Message) -> list[list[Json]]:
+    """The message as one or more Slack messages of at most 50 blocks each, in order; the buttons go
+    on the last one, and every part but the last ends saying the message goes on."""
+    rendered = _all_blocks(message)
+    if len(rendered) <= MESSAGE_BLOCKS:
+        return [rendered]
+    actions = [b for b in rendered if b["type"] == "actions"]
+    others = [b for b in rendered if b["type"] != "actions"]
+    room = MESSAGE_BLOCKS - 1
+    parts = [others[i : i + room] for i in range(0, len(others), room)]
+    if len(parts[-1]) + len(actions) > MESSAGE_BLOCKS:
+        parts.append([])
+    for part in parts[:-1]:
+        part.append(_section(CONTINUED))
+    parts[-1].extend(actions[:MESSAGE_BLOCKS])
+    return parts
+
+
+def _all_blocks(message: Message) -> list[Json]:
+    return [json_block for block in message.blocks for json_block in _render(block)]
+
+
+def _pieces(escaped: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Escaped mrkdwn cut into pieces of at most `limit` characters, at a line break when one is near,
+    never inside an entity; each piece but the last says the text goes on."""
+    room = limit - len(CONTINUES) - 1
+    pieces: list[str] = []
+    rest = escaped
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, room)
+        if cut < room // 2:
+            cut = room
+            entity = rest.rfind("&", cut - 5, cut)
+            if entity != -1 and ";" not in rest[entity:cut]:
+                cut = entity
+            marker = rest.rfind("<", 0, cut)  # escaped text has no "<" but a time marker's
+            if marker > 0 and ">" not in rest[marker:cut]:
+                cut = marker
+        pieces.append(rest[:cut] + "\n" + CONTINUES)
+        rest = rest[cut:].lstrip("\n")
+    pieces.append(rest)
+    return pieces
+
+
+def _with_moments(text: str) -> str:
+    """Escaped, then each time marker as Slack's `<!date^…>`: before any cut, which never halves one."""
+    return render_moments(escape(text), slack_date)
 
 
 def fallback_text(message: Message) -> str:
@@ -107,9 +167,11 @@ def _render(block: Block) -> list[Json]:
         case Heading(text=text):
             return [{"type": "header", "text": plain_text(text, HEADER_LIMIT)}]
         case Text(text=text):
-            return [{"type": "section", "text": mrkdwn(text)}]
+            return [
+                {"type": "section", "text": {"type": "mrkdwn", "text": p or " "}} for p in _pieces(_with_moments(text))
+            ]
         case Quote(author=author, text=text):
-            return [{"type": "section", "text": {"type": "mrkdwn", "text": _quote(author, text)}}]
+            return [{"type": "section", "text": {"type": "mrkdwn", "text": p}} for p in _quote(author, text)]
         case Fields(pairs=pairs):
             fields = [mrkdwn(f"*{key}*\n{value}", FIELD_LIMIT) for key, value in pairs]
             return [
@@ -124,19 +186,13 @@ def _render(block: Block) -> list[Json]:
     return []
 
 
-def _quote(author: str, text: str) -> str:
-    """`*Author*` then the member's words as a block quote; their own `>` is escaped, ours is not."""
+def _quote(author: str, text: str) -> list[str]:
+    """`*Author*` then the member's words as a block quote (their own `>` is escaped, ours is not), in
+    as many sections as it takes."""
     head = f"*{clipped(author, 200)}*\n"
-    budget = SECTION_LIMIT - len(head)
-    lines: list[str] = []
-    for line in text.splitlines() or [""]:
-        piece = ">" + clipped(line, budget - 1) if line else ">"
-        if len(piece) + 1 > budget:
-            lines.append(">…")
-            break
-        lines.append(piece)
-        budget -= len(piece) + 1
-    return head + "\n".join(lines)
+    quoted = "\n".join(">" + _with_moments(line) if line else ">" for line in text.splitlines() or [""])
+    pieces = _pieces(quoted, SECTION_LIMIT - len(head) - 1)
+    return [head + (p if p.startswith(">") else ">" + p) for p in pieces]
 
 
 def _buttons(buttons: tuple[Button, ...]) -> list[Json]:

@@ -25,7 +25,7 @@ from bots.slack import blocks
 from bots.slack.observed import CountedCalls
 from core.messages import Attachment, Form, Message
 from core.models import Workspace
-from core.port import MessageRef, RateLimited, SpaceRef, Undeliverable
+from core.port import MessageRef, RateLimited, Refused, SpaceRef, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ UNDELIVERABLE = frozenset(
         "team_not_found",
     }
 )
+# What Slack refuses in the request itself: sending it again changes nothing.
+REFUSED = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long", "too_many_attachments", "no_text"})
 TOKEN_GONE = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed"})
 PURPOSE_LIMIT = 250
 CHANNEL_NAME_LIMIT = 80
@@ -80,6 +82,8 @@ def slack_refusals() -> Iterator[None]:
             raise RateLimited(_retry_after(error)) from error
         if code in UNDELIVERABLE:
             raise Undeliverable(code) from error
+        if code in REFUSED:
+            raise Refused(code) from error
         raise
 
 
@@ -192,22 +196,29 @@ class SlackPort:
     # Messages --------------------------------------------------------------------------------
 
     async def post(self, space: SpaceRef, message: Message) -> MessageRef:
-        response = await self.call("chat_postMessage", channel=space.id, **_content(message))
-        return MessageRef(str(response.get("channel") or space.id), str(response["ts"]))
+        return await self._post_parts(space.id, message)
 
     async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
-        response = await self.call(
-            "chat_postMessage", channel=thread.space_id, thread_ts=thread.message_id, **_content(message)
-        )
-        return MessageRef(str(response.get("channel") or thread.space_id), str(response["ts"]))
+        return await self._post_parts(thread.space_id, message, thread_ts=thread.message_id)
+
+    async def _post_parts(self, channel: str, message: Message, **extra: Any) -> MessageRef:
+        """A message longer than Slack takes in one goes as several, in order; the first one is its
+        reference (a round's thread hangs from it)."""
+        first: MessageRef | None = None
+        for part in blocks.message_parts(message):
+            response = await self.call(
+                "chat_postMessage", channel=channel, text=blocks.fallback_text(message), blocks=part, **extra
+            )
+            first = first or MessageRef(str(response.get("channel") or channel), str(response["ts"]))
+        assert first is not None
+        return first
 
     async def update(self, ref: MessageRef, message: Message) -> None:
         await self.call("chat_update", channel=ref.space_id, ts=ref.message_id, **_content(message))
 
     async def send_dm(self, user_id: str, message: Message) -> MessageRef:
         channel = await self._dm_channel(user_id)
-        response = await self.call("chat_postMessage", channel=channel, **_content(message))
-        return MessageRef(channel, str(response["ts"]))
+        return await self._post_parts(channel, message)
 
     async def send_files(self, user_id: str, message: Message, files: Sequence[Attachment]) -> MessageRef:
         """The explanation first, then the files in the same DM (files upload v2: an upload URL per
@@ -286,6 +297,11 @@ class SlackPorts:
     def client(self, token: str | None = None) -> AsyncWebClient:
         return web_client(self.api_url, token)  # type: ignore[no-any-return]
 
+    def sending_client(self, token: str | None) -> AsyncWebClient:
+        """The ports' client waits out no 429 on its own: the dispatcher pauses the whole bucket
+        for Retry-After and keeps the message, rather than each message knocking again by itself."""
+        return web_client(self.api_url, token, rate_limit_retries=0)  # type: ignore[no-any-return]
+
     def port_for(self, workspace: Workspace) -> SlackPort:
         """The core's `PortFor`: the port of the workspace an effect belongs to."""
         return self.for_team(workspace.external_id)
@@ -294,9 +310,9 @@ class SlackPorts:
         port = self._ports.get(team_id)
         if port is None:
             if self._store is None:
-                port = SlackPort(self.client(self.bot_token))
+                port = SlackPort(self.sending_client(self.bot_token))
             else:
-                port = SlackPort(self.client(None), self._token_finder(team_id))
+                port = SlackPort(self.sending_client(None), self._token_finder(team_id))
             self._ports[team_id] = port
         return port
 

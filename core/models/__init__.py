@@ -16,7 +16,7 @@ from core.models.meetings import (
     Round,
 )
 from core.models.privacy import Invitation, InvitationKind, InvitationState, QuotedMessage, RetentionSetting
-from core.models.scheduling import DueItem, DueKind, DueState
+from core.models.scheduling import DueItem, DueKind, DueState, SendPause
 
 __all__ = [
     "Applied",
@@ -46,6 +46,7 @@ __all__ = [
     "ReportDigest",
     "RetentionSetting",
     "Round",
+    "SendPause",
     "Workspace",
     "utcnow",
 ]

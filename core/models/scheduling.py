@@ -1,6 +1,7 @@
 """What the bot owes people between meetings: one row per reminder, check-in, nudge or deadline.
 
-The database, not the scheduler's memory, says what is due. A row's `key` names what it is for
+The database, not the scheduler's memory, says what is due, and what a committed request still
+owes the platform (kind `effect`: the outbox, one mechanism for "now" and "later"). A row's `key` names what it is for
 ("reminder:24h:meeting:12:at:202612021000:person:5"), so planning the same thing twice is a no-op
 and a row that was sent is never planned again.
 """
@@ -30,6 +31,9 @@ class DueKind(StrEnum):
     REPORT_DIGEST = "report_digest"  # the programme lead's monthly report (core.report)
     TIMEBOX_ALERT = "timebox_alert"  # a live phase's time is up: to today's facilitator, privately
     BREAK_OFFER = "break_offer"  # a long live meeting reached its format's break point: to the circle
+    PLANNING_PROBLEM = "planning_problem"  # a circle whose reminders could not be planned: its lead is told
+    REFUSED_NOTICE = "refused_notice"  # the platform refused a message to a circle: its lead is told once a day
+    EFFECT = "effect"  # an outgoing effect of a committed request (core.outbox): now, not later
 
 
 class DueState(StrEnum):
@@ -42,7 +46,10 @@ class DueState(StrEnum):
 
 class DueItem(Base):
     __tablename__ = "due_items"
-    __table_args__ = (Index("ix_due_items_state_not_before", "state", "not_before"),)
+    __table_args__ = (
+        Index("ix_due_items_state_not_before", "state", "not_before"),
+        Index("ix_due_items_ordering_key_id", "ordering_key", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -63,4 +70,17 @@ class DueItem(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None]
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Items with the same key go out one at a time, in id order, whichever worker sends them
+    # ("circle:12" for a circle's space and threads, "dm:5" for one person's DMs).
+    ordering_key: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SendPause(Base):
+    """A platform's "wait" (429 Retry-After) for one bucket, shared by every worker: each learns of it
+    within a moment and holds its sends to that bucket until `until`, so the bucket hears one probe."""
+
+    __tablename__ = "send_pauses"
+
+    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
+    until: Mapped[datetime]

@@ -14,29 +14,44 @@ Exactly once, as far as a chat platform allows:
   errors back off exponentially; `Undeliverable` (DMs closed, person gone) is final, and the
   circle's facilitator is told once.
 Messages to one person (or one space) go out one after another in due order.
+
+The outbox (`core.outbox`) is delivered here too: a request's effects are rows of kind `effect`,
+which the request's own process sends at once (`send_now`, the fast path) and any worker sends
+later if they were not confirmed. Rows with the same `ordering_key` (a circle's space and threads,
+one person's DMs) go out one at a time in id order across workers: a claim is serialised (an
+advisory lock on PostgreSQL), never takes a key another worker holds, and hands back any row
+that has an earlier unsent effect of its key waiting. A 429 pauses its whole bucket (the channel,
+the workspace, or the platform, as the platform says), and after it one send probes alone. While
+outcomes cannot be written nothing more is sent: the ledger retries until the database is back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Boolean, and_, bindparam, case, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import aliased
 
-from core import facilitation
+from core import facilitation, outbox
+from core.delivery import Saved, carry
+from core.effects import Effect
 from core.formats import get_format
 from core.messages import Message
 from core.models import (
+    CheckIn,
     Circle,
     Commitment,
     Contribution,
@@ -46,11 +61,13 @@ from core.models import (
     Meeting,
     MeetingFeedback,
     Person,
+    QuotedMessage,
     Round,
+    SendPause,
     Workspace,
 )
 from core.models.base import UTCDateTime
-from core.port import RateLimited, SpaceRef, Undeliverable
+from core.port import RateLimited, Refused, SpaceRef, Undeliverable, sending_key
 from core.report.command import digest_messages
 from core.scheduling import views
 from core.scheduling.hours import hours_of
@@ -65,6 +82,10 @@ MAX_ATTEMPTS = 8
 UNREACHABLE_FOR = timedelta(days=7)  # a closed DM is not tried again for a week
 MIN_RETRY = timedelta(seconds=1)
 DB_ERRORS = (SQLAlchemyError, OSError)
+LEASE_MARGIN = timedelta(seconds=5)  # a row whose lease ends sooner is not sent: another worker may take it
+LEARN_EVERY = 0.2  # seconds between looks at the pauses other workers were told
+LEARNED_LAG = timedelta(seconds=2 * LEARN_EVERY)
+CLAIM_LOCK = 7_214_014  # PostgreSQL advisory lock: claims never interleave, so a channel's order holds
 
 
 def worker_name() -> str:
@@ -81,6 +102,13 @@ class Send:
     space: str | None = None
     # Also shown to one person only, in a circle's space: (space, their platform id, message).
     private_notice: tuple[str, str, Message] | None = None
+
+
+@dataclass(frozen=True)
+class Carry:
+    """An outbox row: one effect of a committed request."""
+
+    effect: Effect
 
 
 @dataclass(frozen=True)
@@ -110,7 +138,7 @@ class Unreachable:
     reason: str
 
 
-Outcome = Send | AdvanceRounds | LiveNotice | Drop | Defer | Unreachable
+Outcome = Send | Carry | AdvanceRounds | LiveNotice | Drop | Defer | Unreachable
 
 
 @dataclass
@@ -118,7 +146,8 @@ class Job:
     item: DueItem
     outcome: Outcome
     workspace: Workspace
-    channel: tuple[str, int]
+    channel: str  # what keeps its order: "circle:12", "dm:5", "rounds"
+    worker: str = ""  # who holds the claim: the dispatcher, or its fast path
 
     @property
     def platform(self) -> Platform:
@@ -137,6 +166,9 @@ class Settlement:
     asked_timezone: int | None = None  # person id: remember they were asked
     unreachable: int | None = None  # person id whose DMs are closed
     notice: dict[str, Any] | None = None  # a one-off notice row to plan for the facilitator
+    worker: str = ""  # whose claim this settles
+    saved: Saved | None = None  # a reference the platform handed back, stored in the same write
+    written: asyncio.Future[None] | None = None  # set once the write went through
 
 
 # The facts a batch is decided on ---------------------------------------------------------------
@@ -220,10 +252,13 @@ def _facilitator(circle: Circle, meeting: Meeting | None, about: int | None) -> 
 
 def decide(item: DueItem, facts: _Facts, now: datetime) -> Outcome:
     """What a claimed item comes to now: a message, a round to move on, later, or never."""
+    if item.kind == DueKind.EFFECT:  # a committed request's: carried out whatever happened since
+        return Carry(outbox.decode_effect(item.payload))
     if item.expires_at is not None and now >= item.expires_at:
         return Drop(f"fell due at {item.due_at:%Y-%m-%d %H:%M} UTC; no longer meaningful", loud=True)
     if item.attempts > MAX_ATTEMPTS:
-        return Drop(f"gave up after {MAX_ATTEMPTS} attempts: {item.last_error}", loud=True)
+        last = item.last_error.split("(", 1)[0]  # the error's type: its message may echo a member's words
+        return Drop(f"gave up after {MAX_ATTEMPTS} attempts: {last}", loud=True)
     circle = facts.circles.get(item.circle_id) if item.circle_id is not None else None
     if item.circle_id is not None and (circle is None or circle.status in (CircleStatus.PAUSED, CircleStatus.CLOSED)):
         return Drop("the circle is paused or closed")
@@ -250,6 +285,11 @@ def _call_for_bids(item: DueItem, facts: _Facts, circle: Circle | None) -> Outco
 
 
 def _direct_message(item: DueItem, facts: _Facts, circle: Circle | None, now: datetime) -> Outcome:
+    if item.kind == DueKind.REFUSED_NOTICE:
+        lead = _facilitator(circle, None, None) if circle is not None else None
+        if lead is None or circle is None:
+            return Drop("nobody to tell")
+        return Send(views.refused_notice(circle), person=lead)
     person = facts.people.get(item.person_id or 0)
     if person is None:
         return Drop("the person is gone")
@@ -299,6 +339,8 @@ def _render(item: DueItem, facts: _Facts, circle: Circle | None, person: Person,
             return Drop("the circle is gone")
         case DueKind.UNDELIVERABLE_NOTICE:
             return views.undeliverable_notice(circle, person.display_name)
+        case DueKind.PLANNING_PROBLEM:
+            return views.planning_problem(circle)
         case DueKind.MEETING_REMINDER:
             if meeting is None or meeting.state != MeetingState.SCHEDULED or meeting.scheduled_start is None:
                 return Drop("the meeting has started or moved")
@@ -331,14 +373,16 @@ def _render(item: DueItem, facts: _Facts, circle: Circle | None, person: Person,
 # The ledger: outcomes written in group commits -------------------------------------------------
 
 
+_ITEMS = DueItem.__table__
 SETTLE = (
-    update(DueItem.__table__)  # type: ignore[arg-type]
+    update(_ITEMS)  # type: ignore[arg-type]
     .where(
-        DueItem.__table__.c.id == bindparam("b_id"),
-        DueItem.__table__.c.claimed_by == bindparam("b_worker"),
+        _ITEMS.c.id == bindparam("b_id"),
+        # A row that went out is marked sent even if its lease ran out meanwhile (a long outage).
+        or_(_ITEMS.c.claimed_by == bindparam("b_worker"), bindparam("b_sent", type_=Boolean())),
     )
     .values(
-        state=bindparam("b_state", type_=DueItem.__table__.c.state.type),
+        state=bindparam("b_state", type_=_ITEMS.c.state.type),
         not_before=bindparam("b_not_before", type_=UTCDateTime()),
         last_error=bindparam("b_error"),
         sent_at=bindparam("b_sent_at", type_=UTCDateTime()),
@@ -348,15 +392,40 @@ SETTLE = (
 
 
 class Ledger:
-    """Writes settlements as they come, all that queued up during the previous write at once."""
+    """Writes settlements as they come, all that queued up during the previous write at once.
+
+    A write that fails is tried again until the database answers: the outcome of a message that
+    went out is never forgotten. Meanwhile `ready()` holds back every sender of this process."""
 
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
         self._queue: list[Settlement] = []
+        self._pauses: dict[str, datetime] = {}  # rate-limit pauses to share with the other workers
         self._writer: asyncio.Task[None] | None = None
+        self._failing = False
+        self._healthy: asyncio.Event | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return not self._failing
+
+    async def ready(self) -> None:
+        """Returns once outcomes can be written (at once, unless a write is failing)."""
+        while self._failing:
+            if self._healthy is None:
+                self._healthy = asyncio.Event()
+            await self._healthy.wait()
 
     def note(self, settlement: Settlement) -> None:
         self._queue.append(settlement)
+        self._start()
+
+    def share(self, bucket: str, until: datetime) -> None:
+        """A pause the platform gave this worker, written for the others to read (see Dispatcher._learn)."""
+        self._pauses[bucket] = max(until, self._pauses.get(bucket, until))
+        self._start()
+
+    def _start(self) -> None:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all())
 
@@ -365,31 +434,56 @@ class Ledger:
             await self._writer
 
     async def _write_all(self) -> None:
-        while self._queue:
+        while self._queue or self._pauses:
             if self.dispatcher.record_window and len(self._queue) < self.dispatcher.batch_size:
                 await self.dispatcher.sleep(self.dispatcher.record_window)
             batch, self._queue = self._queue, []
-            for attempt in range(4):
+            pauses, self._pauses = self._pauses, {}
+            failures = 0
+            while True:
                 try:
-                    await self._write(batch)
+                    await self._write(batch, pauses)
                     break
                 except DB_ERRORS as error:
-                    if attempt == 3:
-                        # The items stay claimed: when the lease runs out they are tried again.
-                        log.error("could not record %d outcomes: %s", len(batch), error)
-                        break
-                    await self.dispatcher.sleep(0.2 * 2**attempt)
+                    failures += 1
+                    self._failing = True
+                    if failures == 1 or failures % 30 == 0:
+                        log.warning("could not record %d outcomes yet, trying again: %s", len(batch), error)
+                    await asyncio.sleep(min(0.05 * 2**failures, 1.0))  # wire time, not the meeting clock
+                    batch, self._queue = batch + self._queue, []
+                    pauses, self._pauses = {**pauses, **self._pauses}, {}
+            if self._failing:
+                log.info("recorded %d outcomes after %d failed attempts", len(batch), failures)
+            self._failing = False
+            if self._healthy is not None:
+                self._healthy.set()
+                self._healthy = None
+            for settlement in batch:
+                if settlement.written is not None and not settlement.written.done():
+                    settlement.written.set_result(None)
 
-    async def _write(self, batch: list[Settlement]) -> None:
+    async def _write(self, batch: list[Settlement], pauses: dict[str, datetime] | None = None) -> None:
         dispatcher = self.dispatcher
         now = dispatcher.clock.now()
+        insert = sqlite.insert if dispatcher.db.is_sqlite else postgresql.insert
         async with dispatcher.db.unit_of_work() as uow:
+            if pauses:
+                upsert = insert(SendPause)
+                longer = case((upsert.excluded.until > SendPause.until, upsert.excluded.until), else_=SendPause.until)
+                await uow.session.execute(
+                    upsert.on_conflict_do_update(index_elements=["bucket"], set_={"until": longer}),
+                    [{"bucket": bucket, "until": until} for bucket, until in pauses.items()],
+                )
+            if not batch:
+                await uow.commit()
+                return
             await uow.session.execute(
                 SETTLE,
                 [
                     {
                         "b_id": s.item_id,
-                        "b_worker": dispatcher.worker,
+                        "b_worker": s.worker or dispatcher.worker,
+                        "b_sent": s.state == DueState.SENT,
                         "b_state": s.state,
                         "b_not_before": s.not_before,
                         "b_error": s.error[:500],
@@ -398,6 +492,8 @@ class Ledger:
                     for s in batch
                 ],
             )
+            for saved in (s.saved for s in batch if s.saved is not None):
+                await _save(uow.session, saved)
             unreachable = {s.unreachable for s in batch if s.unreachable is not None}
             if unreachable:
                 await uow.session.execute(
@@ -408,9 +504,38 @@ class Ledger:
                 await uow.session.execute(update(Person).where(Person.id.in_(asked)).values(timezone_asked_at=now))
             notices = list({s.notice["key"]: s.notice for s in batch if s.notice is not None}.values())
             if notices:
-                insert = sqlite.insert if dispatcher.db.is_sqlite else postgresql.insert
                 await uow.session.execute(insert(DueItem).on_conflict_do_nothing(index_elements=["key"]), notices)
             await uow.commit()
+
+
+async def _save(session: Any, saved: Saved) -> None:
+    """What a send left for the database, in the write that marks it sent."""
+    if saved.table is not None:
+        model: Any = {"circle": Circle, "round": Round, "check_in": CheckIn}[saved.table]
+        column = {"circle": "space_ref", "round": "thread_ref", "check_in": "message_ref"}[saved.table]
+        await session.execute(update(model).where(model.id == saved.row_id).values({column: saved.ref}))
+    if saved.quoted:
+        session.add_all(
+            QuotedMessage(person_id=q.person_id, workspace_id=q.workspace_id, message_ref=q.message_ref)
+            for q in saved.quoted
+        )
+    if saved.unquoted:
+        await session.execute(delete(QuotedMessage).where(QuotedMessage.id.in_(saved.unquoted)))
+
+
+# Buckets: who waits together when the platform says 429 -----------------------------------------
+
+Bucket = tuple[str, ...]
+
+
+def buckets(job: Job) -> tuple[Bucket, Bucket, Bucket]:
+    platform = job.platform.value
+    return (platform,), (platform, str(job.workspace.id)), (platform, str(job.workspace.id), job.channel)
+
+
+def bucket_of(job: Job, scope: str) -> Bucket:
+    every, workspace, channel = buckets(job)
+    return {"global": every, "channel": channel}.get(scope, workspace)
 
 
 # The dispatcher --------------------------------------------------------------------------------
@@ -435,18 +560,31 @@ class Dispatcher:
         self.db = service.db
         self.clock = service.clock
         self.worker = worker or worker_name()
+        self.worker_now = f"{self.worker}:now"  # the fast path's claims, told apart from the dispatcher's
+        self.fast_lease = outbox.FAST_LEASE
         # A batch must go out well within its lease, or another worker would take it over meanwhile.
         slowest = min(rates.values()) if rates else None
         self.batch_size = min(batch_size, max(1, int(slowest * lease.total_seconds() / 4))) if slowest else batch_size
         self.concurrency = concurrency
         self.lease = lease
+        self.lease_margin = min(LEASE_MARGIN, lease / 4)
         self.max_inline_wait = max_inline_wait
         self.record_window = record_window  # seconds outcomes may gather before one write
         self.burst = burst
         self.sleep: Sleep = sleep or asyncio.sleep
         self._rates = dict(rates or {})
         self._pacers: dict[Platform, Pacer] = {}
-        self._blocked_until: dict[Platform, datetime] = {}
+        # A bucket's pause from the platform's Retry-After, on the meeting clock and on the wire's own
+        # clock: it is over when either says so (the same moment, unless a test moves the clock).
+        self._paused: dict[Bucket, tuple[datetime, float]] = {}
+        self.monotonic: Callable[[], float] = time.monotonic
+        self._learned_at = float("-inf")
+        self._learning = False
+        self._probing: dict[Bucket, asyncio.Lock] = {}  # after a 429 one send at a time, until one passes
+        self._keys: dict[str, asyncio.Lock] = {}  # the fast path's channels in this process
+        self._held: dict[str, datetime] = {}  # channels that must wait this tick (an earlier row was put back)
+        self.on_released: Callable[[float], None] | None = None  # something was put back: wake the dispatcher
+        self.stopping = False  # set on shutdown: nothing new is started, what is under way finishes
         self.ledger = Ledger(self)
 
     def pacer(self, platform: Platform) -> Pacer:
@@ -458,14 +596,17 @@ class Dispatcher:
         """Sends everything due now; returns how many went out. A database outage ends the tick
         early without losing anything: the next tick carries on."""
         sent = 0
+        self._held.clear()
         try:
             batch = await self.claim()
-            while batch:
+            while batch and not self.stopping:
                 upcoming = asyncio.create_task(self.claim())  # read ahead while this batch sends
                 try:
                     sent += await self._run(batch)
                 finally:
                     batch = await upcoming
+            for job in batch:  # claimed as we were stopping: handed back at once
+                self._release(job, self.clock.now(), "the worker stopped")
         except DB_ERRORS as error:
             log.warning("database unavailable, trying again on the next tick: %s", error)
         await self.ledger.drain()
@@ -473,12 +614,25 @@ class Dispatcher:
 
     async def claim(self) -> list[Job]:
         """Atomically takes up to `batch_size` due items (or items whose lease ran out)."""
+        await self.ledger.ready()
         now = self.clock.now()
         due = or_(
             and_(DueItem.state == DueState.PENDING, DueItem.not_before <= now),
             and_(DueItem.state == DueState.CLAIMED, DueItem.claimed_until <= now),
         )
-        pick = select(DueItem.id).where(due).order_by(DueItem.not_before, DueItem.id).limit(self.batch_size)
+        other = aliased(DueItem)
+        held_elsewhere = exists().where(
+            other.ordering_key == DueItem.ordering_key,
+            other.state == DueState.CLAIMED,
+            other.claimed_until > now,
+            other.claimed_by != self.worker,
+        )
+        pick = (
+            select(DueItem.id)
+            .where(due, or_(DueItem.ordering_key.is_(None), ~held_elsewhere))
+            .order_by(DueItem.not_before, DueItem.id)
+            .limit(self.batch_size)
+        )
         if not self.db.is_sqlite:
             pick = pick.with_for_update(skip_locked=True)
         statement = (
@@ -494,10 +648,14 @@ class Dispatcher:
             .execution_options(synchronize_session=False)
         )
         async with self.db.unit_of_work() as uow:
-            items = sorted((await uow.session.scalars(statement)).all(), key=lambda i: (i.not_before, i.id))
+            if not self.db.is_sqlite:
+                await uow.session.execute(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))
+            items = list((await uow.session.scalars(statement)).all())
+            items = await self._keep_order(uow, items)
             await uow.commit()
             if not items:
                 return []
+            items.sort(key=_sending_order)
             facts = await _Facts.load(uow.session, items)
         jobs = []
         for index, item in enumerate(items):
@@ -506,6 +664,34 @@ class Dispatcher:
             jobs.append(self._job(item, facts, now))
         return jobs
 
+    async def _keep_order(self, uow: Any, items: list[DueItem]) -> list[DueItem]:
+        """Hands back, in the claim's own transaction, every claimed effect that has an earlier effect
+        of its channel still unsent and not in this claim (waiting for a retry, or cut off by the limit)."""
+        keys = {i.ordering_key for i in items if i.kind == DueKind.EFFECT and i.ordering_key}
+        if not keys:
+            return items
+        rows = await uow.session.execute(
+            select(DueItem.ordering_key, func.min(DueItem.id))
+            .where(DueItem.ordering_key.in_(keys), DueItem.kind == DueKind.EFFECT, DueItem.state == DueState.PENDING)
+            .group_by(DueItem.ordering_key)
+        )
+        first_waiting: dict[str | None, int] = {key: first for key, first in rows}
+        back = [
+            i.id
+            for i in items
+            if i.kind == DueKind.EFFECT and i.ordering_key in first_waiting and i.id > first_waiting[i.ordering_key]
+        ]
+        if not back:
+            return items
+        await uow.session.execute(
+            update(DueItem)
+            .where(DueItem.id.in_(back))
+            .values(state=DueState.PENDING, claimed_by=None, claimed_until=None, attempts=DueItem.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+        gone = set(back)
+        return [i for i in items if i.id not in gone]
+
     def _job(self, item: DueItem, facts: _Facts, now: datetime) -> Job:
         try:
             outcome = decide(item, facts, now)
@@ -513,18 +699,69 @@ class Dispatcher:
             log.exception("could not read due item %s", item.key)
             outcome = Drop(f"unreadable: {error!r}", loud=True)
         match outcome:
+            case _ if item.ordering_key:
+                channel = item.ordering_key
             case Send(person=Person() as person):
-                channel = ("dm", person.id)
+                channel = f"dm:{person.id}"
             case Send():
-                channel = ("space", item.circle_id or 0)
+                channel = f"circle:{item.circle_id or 0}"
             case _:
-                channel = ("rounds", 0)
-        return Job(item, outcome, facts.workspaces[item.workspace_id], channel)
+                channel = "rounds"
+        return Job(item, outcome, facts.workspaces[item.workspace_id], channel, self.worker)
+
+    # The fast path: a request's own effects, right after its commit ---------------------------------
+
+    async def send_now(self, workspace: Workspace, items: list[DueItem]) -> None:
+        """Sends a committed request's outbox rows (claimed by `worker_now` in its transaction) in
+        order. Whatever is not confirmed stays in the outbox for the dispatcher."""
+        groups: dict[str, list[Job]] = defaultdict(list)
+        for item in items:
+            try:
+                outcome: Outcome = Carry(outbox.decode_effect(item.payload))
+            except Exception as error:
+                outcome = Drop(f"unreadable: {error!r}", loud=True)
+            channel = item.ordering_key or f"effect:{item.id}"
+            groups[channel].append(Job(item, outcome, workspace, channel, self.worker_now))
+
+        async def run(channel: str, group: list[Job]) -> None:
+            lock = self._keys.setdefault(channel, asyncio.Lock())
+            async with lock:
+                if await self._earlier_unsent(channel, group[0].item.id):
+                    for job in group:
+                        self._release(job, self.clock.now(), "waiting behind an earlier message")
+                else:
+                    await self._run(group)
+                await self.ledger.drain()  # the next request of this channel reads these outcomes
+            if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+                self._keys.pop(channel, None)
+
+        try:
+            await asyncio.gather(*(run(channel, group) for channel, group in groups.items()))
+        finally:
+            await self.ledger.drain()
+
+    async def _earlier_unsent(self, channel: str, item_id: int) -> bool:
+        async with self.db.unit_of_work() as uow:
+            earlier = await uow.session.scalar(
+                select(DueItem.id)
+                .where(
+                    DueItem.ordering_key == channel,
+                    DueItem.kind == DueKind.EFFECT,
+                    DueItem.id < item_id,
+                    DueItem.state.in_((DueState.PENDING, DueState.CLAIMED)),
+                )
+                .limit(1)
+            )
+        return earlier is not None
+
+    # Sending ---------------------------------------------------------------------------------------
 
     async def _run(self, jobs: list[Job]) -> int:
-        groups: dict[tuple[str, int], list[Job]] = defaultdict(list)
+        groups: dict[str, list[Job]] = defaultdict(list)
         for job in jobs:
-            if isinstance(job.outcome, Send | AdvanceRounds | LiveNotice):
+            if job.channel in self._held:
+                self._release(job, self._held[job.channel], "waiting behind an earlier message")
+            elif isinstance(job.outcome, Send | Carry | AdvanceRounds | LiveNotice):
                 groups[job.channel].append(job)
             else:
                 self._settle_unsent(job)
@@ -541,9 +778,9 @@ class Dispatcher:
         match job.outcome:
             case Drop(reason=reason, loud=loud):
                 log.log(logging.INFO if loud else logging.DEBUG, "dropped %s: %s", item.key, reason)
-                self.ledger.note(Settlement(item.id, DueState.DROPPED, item.not_before, reason))
+                self.ledger.note(Settlement(item.id, DueState.DROPPED, item.not_before, reason, worker=job.worker))
             case Defer(until=until, reason=reason):
-                self.ledger.note(Settlement(item.id, DueState.PENDING, until, reason))
+                self.ledger.note(Settlement(item.id, DueState.PENDING, until, reason, worker=job.worker))
             case Unreachable(reason=reason):
                 self._unreachable(job, reason, said_by_platform=False)
 
@@ -555,76 +792,198 @@ class Dispatcher:
             if result == "sent":
                 sent += 1
                 continue
+            if result == "refused":
+                continue  # final: the next message does not wait for it
             rest = group[index + 1 :]
+            if result == "released":
+                self._held[job.channel] = self._retry_at(job)
             for later in rest:
-                if result == "unreachable":
+                if result == "unreachable" and not isinstance(later.outcome, Carry):
                     self._unreachable(later, "their DMs are closed", said_by_platform=False)
                 else:
                     self._release(later, self._retry_at(job), "waiting behind an earlier message")
             break
         return sent
 
+    def _pause_left(self, job: Job) -> float:
+        now, wire = self.clock.now(), self.monotonic()
+        left = 0.0
+        for bucket in buckets(job):
+            if bucket in self._paused:
+                until, wire_until = self._paused[bucket]
+                left = max(left, min((until - now).total_seconds(), wire_until - wire))
+        return left
+
+    def _paused_until(self, job: Job) -> datetime:
+        """When the longest pause still holding this job ends, on the meeting clock."""
+        now, wire = self.clock.now(), self.monotonic()
+        ends = [
+            until
+            for bucket in buckets(job)
+            if bucket in self._paused
+            for until, wire_until in (self._paused[bucket],)
+            if until > now and wire_until > wire
+        ]
+        return max(ends, default=now)
+
+    def _pause(self, job: Job, limited: RateLimited) -> None:
+        bucket = bucket_of(job, limited.scope)
+        until = self.clock.now() + timedelta(seconds=limited.retry_after)
+        wire_until = self.monotonic() + limited.retry_after
+        if bucket in self._paused:
+            until, wire_until = max(until, self._paused[bucket][0]), max(wire_until, self._paused[bucket][1])
+        self._paused[bucket] = (until, wire_until)
+        self._probing.setdefault(bucket, asyncio.Lock())
+        self.ledger.share("|".join(bucket)[:200], until)
+
+    async def _learn(self) -> None:
+        """Takes in the pauses other workers were given (at most every LEARN_EVERY seconds), so that a
+        bucket told to wait hears nothing from any worker until the pause ends."""
+        wire = self.monotonic()
+        if self._learning or wire - self._learned_at < LEARN_EVERY:
+            return
+        self._learning = True
+        try:
+            now = self.clock.now()
+            async with self.db.unit_of_work() as uow:
+                rows = (
+                    await uow.session.execute(select(SendPause.bucket, SendPause.until).where(SendPause.until > now))
+                ).all()
+            for key, until in rows:
+                bucket = tuple(key.split("|"))
+                if bucket not in self._paused or self._paused[bucket][0] < until:
+                    # A pause learned from another worker ends a little later here: the worker that was
+                    # told probes first, and a fresh 429 it gets reaches us before we would knock.
+                    later = until + LEARNED_LAG
+                    self._paused[bucket] = (later, wire + (later - now).total_seconds())
+                    self._probing.setdefault(bucket, asyncio.Lock())
+        except DB_ERRORS:
+            pass  # the outcome writer holds sending back if the database is really away
+        finally:
+            self._learned_at = self.monotonic()
+            self._learning = False
+
     async def _send(self, job: Job) -> str:
         item = job.item
         for _ in range(5):
-            blocked = self._blocked_until.get(job.platform)
-            if blocked is not None and blocked > self.clock.now():
-                self._release(job, blocked, "the platform asked us to wait")
+            await self.ledger.ready()  # never send what could not be marked sent right after
+            if self.stopping:
+                self._release(job, self.clock.now(), "the worker stopped")
                 return "released"
-            await self.pacer(job.platform).turn()
-            try:
-                await self._deliver(job)
-            except RateLimited as limited:
-                # A short wait is waited out here; a long one sends this platform's items back to the
-                # database until then, so nobody keeps knocking.
-                if limited.retry_after <= self.max_inline_wait:
-                    self.pacer(job.platform).hold(limited.retry_after)
-                else:
-                    self._blocked_until[job.platform] = self.clock.now() + timedelta(seconds=limited.retry_after)
+            if item.claimed_until is not None and self.clock.now() >= item.claimed_until - self.lease_margin:
+                self._release(job, self.clock.now(), "its lease ran out before its turn")
+                return "released"
+            await self._learn()
+            wait = self._pause_left(job)
+            if wait > 0:
+                if wait > self.max_inline_wait:
+                    self._release(job, self._paused_until(job), "the platform asked us to wait")
+                    return "released"
+                await self.sleep(wait)
                 continue
-            except Undeliverable as error:
-                self._unreachable(job, str(error) or "undeliverable", said_by_platform=True)
-                return "unreachable"
-            except Exception as error:
-                log.warning("sending %s failed (attempt %d): %r", item.key, item.attempts, error)
-                self._release(job, self._backoff(item), repr(error))
-                return "released"
+            await self.pacer(job.platform).turn()
+            probe = next((self._probing[b] for b in buckets(job) if b in self._probing), None)
+            async with probe if probe is not None else contextlib.nullcontext():
+                if self._pause_left(job) > 0:
+                    continue
+                try:
+                    saved = await self._deliver(job)
+                except RateLimited as limited:
+                    self._pause(job, limited)
+                    continue
+                except Undeliverable as error:
+                    self._unreachable(job, str(error) or "undeliverable", said_by_platform=True)
+                    return "unreachable"
+                except Refused as error:
+                    log.warning("the platform refused %s: %s", item.key, error)
+                    self.ledger.note(
+                        Settlement(
+                            item.id,
+                            DueState.UNDELIVERABLE,
+                            item.not_before,
+                            str(error),
+                            worker=job.worker,
+                            notice=self._refused_notice(item),
+                        )
+                    )
+                    return "refused"
+                except Exception as error:
+                    # the error's type only: a platform's message may echo the member's words
+                    log.warning("sending %s failed (attempt %d): %s", item.key, item.attempts, type(error).__name__)
+                    self._release(job, self._backoff(item), repr(error))  # stored for operators, never logged
+                    return "released"
+            for bucket in buckets(job):
+                self._probing.pop(bucket, None)
             now = self.clock.now()
             asked = item.person_id if item.kind == DueKind.TIMEZONE_QUESTION else None
-            self.ledger.note(Settlement(item.id, DueState.SENT, now, sent_at=now, asked_timezone=asked))
+            settlement = Settlement(
+                item.id, DueState.SENT, now, sent_at=now, asked_timezone=asked, worker=job.worker, saved=saved
+            )
+            if saved is not None and saved.table is not None:  # what comes next in this channel needs it
+                settlement.written = asyncio.get_running_loop().create_future()
+            self.ledger.note(settlement)
+            if settlement.written is not None:
+                await settlement.written
             return "sent"
         self._release(job, self._retry_at(job), "rate limited")
         return "released"
 
-    async def _deliver(self, job: Job) -> None:
+    async def _deliver(self, job: Job) -> Saved | None:
         outcome = job.outcome
         if isinstance(outcome, AdvanceRounds):
             await self.service.advance_due_rounds()
-            return
-        if isinstance(outcome, LiveNotice):
-            await facilitation.send_live_notice(self.service, job.item)
-            return
-        assert isinstance(outcome, Send)
+            return None
         port = self.service.port_for(job.workspace)
-        if outcome.person is not None:
-            await port.send_dm(outcome.person.external_id, outcome.message)
-        elif outcome.space is not None:
-            await port.post(SpaceRef(outcome.space), outcome.message)
-        if outcome.private_notice is not None:
-            space, user, notice = outcome.private_notice
-            await port.notify_privately(SpaceRef(space), user, notice)
+        token = sending_key.set(f"o{job.item.id}")
+        try:
+            if isinstance(outcome, Carry):
+                return await carry(self.db, port, outcome.effect)
+            if isinstance(outcome, LiveNotice):
+                await facilitation.send_live_notice(self.service, job.item)
+                return None
+            assert isinstance(outcome, Send)
+            if outcome.person is not None:
+                await port.send_dm(outcome.person.external_id, outcome.message)
+            elif outcome.space is not None:
+                await port.post(SpaceRef(outcome.space), outcome.message)
+            if outcome.private_notice is not None:
+                space, user, notice = outcome.private_notice
+                await port.notify_privately(SpaceRef(space), user, notice)
+            return None
+        finally:
+            sending_key.reset(token)
+
+    def _refused_notice(self, item: DueItem) -> dict[str, Any] | None:
+        """A circle's message the platform refused is told to the circle's lead, at most once a day."""
+        if item.kind != DueKind.EFFECT or not (item.ordering_key or "").startswith("circle:"):
+            return None
+        now = self.clock.now()
+        return {
+            "key": f"refused:{item.ordering_key}:{now:%Y%m%d}",
+            "kind": DueKind.REFUSED_NOTICE,
+            "state": DueState.PENDING,
+            "workspace_id": item.workspace_id,
+            "circle_id": int(str(item.ordering_key).split(":")[1]),
+            "person_id": None,
+            "meeting_id": None,
+            "due_at": now,
+            "not_before": now,
+            "payload": {},
+            "ordering_key": None,
+        }
 
     def _backoff(self, item: DueItem) -> datetime:
         doubling = 1 << min(max(0, item.attempts - 1), 7)
         return self.clock.now() + min(timedelta(seconds=30 * doubling), timedelta(hours=1))
 
     def _retry_at(self, job: Job) -> datetime:
-        blocked = self._blocked_until.get(job.platform)
-        now = self.clock.now()
-        return max(blocked or now, now + MIN_RETRY)
+        return max(self._paused_until(job), self.clock.now() + MIN_RETRY)
 
     def _release(self, job: Job, at: datetime, why: str) -> None:
-        self.ledger.note(Settlement(job.item.id, DueState.PENDING, max(at, self.clock.now() + MIN_RETRY), why))
+        at = max(at, self.clock.now() + MIN_RETRY) if job.worker == self.worker else at
+        self.ledger.note(Settlement(job.item.id, DueState.PENDING, at, why, worker=job.worker))
+        if self.on_released is not None:
+            self.on_released(max(0.0, (at - self.clock.now()).total_seconds()))
 
     def _unreachable(self, job: Job, why: str, *, said_by_platform: bool) -> None:
         """Final for this item; when the platform said so, the person is flagged (no retry storm);
@@ -632,7 +991,7 @@ class Dispatcher:
         item = job.item
         log.info("undeliverable %s: %s", item.key, why)
         notice = None
-        about_member = item.kind != DueKind.UNDELIVERABLE_NOTICE and item.person_id is not None
+        about_member = item.kind not in (DueKind.UNDELIVERABLE_NOTICE, DueKind.EFFECT) and item.person_id is not None
         # Planned whichever item first meets the closed DMs (its key makes it once per circle), so a
         # refusal met first by an item of no circle still reaches each circle's facilitator.
         if about_member and item.circle_id is not None:
@@ -648,6 +1007,7 @@ class Dispatcher:
                 "due_at": now,
                 "not_before": now,
                 "payload": {},
+                "ordering_key": None,
             }
         target = job.outcome.person if isinstance(job.outcome, Send) else None
         self.ledger.note(
@@ -658,5 +1018,13 @@ class Dispatcher:
                 why,
                 unreachable=(target.id if target is not None else item.person_id) if said_by_platform else None,
                 notice=notice,
+                worker=job.worker,
             )
         )
+
+
+def _sending_order(item: DueItem) -> tuple[int, Any, int]:
+    """A request's effects in the order they were written; planned items in the order they fell due."""
+    if item.kind == DueKind.EFFECT:
+        return (0, item.id, 0)
+    return (1, item.not_before, item.id)

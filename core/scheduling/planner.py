@@ -112,8 +112,8 @@ class Planner:
                 query = query.with_for_update(of=Circle)
             circles = list(await session.scalars(query))
             facts = await _Facts.load(uow, circles)
-            plans = [_circle_plan(circle, facts, now) for circle in circles]
-            by_key = {row["key"]: row for plan in plans for row in plan.rows}
+            plans, notes = _plans(circles, facts, now)
+            by_key = {row["key"]: row for plan in plans for row in plan.rows} | notes
             rows = list(by_key.values())  # a person in two circles is asked for their time zone once
             keep = {*by_key, *(key for plan in plans for key in plan.stale_keys)}
             changed = await self._changed_rows(uow, rows)
@@ -280,10 +280,43 @@ class _CirclePlan:
                 "meeting_id": refs.get("meeting_id"),
                 "round_id": refs.get("round_id"),
                 "commitment_id": refs.get("commitment_id"),
+                # one person's DMs (or one space's posts) are sent by one worker at a time, in order
+                "ordering_key": f"dm:{person.id}" if person is not None else f"circle:{self.circle.id}",
             }
         )
         if person is not None:
             self.dm_people[person.id] = person
+
+
+def _plans(circles: list[Circle], facts: _Facts, now: datetime) -> tuple[list[_CirclePlan], dict[str, dict[str, Any]]]:
+    """Each circle's plan; a circle whose plan fails (a meeting in year 9999 overflows the calendar) is
+    set aside with one log line and a note to its lead, and never stops the other circles' reminders."""
+    plans, notes = [], {}
+    for circle in circles:
+        try:
+            plans.append(_circle_plan(circle, facts, now))
+        except Exception as error:
+            log.error("could not plan circle %s: %s", circle.id, type(error).__name__)
+            if circle.created_by_id is None:
+                continue
+            key = f"unplannable:circle:{circle.id}"
+            notes[key] = {
+                "key": key,
+                "kind": DueKind.PLANNING_PROBLEM,
+                "state": DueState.PENDING,
+                "workspace_id": circle.workspace_id,
+                "person_id": circle.created_by_id,
+                "circle_id": circle.id,
+                "meeting_id": None,
+                "round_id": None,
+                "commitment_id": None,
+                "due_at": now,
+                "not_before": now,
+                "expires_at": None,
+                "payload": {},
+                "ordering_key": f"dm:{circle.created_by_id}",
+            }
+    return plans, notes
 
 
 def _circle_plan(circle: Circle, facts: _Facts, now: datetime) -> _CirclePlan:

@@ -4,8 +4,8 @@ What is due lives in the database, so the job store is memory-only and never sha
 or late wake-up loses nothing (the next tick sends whatever fell due). The job defaults are set
 explicitly: APScheduler 3 otherwise skips a job more than 1 s late (misfire_grace_time=1).
 
-    scheduler = Scheduler(service)      # also re-plans after every committed request
-    scheduler.start()                   # inside the running event loop
+    scheduler = Scheduler(service)      # bots.bootstrap connects it: re-plans after every commit,
+    scheduler.start()                   # and its dispatcher is the service's outbox
     ...
     scheduler.stop()
 
@@ -77,7 +77,8 @@ class Scheduler:
         self._planned_at: datetime | None = None
         self._aps: AsyncIOScheduler | None = None
         self._ticking: asyncio.Future[None] | None = None
-        service.after_commit.append(self.planner.on_change)
+        self._soon: asyncio.TimerHandle | None = None
+        self.dispatcher.on_released = self.wake_in
 
     def start(self) -> None:
         """Starts waking up every `every_seconds`, the first time at once. Needs a running loop."""
@@ -94,17 +95,39 @@ class Scheduler:
         )
         self._aps.start()
 
+    def wake_in(self, seconds: float) -> None:
+        """Something was handed back to the outbox (a rate limit, a channel's order): a tick soon,
+        rather than at the next 20-second wake-up. Only while running."""
+        if self._aps is None:
+            return
+        delay = max(seconds, 0.5)
+        loop = asyncio.get_running_loop()
+        if self._soon is not None and self._soon.when() <= loop.time() + delay:
+            return
+        if self._soon is not None:
+            self._soon.cancel()
+        self._soon = loop.call_later(delay, lambda: asyncio.ensure_future(self._wake()))
+
     def stop(self) -> None:
+        if self._soon is not None:
+            self._soon.cancel()
+            self._soon = None
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
 
-    async def close(self) -> None:
-        """Stops waking up and lets a tick under way finish: a tick cancelled halfway through a
-        database call can leave the connection (and the event loop's shutdown) hanging."""
+    async def close(self, within: float = 5.0) -> None:
+        """Stops waking up and lets a tick under way finish: no new send starts, what was claimed and
+        not sent goes back to the outbox, and outcomes already noted are written. A tick cancelled
+        halfway through a database call could leave the connection (and the loop's shutdown) hanging."""
         self.stop()
+        self.dispatcher.stopping = True
         if self._ticking is not None and not self._ticking.done():
-            await asyncio.wait({self._ticking}, timeout=30)
+            await asyncio.wait({self._ticking}, timeout=within)
+        try:
+            await asyncio.wait_for(self.dispatcher.ledger.drain(), timeout=within)
+        except TimeoutError:  # the database is away: those rows stay claimed and go again after their lease
+            log.error("stopped before every outcome could be written; unwritten ones will be sent again")
 
     @property
     def running(self) -> bool:

@@ -124,6 +124,30 @@ def undeliverable_notice(circle: Circle, person: str) -> Message:
     )
 
 
+def planning_problem(circle: Circle) -> Message:
+    return Message(
+        (
+            Text(
+                f"I could not plan the reminders for {circle.name}: its meeting times look wrong "
+                "(a date too far ahead?). Please check them with /circle status and schedule again."
+            ),
+        ),
+        f"Reminders for {circle.name} could not be planned",
+    )
+
+
+def refused_notice(circle: Circle) -> Message:
+    return Message(
+        (
+            Text(
+                f"The platform refused a message I tried to post in {circle.name}, so the circle may have "
+                "missed something. Please check /circle status there."
+            ),
+        ),
+        f"A message to {circle.name} was refused",
+    )
+
+
 def dms_closed_for_you() -> Message:
     return Message(
         (

@@ -1,7 +1,7 @@
 """privacy: invitations and join requests, open circles, history choice, quoted messages, retention
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 14:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import core.models.base
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

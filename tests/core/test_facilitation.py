@@ -19,12 +19,13 @@ from core.service import CircleService
 from core.vocabulary import Phase
 from tests.fakes.members import Member, cast, welcome
 from tests.fakes.recording_port import RecordingPort
+from tests.fakes.wiring import connected
 
 
 @pytest.fixture
 async def live(service: CircleService) -> tuple[list[Member], Scheduler]:
     """A live Action Learning circle (five minutes to present, a break after 120) with round 1 under way."""
-    scheduler = Scheduler(service, max_inline_wait=0)
+    scheduler = connected(Scheduler(service, max_inline_wait=0))
     people = cast(service, 5)
     await people[0].says("/circle new live-one")
     assert "Invited" in await welcome(people[0], people[1:])

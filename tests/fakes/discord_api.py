@@ -14,6 +14,7 @@ import email
 import itertools
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -107,6 +108,9 @@ class FakeDiscord:
     events: dict[int, Json] = field(default_factory=dict)  # scheduled events by id
     files: dict[int, list[tuple[str, bytes]]] = field(default_factory=dict)  # message id -> attachments
     deleted: list[Json] = field(default_factory=list)  # messages the bot deleted
+    refusals: list[str] = field(default_factory=list)  # messages refused for breaking Discord's limits
+    nonces: dict[tuple[int, str], tuple[float, Json]] = field(default_factory=dict)
+    nonce_hits: int = 0  # sends absorbed by enforce_nonce
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1_200_000_000_000_000_000)
@@ -729,11 +733,25 @@ class FakeDiscord:
             recipient = self.people.get(int(channel["recipients"][0]["id"]))
             if recipient is not None and not recipient.dms_open:
                 raise FakeError(403, 50007, "Cannot send messages to this user")
+        if problems := message_problems(body):  # Discord refuses the whole message
+            self.refusals.extend(problems)
+            raise FakeError(400, 50035, "Invalid Form Body")
+        nonce = str(body["nonce"]) if body.get("nonce") is not None else None
+        if nonce is not None and body.get("enforce_nonce"):
+            # As Discord documents: the same author and nonce within a few minutes gets the message
+            # created the first time, and nothing new is posted.
+            earlier = self.nonces.get((int(channel["id"]), nonce))
+            if earlier is not None and time.monotonic() - earlier[0] < NONCE_WINDOW:
+                self.nonce_hits += 1
+                return 200, self._public(earlier[1])
         message = self._bot_message(int(channel["id"]), body)
         files = request.get(FILES) or []
         if files:
             message["attachments"] = self._attachments(body, files)
             self.files[int(message["id"])] = [(name, content) for name, content, _ in files]
+        if nonce is not None:
+            message["nonce"] = nonce
+            self.nonces[(int(channel["id"]), nonce)] = (time.monotonic(), message)
         self.messages.setdefault(int(channel["id"]), []).append(message)
         return 200, self._public(message)
 
@@ -917,6 +935,36 @@ def _multipart_files(content_type: str, raw: bytes) -> list[tuple[str, bytes, st
             name = part.get_param("name", header="content-disposition")
             files.append((filename, payload if isinstance(payload, bytes) else b"", str(name)))
     return files
+
+
+NONCE_WINDOW = 300.0  # "the past few minutes"
+LIMITS = {"content": 2000, "embeds": 10, "description": 4096, "embeds_total": 6000, "fields": 25, "rows": 5}
+
+
+def message_problems(body: Json) -> list[str]:
+    """What Discord answers 400/50035 for in a message: its documented size limits."""
+    problems = []
+    content = body.get("content") or ""
+    embeds = body.get("embeds") or []
+    if len(content) > LIMITS["content"]:
+        problems.append(f"content of {len(content)} characters (limit 2,000)")
+    if len(embeds) > LIMITS["embeds"]:
+        problems.append(f"{len(embeds)} embeds (limit 10)")
+    total = 0
+    for embed in embeds:
+        description = embed.get("description") or ""
+        if len(description) > LIMITS["description"]:
+            problems.append(f"embed description of {len(description)} characters (limit 4,096)")
+        if len(embed.get("fields") or []) > LIMITS["fields"]:
+            problems.append("more than 25 fields in an embed")
+        total += len(description) + len(embed.get("title") or "")
+        total += sum(len(f.get("name", "")) + len(f.get("value", "")) for f in embed.get("fields") or [])
+        total += len((embed.get("footer") or {}).get("text", "")) + len((embed.get("author") or {}).get("name", ""))
+    if total > LIMITS["embeds_total"]:
+        problems.append(f"{total} characters across embeds (limit 6,000)")
+    if len(body.get("components") or []) > LIMITS["rows"]:
+        problems.append(f"{len(body['components'])} action rows (limit 5)")
+    return problems
 
 
 def _numbered(components: list[Json]) -> list[Json]:

@@ -47,21 +47,29 @@ class Member:
 
     async def accepts_invitations(self) -> list[str]:
         """Presses Accept on every invitation waiting for this person (what the invitation DM offers)."""
-        async with self.service.db.unit_of_work() as uow:
-            circle_ids = list(
-                await uow.session.scalars(
-                    select(Invitation.circle_id)
-                    .join(Person, Person.id == Invitation.person_id)
-                    .join(Workspace, Workspace.id == Person.workspace_id)
-                    .where(
-                        Workspace.external_id == self.workspace,
-                        Person.external_id == self.user,
-                        Invitation.kind == InvitationKind.INVITE,
-                        Invitation.state == InvitationState.PENDING,
-                    )
+        return await accepts_invitations(self.service, self.actor)
+
+
+async def accepts_invitations(service: CircleService, actor: Actor) -> list[str]:
+    """Presses Accept, as `actor` on any platform, on every invitation waiting for them."""
+    async with service.db.unit_of_work() as uow:
+        circle_ids = list(
+            await uow.session.scalars(
+                select(Invitation.circle_id)
+                .join(Person, Person.id == Invitation.person_id)
+                .join(Workspace, Workspace.id == Person.workspace_id)
+                .where(
+                    Workspace.external_id == actor.workspace,
+                    Person.external_id == actor.user,
+                    Invitation.kind == InvitationKind.INVITE,
+                    Invitation.state == InvitationState.PENDING,
                 )
             )
-        return [(await self.presses(MembershipAction.ACCEPT, str(circle_id)))[0] for circle_id in circle_ids]
+        )
+    told = []
+    for circle_id in circle_ids:
+        told.append((await service.press(actor, MembershipAction.ACCEPT, str(circle_id))).message.plain_text)
+    return told
 
 
 async def welcome(lead: Member, invitees: Sequence[Member], options: str = "") -> str:

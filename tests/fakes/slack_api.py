@@ -52,6 +52,7 @@ MAX_UPLOAD = 1024 * 1024 * 1024  # files.getUploadURLExternal: length up to 1 GB
 NO_TOKEN_METHODS = {"oauth.v2.access", "oauth.access"}
 JSON_FIELDS = ("blocks", "view", "attachments")
 BROADCAST = re.compile(r"<!(channel|here|everyone|subteam\^[A-Z0-9]+)[|>]|<@[UW][A-Z0-9]+[|>]")
+MESSAGE_TEXT_LIMIT = 40_000  # chat.postMessage: longer text is refused with msg_too_long
 CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
 Json = dict[str, Any]
 
@@ -199,6 +200,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.broadcasts: list[str] = []
+        self.refusals: list[str] = []  # requests refused as Slack would (too long, invalid blocks)
         self.channels: dict[str, Channel] = {}
         self.messages: dict[tuple[str, str], Posted] = {}
         self.reactions: dict[tuple[str, str], list[str]] = {}  # (channel, ts) -> reaction names
@@ -406,16 +408,25 @@ class FakeSlack:
                 raise SlackError("not_authed")
             if call.token not in self.tokens:
                 raise SlackError("invalid_auth")
-        self._check_content(call.method, call.params)
+        problems = self._check_content(call.method, call.params)
+        if len(str(call.params.get("text") or "")) > MESSAGE_TEXT_LIMIT:
+            self.refusals.append(f"{call.method}: text over {MESSAGE_TEXT_LIMIT} characters")
+            raise SlackError("msg_too_long")
+        if problems:  # as Slack does: the whole request is refused
+            self.refusals.extend(problems)
+            raise SlackError("invalid_blocks" if "blocks" in call.params else "invalid_arguments")
 
-    def _check_content(self, where: str, params: Json) -> None:
+    def _check_content(self, where: str, params: Json) -> list[str]:
+        problems: list[str] = []
         if "blocks" in params and params["blocks"] is not None:
-            self.violations.extend(f"{where}: {p}" for p in block_kit_problems(params["blocks"], "blocks"))
+            problems.extend(f"{where}: {p}" for p in block_kit_problems(params["blocks"], "blocks"))
         if "view" in params:
-            self.violations.extend(f"{where}: {p}" for p in block_kit_problems(params["view"], "view"))
+            problems.extend(f"{where}: {p}" for p in block_kit_problems(params["view"], "view"))
+        self.violations.extend(problems)
         for text in texts_in(params):
             if BROADCAST.search(text):
                 self.broadcasts.append(f"{where}: {text[:200]}")
+        return problems
 
     # Model helpers ---------------------------------------------------------------------------
 

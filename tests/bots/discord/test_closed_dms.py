@@ -11,6 +11,7 @@ from core.models import Person
 from core.scheduling.scheduler import Scheduler
 from tests.bots.discord.conftest import Harness, command, said
 from tests.bots.discord.test_meetings import form_circle, people_ids
+from tests.fakes.wiring import connected
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -29,11 +30,11 @@ async def test_closed_dms_are_told_once_in_the_circle_and_to_the_lead(harness: H
     assert "scheduled" in said(answer)
     before = len(h.fake.in_channel(space))
 
-    await Scheduler(h.service).tick()  # plans
+    await connected(Scheduler(h.service)).tick()  # plans
     was = h.clock.now()
     h.clock.set(start - timedelta(minutes=30))  # past both reminders, before the meeting
     try:
-        scheduler = Scheduler(h.service)
+        scheduler = connected(Scheduler(h.service))
         for _ in range(3):
             await scheduler.tick()
     finally:

@@ -12,17 +12,19 @@ import pytest
 from bots.discord.client import intents
 from bots.discord.port import INVITE_PERMISSIONS
 from bots.discord.render import (
-    CONTENT_LIMIT,
+    Rendered,
     form_errors,
     form_id,
     modal,
     modal_values,
     parse_form_id,
     render,
+    render_parts,
     safe,
 )
 from core import forms
 from core.messages import Actions, Button, Form, Heading, Input, Message, Quote, Text
+from tests.fakes.discord_api import message_problems
 
 
 def test_mass_and_role_mentions_in_member_text_are_broken_up() -> None:
@@ -42,14 +44,36 @@ def test_quote_keeps_every_line_inside_the_quote() -> None:
     assert rendered.content == "**Ben**\n> line one\n>\n> line three"
 
 
-def test_huge_message_overflows_into_embeds_within_limits() -> None:
-    paragraphs = tuple(Text("x" * 900) for _ in range(12))
-    rendered = render(Message((Heading("Module"), *paragraphs)))
-    assert len(rendered.content) <= CONTENT_LIMIT
-    assert rendered.embeds
-    assert all(len(e.description or "") <= 4096 for e in rendered.embeds)
-    total = len(rendered.content) + sum(len(e.description or "") for e in rendered.embeds)
-    assert total >= 12 * 900
+def as_sent(rendered: Rendered) -> dict[str, Any]:
+    return {
+        "content": rendered.content,
+        "embeds": [e.to_dict() for e in rendered.embeds],
+        "components": [{"type": 1}] * ((len(rendered.buttons) + 4) // 5),
+    }
+
+
+@pytest.mark.parametrize("bids", [1, 3, 7, 30])
+def test_a_huge_message_goes_as_several_within_every_limit_buttons_last(bids: int) -> None:
+    longest = "x" * 2999 + "@"  # the longest text the core accepts, ending in what must not ping
+    blocks = (Heading("Bids are open"), *(Quote(f"Bidder {i}", longest) for i in range(bids)))
+    message = Message((*blocks, Actions((forms.bid_button(7),))))
+    parts = render_parts(message, 55)
+    assert all(message_problems(as_sent(part)) == [] for part in parts)
+    assert [bool(part.buttons) for part in parts] == [False] * (len(parts) - 1) + [True]
+    assert all("continued in the next message" in _text_of(part)[-60:] for part in parts[:-1])
+    said = "".join(_text_of(part) for part in parts)
+    assert said.count("x" * 900) >= bids * 3  # every bid whole
+    assert len(parts) >= bids * 3000 // 8000
+
+
+def test_one_piece_that_must_stay_one_is_cut_saying_so() -> None:
+    rendered = render(Message((Heading("Module"), *(Text("x" * 900) for _ in range(12)))))
+    assert message_problems(as_sent(rendered)) == []
+    assert "shortened" in _text_of(rendered)[-100:]
+
+
+def _text_of(rendered: Rendered) -> str:
+    return rendered.content + "".join(e.description or "" for e in rendered.embeds)
 
 
 def test_empty_message_still_has_content() -> None:

@@ -16,13 +16,14 @@ from core.db import Database
 from core.models import Circle
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
+from tests.fakes.wiring import connected
 
 
 @pytest.fixture
 async def playground(db: Database, clock: ManualClock) -> Playground:
     port = PlaygroundPort(clock)
     service = CircleService(db, clock, lambda _workspace: port)
-    made = playground_of(service, port, clock, Scheduler(service))
+    made = playground_of(service, port, clock, connected(Scheduler(service)))
     assert await seed_demo(service)
     return made
 

@@ -45,28 +45,40 @@ def test_a_quote_cannot_break_out_of_its_block_quote() -> None:
 
 
 @pytest.mark.parametrize("size", [0, 1, 149, 150, 151, 2999, 3000, 3001, 10_000])
-def test_huge_and_empty_text_is_clipped_to_slack_limits(size: int) -> None:
+def test_huge_and_empty_text_is_split_to_slack_limits_and_nothing_is_lost(size: int) -> None:
     text = "&" * size  # every character grows to five when escaped: the worst case
     message = Message(
-        (Heading(text), Text(text), Quote("Ana", text), Fields(tuple((f"k{i}", text) for i in range(12))))
+        (Heading(text), Text(text), Quote("Ana", text), Fields(tuple((f"k{i}", text[:300]) for i in range(12))))
     )
-    rendered = blocks.message_blocks(message)
-    assert block_kit_problems(rendered, "blocks") == []
+    parts = blocks.message_parts(message)
+    for part in parts:
+        assert block_kit_problems(part, "blocks") == []
+    rendered = [b for part in parts for b in part]
     header = rendered[0]["text"]["text"]
     assert len(header) <= 150
     assert "&am…" not in header
     assert not header.endswith("&")
-    assert len(rendered[1]["text"]["text"]) <= 3000
+    sections = [b["text"]["text"] for b in rendered if b["type"] == "section" and "text" in b]
+    assert all(len(s) <= 3000 for s in sections)
+    said = "".join(s.replace(blocks.CONTINUES, "").replace(blocks.CONTINUED, "") for s in sections)
+    assert said.count("&amp;") >= 2 * size  # the text and the quote, whole
     assert [len(b["fields"]) for b in rendered if "fields" in b] == [10, 2]
+    assert all(blocks.CONTINUED in str(part[-1]) for part in parts[:-1])
 
 
-def test_more_blocks_than_a_message_holds_are_cut_with_a_pointer() -> None:
-    message = Message(tuple(Text(f"line {i}") for i in range(80)))
-    rendered = blocks.message_blocks(message)
-    assert len(rendered) == 50
-    assert "and more" in rendered[-1]["text"]["text"]
+def test_more_blocks_than_a_message_holds_go_as_two_messages_with_the_buttons_on_the_last() -> None:
+    message = Message((*(Text(f"line {i}") for i in range(80)), Actions((Button("Bring an issue", "bid.open"),))))
+    parts = blocks.message_parts(message)
+    assert [len(p) for p in parts] == [50, 32]
+    assert parts[0][-1]["text"]["text"] == blocks.CONTINUED
+    assert parts[-1][-1]["type"] == "actions"
+    assert [b["text"]["text"] for p in parts for b in p if b["type"] == "section"].count(blocks.CONTINUED) == 1
+    one_piece = blocks.message_blocks(message)  # an update must stay one message: cut, saying so
+    assert len(one_piece) == 50
+    assert one_piece[-1]["type"] == "actions"
+    assert "shortened" in one_piece[-2]["text"]["text"]
     home = blocks.home_view(message)
-    assert len(home["blocks"]) == 80
+    assert len(home["blocks"]) == 81
     assert block_kit_problems(home, "view") == []
 
 

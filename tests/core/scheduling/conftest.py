@@ -16,6 +16,7 @@ from core.service import CircleService
 from tests.fakes.members import Member, cast, welcome
 from tests.fakes.recording_port import RecordingPort
 from tests.fakes.timeline import Timeline
+from tests.fakes.wiring import connected
 
 MEETING = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 
@@ -32,8 +33,9 @@ class Circle:
         return self.people[0]
 
     async def items(self, *states: DueState) -> list[DueItem]:
+        """What the planner keeps (the outbox's rows of requests' own effects left out)."""
         async with self.db.unit_of_work() as uow:
-            query = select(DueItem).order_by(DueItem.id)
+            query = select(DueItem).where(DueItem.kind != DueKind.EFFECT).order_by(DueItem.id)
             if states:
                 query = query.where(DueItem.state.in_(states))
             return list(await uow.session.scalars(query))
@@ -67,7 +69,7 @@ class Circle:
 @pytest.fixture
 async def circle(service: CircleService, clock: ManualClock, port: RecordingPort, db: Database) -> Circle:
     people = cast(service, 5)
-    scheduler = Scheduler(service, max_inline_wait=0)
+    scheduler = connected(Scheduler(service, max_inline_wait=0))
     await people[0].says("/circle new team")
     await welcome(people[0], people[1:])
     for person in people:

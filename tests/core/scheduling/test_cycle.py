@@ -21,6 +21,7 @@ from tests.core.test_meeting_flow import form_circle, run_meeting
 from tests.fakes.members import Member, cast
 from tests.fakes.recording_port import RecordingPort
 from tests.fakes.timeline import Timeline
+from tests.fakes.wiring import connected
 
 ZONES = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", None, "Europe/Helsinki", "Australia/Sydney"]
 MEETING_1 = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)  # 15:00 in Berlin
@@ -54,7 +55,7 @@ async def test_two_meeting_cycles_reach_everyone_at_their_local_time(
     people = cast(service, 6)
     lead = people[0]
     zone_of = {p.user: zone for p, zone in zip(people, ZONES, strict=True)}
-    timeline = Timeline(Scheduler(service, max_inline_wait=0), clock, port)
+    timeline = Timeline(connected(Scheduler(service, max_inline_wait=0)), clock, port)
     await form_circle(service, "peer-coaching", lead, people[1:])
     for person, zone in zip(people, ZONES, strict=True):
         if zone:

@@ -99,7 +99,9 @@ async def test_a_rate_limited_send_waits_and_is_sent_once_in_order(
     service.port_for = lambda _workspace: port
     clock.set(DAY_BEFORE)
 
-    assert await circle.scheduler.tick() == 1  # the call for bids; the first DM's 429 holds back the rest
+    first = await circle.scheduler.tick()
+    # Slack's 429 is for the method in the whole workspace: the call for bids goes only if it went first.
+    assert first in (0, 1)
     assert port.of_kind("dm") == []
     waiting = [i for i in await circle.items(DueState.PENDING) if i.due_at == DAY_BEFORE]
     assert len(waiting) == 5
@@ -108,8 +110,9 @@ async def test_a_rate_limited_send_waits_and_is_sent_once_in_order(
     assert sum(port.attempts.values()) == 1  # nobody kept knocking
 
     clock.advance(timedelta(seconds=30))
-    assert await circle.scheduler.tick() == 5
+    assert await circle.scheduler.tick() == 6 - first
     assert sorted(s.target for s in port.of_kind("dm")) == sorted(p.user for p in circle.people)
+    assert len(port.of_kind("post")) == 1
 
 
 async def test_a_failed_send_backs_off_and_is_never_marked_sent(
@@ -237,7 +240,8 @@ async def test_many_items_in_small_batches_each_go_once(
     assert await dispatcher.tick() == 606
     assert len(port.of_kind("dm")) == 605
     async with db.unit_of_work() as uow:
-        states = dict((await uow.session.execute(select(DueItem.state, func.count()).group_by(DueItem.state))).all())
+        planned = select(DueItem.state, func.count()).where(DueItem.kind != DueKind.EFFECT)
+        states = dict((await uow.session.execute(planned.group_by(DueItem.state))).all())
     assert states[DueState.SENT] == 606
 
 

@@ -18,10 +18,11 @@ from core.vocabulary import Phase
 from tests.fakes.members import cast, welcome
 from tests.fakes.recording_port import RecordingPort
 from tests.fakes.timeline import Timeline
+from tests.fakes.wiring import connected
 
 
 async def test_start_registers_one_interval_job_with_explicit_defaults(service: CircleService) -> None:
-    scheduler = Scheduler(service, every_seconds=15)
+    scheduler = connected(Scheduler(service, every_seconds=15))
     scheduler.start()
     scheduler.start()  # a second start changes nothing
     try:
@@ -43,7 +44,7 @@ async def test_start_registers_one_interval_job_with_explicit_defaults(service: 
 
 async def test_close_lets_a_tick_under_way_finish_instead_of_cancelling_it(service: CircleService) -> None:
     """APScheduler's shutdown cancels its job; the tick itself, shielded, runs to its end."""
-    scheduler = Scheduler(service, every_seconds=3600)
+    scheduler = connected(Scheduler(service, every_seconds=3600))
     finished: list[bool] = []
     started, release = asyncio.Event(), asyncio.Event()
 
@@ -77,7 +78,7 @@ async def test_async_phases_move_on_at_the_deadline_or_when_everyone_has_spoken(
 ) -> None:
     people = cast(service, 4)
     lead, holder, *others = people
-    timeline = Timeline(Scheduler(service, max_inline_wait=0), clock, port)
+    timeline = Timeline(connected(Scheduler(service, max_inline_wait=0)), clock, port)
     await lead.says("/circle new slow mode=async")
     await welcome(lead, people[1:])
     for person in people:

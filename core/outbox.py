@@ -1,0 +1,210 @@
+"""The outbox: every effect of a committed request is a row, written in the request's own transaction.
+
+A request's effects (posts, thread replies, header updates, DMs, membership changes, calendar
+events, files) become `due_items` of kind `effect`, inserted before the commit. So a request that
+commits owes exactly those effects, and a request that fails owes nothing. The rows are born
+claimed by this process's fast path (`Outbox.worker_now`), which sends them right after the commit;
+whatever it does not confirm stays in the table, and the dispatcher (any worker) sends it once the
+fast path's short lease runs out or it hands the rows back. Reminders and nudges travel the same
+way: one mechanism for "now" and "later".
+
+Effects are stored as JSON: the neutral `Message` as typed blocks (time markers stay inline tokens in
+their text) with the people it quotes, attachments' bytes as base64.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import MISSING, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from core import effects as fx
+from core.db import UnitOfWork
+from core.messages import Actions, Attachment, Block, Button, ButtonStyle, Fields, Heading, Message, Quote, Text
+from core.models import CheckIn, DueItem, DueKind, DueState, Meeting, Round
+
+FAST_LEASE = timedelta(seconds=30)  # the fast path's hold on a request's effects; then anyone may send them
+
+EFFECT_TYPES: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (
+        fx.OpenSpace,
+        fx.AddToSpace,
+        fx.RemoveFromSpace,
+        fx.ArchiveSpace,
+        fx.PostToCircle,
+        fx.StartThread,
+        fx.PostInThread,
+        fx.RefreshThreadHeader,
+        fx.PublishMeeting,
+        fx.WithdrawMeeting,
+        fx.SendFiles,
+        fx.ShowCheckIn,
+        fx.TellPrivately,
+        fx.RedactQuotes,
+    )
+}
+
+
+# Encoding ------------------------------------------------------------------------------------------
+
+
+def encode_message(message: Message) -> dict[str, Any]:
+    encoded: dict[str, Any] = {"summary": message.summary, "blocks": [_encode_block(b) for b in message.blocks]}
+    if message.quoting:
+        encoded["quoting"] = list(message.quoting)
+    return encoded
+
+
+def decode_message(data: dict[str, Any]) -> Message:
+    quoting = tuple(int(p) for p in data.get("quoting", ()))
+    return Message(tuple(_decode_block(b) for b in data["blocks"]), data.get("summary", ""), quoting)
+
+
+def _encode_block(block: Block) -> dict[str, Any]:
+    match block:
+        case Heading(text=text):
+            return {"type": "heading", "text": text}
+        case Text(text=text):
+            return {"type": "text", "text": text}
+        case Fields(pairs=pairs):
+            return {"type": "fields", "pairs": [list(p) for p in pairs]}
+        case Quote(author=author, text=text):
+            return {"type": "quote", "author": author, "text": text}
+        case Actions(buttons=buttons):
+            return {
+                "type": "actions",
+                "buttons": [
+                    {"label": b.label, "action_id": b.action_id, "value": b.value, "style": b.style.value}
+                    for b in buttons
+                ],
+            }
+    raise TypeError(f"no encoding for {type(block).__name__}")
+
+
+def _decode_block(data: dict[str, Any]) -> Block:
+    match data["type"]:
+        case "heading":
+            return Heading(data["text"])
+        case "text":
+            return Text(data["text"])
+        case "fields":
+            return Fields(tuple((str(k), str(v)) for k, v in data["pairs"]))
+        case "quote":
+            return Quote(data["author"], data["text"])
+        case "actions":
+            return Actions(
+                tuple(
+                    Button(b["label"], b["action_id"], b.get("value", ""), ButtonStyle(b.get("style", "default")))
+                    for b in data["buttons"]
+                )
+            )
+    raise ValueError(f"unknown block type {data['type']!r}")
+
+
+def encode_effect(effect: fx.Effect) -> dict[str, Any]:
+    encoded: dict[str, Any] = {"effect": type(effect).__name__}
+    for field_ in fields(effect):
+        value = getattr(effect, field_.name)
+        if isinstance(value, Message):
+            value = encode_message(value)
+        elif field_.name == "files":
+            value = [
+                {
+                    "filename": f.filename,
+                    "media_type": f.media_type,
+                    "title": f.title,
+                    "content": base64.b64encode(f.content).decode("ascii"),
+                }
+                for f in value
+            ]
+        encoded[field_.name] = value
+    return encoded
+
+
+def decode_effect(data: dict[str, Any]) -> fx.Effect:
+    cls = EFFECT_TYPES[data["effect"]]
+    values: dict[str, Any] = {}
+    for field_ in fields(cls):
+        if field_.name not in data and field_.default is not MISSING:
+            continue  # written before the field existed: its default
+        value = data[field_.name]
+        if field_.name == "message":
+            value = decode_message(value)
+        elif field_.name == "files":
+            value = tuple(
+                Attachment(f["filename"], base64.b64decode(f["content"]), f["media_type"], f.get("title", ""))
+                for f in value
+            )
+        values[field_.name] = value
+    effect: fx.Effect = cls(**values)
+    return effect
+
+
+# Writing ---------------------------------------------------------------------------------------------
+
+
+async def ordering_key(uow: UnitOfWork, effect: fx.Effect) -> str:
+    """Everything in one circle's space and its threads goes in one order; one person's files in theirs."""
+    match effect:
+        case fx.SendFiles(person_id=person_id) | fx.TellPrivately(person_id=person_id):
+            return f"dm:{person_id}"
+        case fx.RedactQuotes(person_id=person_id):
+            return f"erase:{person_id}"
+        case fx.ShowCheckIn(check_in_id=check_in_id):
+            circle_id = await uow.session.scalar(
+                select(Meeting.circle_id)
+                .join(CheckIn, CheckIn.meeting_id == Meeting.id)
+                .where(CheckIn.id == check_in_id)
+            )
+            return f"circle:{circle_id}"
+        case (
+            fx.StartThread(round_id=round_id)
+            | fx.PostInThread(round_id=round_id)
+            | fx.RefreshThreadHeader(round_id=round_id)
+        ):
+            circle_id = await uow.session.scalar(
+                select(Meeting.circle_id).join(Round, Round.meeting_id == Meeting.id).where(Round.id == round_id)
+            )
+            return f"circle:{circle_id}"
+        case fx.PublishMeeting(meeting_id=meeting_id) | fx.WithdrawMeeting(meeting_id=meeting_id):
+            return f"circle:{await uow.session.scalar(select(Meeting.circle_id).where(Meeting.id == meeting_id))}"
+        case _:
+            return f"circle:{effect.circle_id}"
+
+
+async def write(
+    uow: UnitOfWork,
+    workspace_id: int,
+    effects: list[fx.Effect],
+    now: datetime,
+    worker: str,
+    lease: timedelta = FAST_LEASE,
+) -> list[DueItem]:
+    """Adds the effects as rows of this unit of work, claimed by `worker` (the fast path) for a short lease."""
+    rows = []
+    batch = uuid.uuid4().hex[:16]
+    for index, effect in enumerate(effects):
+        rows.append(
+            DueItem(
+                key=f"effect:{batch}:{index}",
+                kind=DueKind.EFFECT,
+                state=DueState.CLAIMED,
+                workspace_id=workspace_id,
+                due_at=now,
+                not_before=now,
+                claimed_by=worker,
+                claimed_until=now + lease,
+                attempts=1,
+                payload=encode_effect(effect),
+                ordering_key=await ordering_key(uow, effect),
+            )
+        )
+    uow.session.add_all(rows)
+    if rows:
+        await uow.session.flush()
+    return rows
