@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bots.discord.render import CONTINUED
+from core.commands import MAX_SHORT_TEXT
 from core.context import Actor
 from core.models import CheckIn, DueItem, DueKind, DueState
 from core.scheduling.dispatcher import Dispatcher
@@ -37,7 +38,7 @@ async def test_bids_are_open_with_seven_of_the_longest_bids_arrives_whole(harnes
         await accepts_invitations(h.service, person)
     await says(h, people[0], "/circle start")
     for n, person in enumerate(people[1:]):
-        topic = f"issue-{n} " + "y" * (2990 - len(f"issue-{n} ")) + " @everyone"
+        topic = f"issue-{n} " + "y" * (MAX_SHORT_TEXT - 20 - len(f"issue-{n} ")) + " @everyone"
         assert "bid is in" in await says(h, person, f"/circle bid {topic}")
     refused_before = len(h.fake.refusals)
     assert "Bids are open" in await says(h, people[0], "/circle bids")
@@ -47,7 +48,7 @@ async def test_bids_are_open_with_seven_of_the_longest_bids_arrives_whole(harnes
     parts = messages[start:]
     text = "".join(m["content"] + "".join(e.get("description", "") for e in m["embeds"]) for m in parts)
     assert all(f"issue-{n} " in text for n in range(7))
-    assert text.replace(CONTINUED, "").count("y" * 2900) == 7  # nothing lost at the cuts
+    assert text.replace(CONTINUED, "").count("y" * (MAX_SHORT_TEXT - 40)) == 7  # nothing lost at the cuts
     assert len(h.fake.refusals) == refused_before
     assert all(message_problems(m) == [] for m in parts)
     assert [bool(m["components"]) for m in parts] == [False] * (len(parts) - 1) + [True]

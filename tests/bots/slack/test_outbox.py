@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bots.slack.blocks import CONTINUES
+from core.commands import MAX_SHORT_TEXT
 from core.models import DueItem, DueKind, DueState
 from core.scheduling.dispatcher import Dispatcher
 from tests.bots.slack.conftest import PEOPLE, Running
@@ -22,7 +23,7 @@ async def test_bids_are_open_with_the_longest_bids_arrives_whole(running: Runnin
     await running.says(LEAD, "start")
     pairs = 0
     for n, (user, _, _) in enumerate(PEOPLE):
-        topic = f"issue-{n} " + "&<" * ((2990 - len(f"issue-{n} ")) // 2)  # grows fivefold when escaped
+        topic = f"issue-{n} " + "&<" * ((MAX_SHORT_TEXT - 10 - len(f"issue-{n} ")) // 2)  # grows fivefold when escaped
         pairs += topic.count("&<")
         assert "bid is in" in await running.says(user, f"bid {topic}")
     assert "Bids are open" in await running.says(LEAD, "bids")
