@@ -177,6 +177,20 @@ async def ordering_key(uow: UnitOfWork, effect: fx.Effect) -> str:
             return f"circle:{effect.circle_id}"
 
 
+async def _ordering_key_once(uow: UnitOfWork, effect: fx.Effect, looked_up: dict[tuple[str, int], str]) -> str:
+    """A request's effects mostly share one round or meeting (a reply and its header refresh): one lookup each."""
+    match effect:
+        case fx.StartThread(round_id=row) | fx.PostInThread(round_id=row) | fx.RefreshThreadHeader(round_id=row):
+            lookup = ("round", row)
+        case fx.PublishMeeting(meeting_id=row) | fx.WithdrawMeeting(meeting_id=row):
+            lookup = ("meeting", row)
+        case _:
+            return await ordering_key(uow, effect)
+    if lookup not in looked_up:
+        looked_up[lookup] = await ordering_key(uow, effect)
+    return looked_up[lookup]
+
+
 async def write(
     uow: UnitOfWork,
     workspace_id: int,
@@ -188,6 +202,7 @@ async def write(
     """Adds the effects as rows of this unit of work, claimed by `worker` (the fast path) for a short lease."""
     rows = []
     batch = uuid.uuid4().hex[:16]
+    looked_up: dict[tuple[str, int], str] = {}
     for index, effect in enumerate(effects):
         rows.append(
             DueItem(
@@ -201,7 +216,7 @@ async def write(
                 claimed_until=now + lease,
                 attempts=1,
                 payload=encode_effect(effect),
-                ordering_key=await ordering_key(uow, effect),
+                ordering_key=await _ordering_key_once(uow, effect, looked_up),
             )
         )
     uow.session.add_all(rows)

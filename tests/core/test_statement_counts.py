@@ -17,7 +17,9 @@ from tests.fakes.members import Member, welcome
 # (reads, writes) in the command's own unit of work; delivery afterwards is counted apart.
 # `next` also reads who has checked in and spoken, in one statement each time: for the "N of M have
 # spoken" in the phase prompt before the move, and for the facilitator's panel after it.
-MOST = {"status": (3, 0), "bid": (2, 1), "say": (1, 1), "next": (3, 1)}
+# Writes include the command's outbox rows, inserted in its own transaction so nothing it says is lost;
+# a reply in a round's thread reads which circle orders it (once per round, however many effects).
+MOST = {"status": (3, 0), "bid": (2, 2), "say": (2, 2), "next": (4, 3)}
 SEEDED_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
