@@ -156,6 +156,8 @@ def form_circles(
         for _ in range(_UNTANGLE_TRIES):
             if any(search.broken()) and in_time():
                 search.untangle(probe_steps, int(rng.integers(2**31 - 1)))
+        if any(search.broken()) and in_time():
+            search.stretch(probe_steps, int(rng.integers(2**31 - 1)))
         if best is None or search.key() < best.key():
             best = search
         if not any(best.broken()) or not in_time():
@@ -454,6 +456,39 @@ class _Search:
             return
         self.anneal(steps, _TEMPERATURE / 3, 0.0, seed + 1)
         self.repair()
+
+    def stretch(self, steps: int, seed: int) -> None:
+        """Let every widened circle reach as wide as the widest one: the time-zone rule counts
+        the circles widened and the widest of them, so this costs it nothing, and it lets people
+        trade places across the windows the plan cut (a manager pair the plan forced into one wide
+        circle can part when a narrower wide circle takes one of them). Kept only if it leaves
+        fewer broken pairs; each circle then reports the spread it actually has."""
+        spread = self.rules.max_timezone_spread
+        wide = self.allowance > spread + 1e-9
+        if wide.sum() < 2 or np.all(self.allowance[wide] == self.allowance.max()):
+            return
+        before = self.broken()
+        saved, planned = self._state(), self.allowance.copy()
+        self.allowance[wide] = self.allowance.max()
+        self.repair()
+        for _ in range(_UNTANGLE_TRIES):
+            if any(self.broken()):
+                self.untangle(steps, seed)
+                seed += 2
+        if self.broken() >= before:
+            self._restore(saved)
+            self.allowance[...] = planned
+            return
+        self.allowance[wide] = np.maximum(planned[wide], self._line_spans()[wide])
+
+    def _line_spans(self) -> NDArray[np.float64]:
+        """Each circle's spread on the plan's line, as the search measures it."""
+        circles = len(self.window_of_circle)
+        high = np.full(circles, -np.inf)
+        low = np.full(circles, np.inf)
+        np.maximum.at(high, self.circle_of, self.line)
+        np.minimum.at(low, self.circle_of, self.line)
+        return np.asarray(high - low, dtype=np.float64)
 
     def _state(self) -> list[NDArray[Any]]:
         return [a.copy() for a in (self.circle_of, self.members, self.slot, *self.counts.values())]
