@@ -127,6 +127,15 @@ def _people(*rows: tuple[str, str | None]) -> list[SignUp]:
     ),
     low=3, extra=0, spread=0.0, no_repeats=False, seed=0,
 )  # fmt: skip
+# Likewise P7 in Tokyo with their manager P0 in Kolkata: the plan's 8 h circle held both, while
+# {Kolkata, UTC ×3} at 5.5 h and {Kolkata, Berlin ×2, Tokyo} at 8 h widen as little with no pair.
+@example(
+    roster=_people(
+        ("Asia/Kolkata", None), ("Asia/Kolkata", None), ("UTC", None), ("UTC", None), ("UTC", None),
+        ("Europe/Berlin", None), ("Europe/Berlin", None), ("Asia/Tokyo", "p0"),
+    ),
+    low=3, extra=1, spread=0.0, no_repeats=False, seed=0,
+)  # fmt: skip
 def test_no_rule_is_broken_that_some_partition_keeps(
     roster: list[SignUp], low: int, extra: int, spread: float, no_repeats: bool, seed: int
 ) -> None:
