@@ -4,7 +4,7 @@ together in the last programmes — are broken only when no partition the search
 department mix, level closeness, shared topics and fresh pairs are weighed in the score.
 
 How: (1) sizes: relax only when the roster cannot be split at all, and then try each of the
-equally small relaxations; (2) cut the roster into time-zone windows (`zones.plan_zone_windows`),
+equally small relaxations; (2) cut the roster into time-zone windows (`zones.tied_zone_plans`),
 each a whole number of circles, widening only the circles that must be widened, by the least that
 works; (3) deal facilitators round-robin and everyone else in level order; (4) a short probe of
 the search on each way of counting circles per window, keeping the one that breaks fewest rules;
@@ -32,7 +32,7 @@ from core.formation import circle_kernel
 from core.formation.rules import FormationRules, circle_count_range
 from core.formation.scoring import CircleScore, score_circle
 from core.formation.signups import SignUp
-from core.formation.zones import WindowPlan, circular_spread, plan_zone_windows
+from core.formation.zones import WindowPlan, circular_spread, tied_zone_plans
 
 ProgressCallback = Callable[[float], None]
 IntArray = NDArray[np.int64]
@@ -128,9 +128,10 @@ def form_circles(
     offsets, spread = features.offsets, rules.max_timezone_spread
     sizes = _size_options(n, rules)
     plans = [
-        (low, high, plan_zone_windows(offsets, low, high, spread, features.clash, fewest_windows=fewest))
+        (low, high, plan)
         for low, high in sizes
         for fewest in (True, False)
+        for plan in tied_zone_plans(offsets, low, high, spread, features.clash, fewest_windows=fewest)
     ]
     least = min(_zone_key(plan, rules) for _, _, plan in plans)
     kinds = {(low, high, str(plan.windows)): plan for low, high, plan in plans if _zone_key(plan, rules) == least}

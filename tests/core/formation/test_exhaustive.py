@@ -97,11 +97,20 @@ def breaks(circles: list[list[SignUp]], spread: float) -> Breaks:
     return Breaks(len(wide), max(wide, default=0.0), pairs, repeats)
 
 
-def _people(*rows: tuple[str, str | None]) -> list[SignUp]:
-    """A roster of one department and level, by (time zone, manager id) per person, for the
-    counterexamples pinned below."""
+def _people(*rows: tuple[str, str | None], avoiding: dict[str, str] | None = None) -> list[SignUp]:
+    """A roster of one department and level, by (time zone, manager id) per person and who
+    avoids whom, for the counterexamples pinned below."""
+    avoiding = avoiding or {}
     return [
-        SignUp(id=f"p{i}", name=f"P{i}", department="Eng", level=1, timezone=zone, manager_id=manager)
+        SignUp(
+            id=f"p{i}",
+            name=f"P{i}",
+            department="Eng",
+            level=1,
+            timezone=zone,
+            manager_id=manager,
+            avoid=frozenset([avoiding[f"p{i}"]] if f"p{i}" in avoiding else []),
+        )
         for i, (zone, manager) in enumerate(rows)
     ]
 
@@ -133,6 +142,17 @@ def _people(*rows: tuple[str, str | None]) -> list[SignUp]:
     roster=_people(
         ("Asia/Kolkata", None), ("Asia/Kolkata", None), ("UTC", None), ("UTC", None), ("UTC", None),
         ("Europe/Berlin", None), ("Europe/Berlin", None), ("Asia/Tokyo", "p0"),
+    ),
+    low=3, extra=1, spread=0.0, no_repeats=False, seed=0,
+)  # fmt: skip
+# Auckland's P0 manages both Berlin P5 and P6, and New York P4 avoids P0: {Berlin, Kolkata ×2,
+# Auckland} at 12 h only exists on a cut of the clock between Auckland and New York, not at the
+# widest gap (after Kolkata), where Auckland's 12 h circle must take New York.
+@example(
+    roster=_people(
+        ("Pacific/Auckland", None), ("Europe/Berlin", None), ("Asia/Kolkata", None), ("America/New_York", None),
+        ("America/New_York", None), ("Europe/Berlin", "p0"), ("Europe/Berlin", "p0"), ("Asia/Kolkata", None),
+        avoiding={"p4": "p0"},
     ),
     low=3, extra=1, spread=0.0, no_repeats=False, seed=0,
 )  # fmt: skip
