@@ -4,7 +4,7 @@ together in the last programmes — are broken only when no partition the search
 department mix, level closeness, shared topics and fresh pairs are weighed in the score.
 
 How: (1) sizes: relax only when the roster cannot be split at all, and then try each of the
-equally small relaxations; (2) cut the roster into time-zone windows (`zones.plan_zone_windows`),
+equally small relaxations; (2) cut the roster into time-zone windows (`zones.tied_zone_plans`),
 each a whole number of circles, widening only the circles that must be widened, by the least that
 works; (3) deal facilitators round-robin and everyone else in level order; (4) a short probe of
 the search on each way of counting circles per window, keeping the one that breaks fewest rules;
@@ -32,7 +32,7 @@ from core.formation import circle_kernel
 from core.formation.rules import FormationRules, circle_count_range
 from core.formation.scoring import CircleScore, score_circle
 from core.formation.signups import SignUp
-from core.formation.zones import WindowPlan, circular_spread, plan_zone_windows
+from core.formation.zones import WindowPlan, circular_spread, tied_zone_plans
 
 ProgressCallback = Callable[[float], None]
 IntArray = NDArray[np.int64]
@@ -128,9 +128,10 @@ def form_circles(
     offsets, spread = features.offsets, rules.max_timezone_spread
     sizes = _size_options(n, rules)
     plans = [
-        (low, high, plan_zone_windows(offsets, low, high, spread, features.clash, fewest_windows=fewest))
+        (low, high, plan)
         for low, high in sizes
         for fewest in (True, False)
+        for plan in tied_zone_plans(offsets, low, high, spread, features.clash, fewest_windows=fewest)
     ]
     least = min(_zone_key(plan, rules) for _, _, plan in plans)
     kinds = {(low, high, str(plan.windows)): plan for low, high, plan in plans if _zone_key(plan, rules) == least}
@@ -156,6 +157,8 @@ def form_circles(
         for _ in range(_UNTANGLE_TRIES):
             if any(search.broken()) and in_time():
                 search.untangle(probe_steps, int(rng.integers(2**31 - 1)))
+        if any(search.broken()) and in_time():
+            search.stretch(probe_steps, int(rng.integers(2**31 - 1)))
         if best is None or search.key() < best.key():
             best = search
         if not any(best.broken()) or not in_time():
@@ -454,6 +457,39 @@ class _Search:
             return
         self.anneal(steps, _TEMPERATURE / 3, 0.0, seed + 1)
         self.repair()
+
+    def stretch(self, steps: int, seed: int) -> None:
+        """Let every widened circle reach as wide as the widest one: the time-zone rule counts
+        the circles widened and the widest of them, so this costs it nothing, and it lets people
+        trade places across the windows the plan cut (a manager pair the plan forced into one wide
+        circle can part when a narrower wide circle takes one of them). Kept only if it leaves
+        fewer broken pairs; each circle then reports the spread it actually has."""
+        spread = self.rules.max_timezone_spread
+        wide = self.allowance > spread + 1e-9
+        if wide.sum() < 2 or np.all(self.allowance[wide] == self.allowance.max()):
+            return
+        before = self.broken()
+        saved, planned = self._state(), self.allowance.copy()
+        self.allowance[wide] = self.allowance.max()
+        self.repair()
+        for _ in range(_UNTANGLE_TRIES):
+            if any(self.broken()):
+                self.untangle(steps, seed)
+                seed += 2
+        if self.broken() >= before:
+            self._restore(saved)
+            self.allowance[...] = planned
+            return
+        self.allowance[wide] = np.maximum(planned[wide], self._line_spans()[wide])
+
+    def _line_spans(self) -> NDArray[np.float64]:
+        """Each circle's spread on the plan's line, as the search measures it."""
+        circles = len(self.window_of_circle)
+        high = np.full(circles, -np.inf)
+        low = np.full(circles, np.inf)
+        np.maximum.at(high, self.circle_of, self.line)
+        np.minimum.at(low, self.circle_of, self.line)
+        return np.asarray(high - low, dtype=np.float64)
 
     def _state(self) -> list[NDArray[Any]]:
         return [a.copy() for a in (self.circle_of, self.members, self.slot, *self.counts.values())]

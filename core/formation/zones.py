@@ -61,27 +61,53 @@ def plan_zone_windows(
     where the clock is cut; every cut is tried when the first does not keep every rule. With
     `fewest_windows` false the last tie-break goes the other way: more, smaller windows, whose
     circles the search can sort out when people at one offset were cut unluckily."""
+    return tied_zone_plans(offsets, min_size, max_size, max_spread, clash, fewest_windows=fewest_windows)[0]
+
+
+def tied_zone_plans(
+    offsets: Sequence[float],
+    min_size: int,
+    max_size: int,
+    max_spread: float,
+    clash: Clash | None = None,
+    *,
+    fewest_windows: bool = True,
+) -> list[WindowPlan]:
+    """The best plan (as `plan_zone_windows`) first, then up to `_TIED_PLANS` - 1 others from other
+    cuts of the clock that widen as few circles by as little. `clash` counts only the pairs a
+    single-circle window holds as the line happens to order a crowd at one offset, so a plan it
+    ranks lower may be the one whose circles the search can untangle (a circle that must wrap
+    where the first cut opened the clock exists only on another cut)."""
     step = 1 if fewest_windows else -1
     cuts = _cut_points(offsets)
     if len(offsets) > 240:
         cuts = cuts[:3]  # each cut costs a DP over a thousand positions; the widest gaps are the ones that matter
-    best: tuple[tuple[float, ...], WindowPlan] | None = None
+    found: list[tuple[tuple[float, ...], int, WindowPlan]] = []
     for relax in (False, True):
         for number, start in enumerate(cuts):
-            found = _plan_along(offsets, start, min_size, max_size, max_spread, clash, relax, step)
-            if found is not None and (best is None or found[0] < best[0]):
-                best = found
+            along = _plan_along(offsets, start, min_size, max_size, max_spread, clash, relax, step)
+            if along is not None:
+                found.append((along[0], len(found), along[1]))
             if relax and len(offsets) <= _NESTED_UP_TO and (number < 3 or len(offsets) <= 20):
                 nested = _plan_nested(offsets, start, min_size, max_size, max_spread, clash, step)
                 if nested is not None and clash is not None:
                     nested = _with_clashes(nested, clash, max_spread)
-                if nested is not None and (best is None or nested[0] < best[0]):
-                    best = nested
-            if best is not None and best[0][:3] == (0, 0, 0) and number == 0:
-                return best[1]
-        if best is not None:
-            return best[1]
+                if nested is not None:
+                    found.append((nested[0], len(found), nested[1]))
+            if found and min(found)[0][:3] == (0, 0, 0) and number == 0:
+                return [min(found)[2]]
+        if found:
+            found.sort(key=lambda f: (f[0], f[1]))
+            least = found[0][0][:2]
+            plans: list[WindowPlan] = []
+            for cost, _, plan in found:
+                if cost[:2] == least and all(plan.windows != kept.windows for kept in plans):
+                    plans.append(plan)
+            return plans[:_TIED_PLANS]
     raise AssertionError("one window of everybody always works once the sizes do")
+
+
+_TIED_PLANS = 4  # the first cuts tied on the time-zone rule; each costs a probe only while a pair stays broken
 
 
 def _cut_points(offsets: Sequence[float]) -> list[float]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.formation.checks import hard_rule_violations
@@ -97,7 +97,28 @@ def breaks(circles: list[list[SignUp]], spread: float) -> Breaks:
     return Breaks(len(wide), max(wide, default=0.0), pairs, repeats)
 
 
-@settings(max_examples=60, deadline=None)
+def _people(*rows: tuple[str, str | None], avoiding: dict[str, str] | None = None) -> list[SignUp]:
+    """A roster of one department and level, by (time zone, manager id) per person and who
+    avoids whom, for the counterexamples pinned below."""
+    avoiding = avoiding or {}
+    return [
+        SignUp(
+            id=f"p{i}",
+            name=f"P{i}",
+            department="Eng",
+            level=1,
+            timezone=zone,
+            manager_id=manager,
+            avoid=frozenset([avoiding[f"p{i}"]] if f"p{i}" in avoiding else []),
+        )
+        for i, (zone, manager) in enumerate(rows)
+    ]
+
+
+# derandomize: a fresh clone (or a CI runner without the example database) checks the same 60
+# rosters every time, so a new random counterexample cannot turn an unrelated change red; the
+# ones found by wider local runs are pinned as examples.
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(
     roster=rosters(),
     low=st.integers(2, 4),
@@ -106,6 +127,35 @@ def breaks(circles: list[list[SignUp]], spread: float) -> Breaks:
     no_repeats=st.booleans(),
     seed=st.integers(0, 100),
 )
+# The manager pair (P2 in Tokyo, P0 in Berlin) must not share the one circle widened to 9 h:
+# {NY, NY, Berlin} at 6 h and {UTC, UTC, Tokyo} at 9 h widen as little, with no pair.
+@example(
+    roster=_people(
+        ("Europe/Berlin", None), ("UTC", None), ("Asia/Tokyo", "p0"), ("UTC", None), ("UTC", None),
+        ("UTC", None), ("UTC", None), ("America/New_York", None), ("America/New_York", None),
+    ),
+    low=3, extra=0, spread=0.0, no_repeats=False, seed=0,
+)  # fmt: skip
+# Likewise P7 in Tokyo with their manager P0 in Kolkata: the plan's 8 h circle held both, while
+# {Kolkata, UTC ×3} at 5.5 h and {Kolkata, Berlin ×2, Tokyo} at 8 h widen as little with no pair.
+@example(
+    roster=_people(
+        ("Asia/Kolkata", None), ("Asia/Kolkata", None), ("UTC", None), ("UTC", None), ("UTC", None),
+        ("Europe/Berlin", None), ("Europe/Berlin", None), ("Asia/Tokyo", "p0"),
+    ),
+    low=3, extra=1, spread=0.0, no_repeats=False, seed=0,
+)  # fmt: skip
+# Auckland's P0 manages both Berlin P5 and P6, and New York P4 avoids P0: {Berlin, Kolkata ×2,
+# Auckland} at 12 h only exists on a cut of the clock between Auckland and New York, not at the
+# widest gap (after Kolkata), where Auckland's 12 h circle must take New York.
+@example(
+    roster=_people(
+        ("Pacific/Auckland", None), ("Europe/Berlin", None), ("Asia/Kolkata", None), ("America/New_York", None),
+        ("America/New_York", None), ("Europe/Berlin", "p0"), ("Europe/Berlin", "p0"), ("Asia/Kolkata", None),
+        avoiding={"p4": "p0"},
+    ),
+    low=3, extra=1, spread=0.0, no_repeats=False, seed=0,
+)  # fmt: skip
 def test_no_rule_is_broken_that_some_partition_keeps(
     roster: list[SignUp], low: int, extra: int, spread: float, no_repeats: bool, seed: int
 ) -> None:
