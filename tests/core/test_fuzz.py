@@ -126,6 +126,7 @@ def test_the_scheduler_still_ticks_after_hostile_input(worlds: Worlds) -> None:
         if due is not None:
             world.clock.set(due)
             worlds.run(scheduler.tick())
+            assert worlds.run(scheduler.next_due_at()) != due  # it moved past what fell due, not stuck on it
 
 
 # The inputs issue 13 measured, one by one -------------------------------------------------------------
