@@ -35,7 +35,6 @@ from core.models import (
     ProgrammeEvaluation,
     ReportDigest,
 )
-from core.report.charts import draw_all
 from core.report.export import csv_bytes
 from core.report.privacy import Report, circle_report, programme_report
 from core.report.summary import home_line, summary
@@ -88,6 +87,8 @@ async def _programme(ctx: RequestContext, req: ReportRequest) -> Reply:
 
 async def _deliver(ctx: RequestContext, built: Report, stem: str) -> Reply:
     """The summary as the reply; the charts and the CSV privately, to the asker's DM."""
+    from core.report.charts import draw_all  # matplotlib costs ~40 MB: only a process that draws loads it
+
     charts = await asyncio.to_thread(draw_all, built)
     files = (
         *(Attachment(f"{stem}-{c.filename}", c.png, "image/png", c.title) for c in charts),
