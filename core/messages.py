@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 MAX_TEXT = 3000  # the longest member text we accept anywhere; Slack's section limit
 
@@ -159,6 +160,63 @@ def _first_text(blocks: tuple[Block, ...]) -> str:
         if isinstance(block, Heading | Text):
             return without_moments(block.text)[:150]
     return ""
+
+
+# JSON -------------------------------------------------------------------------------------------
+
+
+def message_to_json(message: Message) -> dict[str, Any]:
+    """The one JSON form of a message: the outbox stores it, the playground keeps its history in it."""
+    encoded: dict[str, Any] = {"summary": message.summary, "blocks": [_block_to_json(b) for b in message.blocks]}
+    if message.quoting:
+        encoded["quoting"] = list(message.quoting)
+    return encoded
+
+
+def message_from_json(data: dict[str, Any]) -> Message:
+    quoting = tuple(int(p) for p in data.get("quoting", ()))
+    return Message(tuple(_block_from_json(b) for b in data["blocks"]), data.get("summary", ""), quoting)
+
+
+def _block_to_json(block: Block) -> dict[str, Any]:
+    match block:
+        case Heading(text=text):
+            return {"type": "heading", "text": text}
+        case Text(text=text):
+            return {"type": "text", "text": text}
+        case Fields(pairs=pairs):
+            return {"type": "fields", "pairs": [list(p) for p in pairs]}
+        case Quote(author=author, text=text):
+            return {"type": "quote", "author": author, "text": text}
+        case Actions(buttons=buttons):
+            return {
+                "type": "actions",
+                "buttons": [
+                    {"label": b.label, "action_id": b.action_id, "value": b.value, "style": b.style.value}
+                    for b in buttons
+                ],
+            }
+    raise TypeError(f"no encoding for {type(block).__name__}")
+
+
+def _block_from_json(data: dict[str, Any]) -> Block:
+    match data["type"]:
+        case "heading":
+            return Heading(data["text"])
+        case "text":
+            return Text(data["text"])
+        case "fields":
+            return Fields(tuple((str(k), str(v)) for k, v in data["pairs"]))
+        case "quote":
+            return Quote(data["author"], data["text"])
+        case "actions":
+            return Actions(
+                tuple(
+                    Button(b["label"], b["action_id"], b.get("value", ""), ButtonStyle(b.get("style", "default")))
+                    for b in data["buttons"]
+                )
+            )
+    raise ValueError(f"unknown block type {data['type']!r}")
 
 
 # Forms ---------------------------------------------------------------------------------------

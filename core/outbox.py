@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from core import effects as fx
 from core.db import UnitOfWork
-from core.messages import Actions, Attachment, Block, Button, ButtonStyle, Fields, Heading, Message, Quote, Text
+from core.messages import Attachment, Message, message_from_json, message_to_json
 from core.models import CheckIn, DueItem, DueKind, DueState, Meeting, Round
 
 FAST_LEASE = timedelta(seconds=30)  # the fast path's hold on a request's effects; then anyone may send them
@@ -53,65 +53,12 @@ EFFECT_TYPES: dict[str, type[Any]] = {
 # Encoding ------------------------------------------------------------------------------------------
 
 
-def encode_message(message: Message) -> dict[str, Any]:
-    encoded: dict[str, Any] = {"summary": message.summary, "blocks": [_encode_block(b) for b in message.blocks]}
-    if message.quoting:
-        encoded["quoting"] = list(message.quoting)
-    return encoded
-
-
-def decode_message(data: dict[str, Any]) -> Message:
-    quoting = tuple(int(p) for p in data.get("quoting", ()))
-    return Message(tuple(_decode_block(b) for b in data["blocks"]), data.get("summary", ""), quoting)
-
-
-def _encode_block(block: Block) -> dict[str, Any]:
-    match block:
-        case Heading(text=text):
-            return {"type": "heading", "text": text}
-        case Text(text=text):
-            return {"type": "text", "text": text}
-        case Fields(pairs=pairs):
-            return {"type": "fields", "pairs": [list(p) for p in pairs]}
-        case Quote(author=author, text=text):
-            return {"type": "quote", "author": author, "text": text}
-        case Actions(buttons=buttons):
-            return {
-                "type": "actions",
-                "buttons": [
-                    {"label": b.label, "action_id": b.action_id, "value": b.value, "style": b.style.value}
-                    for b in buttons
-                ],
-            }
-    raise TypeError(f"no encoding for {type(block).__name__}")
-
-
-def _decode_block(data: dict[str, Any]) -> Block:
-    match data["type"]:
-        case "heading":
-            return Heading(data["text"])
-        case "text":
-            return Text(data["text"])
-        case "fields":
-            return Fields(tuple((str(k), str(v)) for k, v in data["pairs"]))
-        case "quote":
-            return Quote(data["author"], data["text"])
-        case "actions":
-            return Actions(
-                tuple(
-                    Button(b["label"], b["action_id"], b.get("value", ""), ButtonStyle(b.get("style", "default")))
-                    for b in data["buttons"]
-                )
-            )
-    raise ValueError(f"unknown block type {data['type']!r}")
-
-
 def encode_effect(effect: fx.Effect) -> dict[str, Any]:
     encoded: dict[str, Any] = {"effect": type(effect).__name__}
     for field_ in fields(effect):
         value = getattr(effect, field_.name)
         if isinstance(value, Message):
-            value = encode_message(value)
+            value = message_to_json(value)
         elif field_.name == "files":
             value = [
                 {
@@ -134,7 +81,7 @@ def decode_effect(data: dict[str, Any]) -> fx.Effect:
             continue  # written before the field existed: its default
         value = data[field_.name]
         if field_.name == "message":
-            value = decode_message(value)
+            value = message_from_json(value)
         elif field_.name == "files":
             value = tuple(
                 Attachment(f["filename"], base64.b64decode(f["content"]), f["media_type"], f.get("title", ""))

@@ -20,8 +20,9 @@ from sqlalchemy.engine import make_url
 
 from bots.playground.clock import MovableClock
 from bots.playground.port import PlaygroundPort, Posted
-from bots.playground.wire import message_from_json, message_json
+from bots.playground.wire import message_json
 from core.db import write_private
+from core.messages import message_from_json
 
 log = logging.getLogger(__name__)
 

@@ -10,16 +10,26 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bots.playground.port import Posted
-from core.messages import Actions, Button, ButtonStyle, Fields, Form, Heading, Message, Moment, Quote, Text
+from core.messages import Form, Message, Moment, message_to_json
 from core.messages import render_moments as _render_moments
 
 Json = dict[str, Any]
 
 
 def message_json(message: Message, zone: str | None = None) -> Json:
-    """`zone` shows each moment in the reader's zone; without it (the saved history) moments stay tokens."""
-    blocks = [block_json(block, zone) for block in message.blocks]
-    return {"blocks": blocks, "summary": _moments(message.summary, zone)}
+    """`zone` shows each moment in the reader's zone; without it (the saved history) the message is kept
+    in the core's own JSON form, moments as tokens."""
+    data = message_to_json(message)
+    if zone is None:
+        return data
+    data.pop("quoting", None)  # whose words a message carries is for erasure on the server, not for the page
+    data["summary"] = _moments(data["summary"], zone)
+    for block in data["blocks"]:
+        if block["type"] in ("heading", "text"):
+            block["text"] = _moments(block["text"], zone)
+        elif block["type"] == "fields":
+            block["pairs"] = [[key, _moments(value, zone)] for key, value in block["pairs"]]
+    return data
 
 
 def _moments(text: str, zone: str | None) -> str:
@@ -35,26 +45,6 @@ def _moments(text: str, zone: str | None) -> str:
         return local.strftime("%a %d %b %Y, %H:%M ") + (local.tzname() or zone)
 
     return _render_moments(text, show)
-
-
-def block_json(block: Heading | Text | Fields | Quote | Actions, zone: str | None = None) -> Json:
-    match block:
-        case Heading(text=text):
-            return {"type": "heading", "text": _moments(text, zone)}
-        case Text(text=text):
-            return {"type": "text", "text": _moments(text, zone)}
-        case Fields(pairs=pairs):
-            return {"type": "fields", "pairs": [[k, _moments(v, zone)] for k, v in pairs]}
-        case Quote(author=author, text=text):
-            return {"type": "quote", "author": author, "text": text}
-        case Actions(buttons=buttons):
-            return {
-                "type": "actions",
-                "buttons": [
-                    {"label": b.label, "action_id": b.action_id, "value": b.value, "style": b.style.value}
-                    for b in buttons
-                ],
-            }
 
 
 def posted_json(posted: Posted, zone: str | None = None) -> Json:
@@ -95,28 +85,3 @@ def form_json(form: Form, zone: str | None = None) -> Json:
             for i in form.inputs
         ],
     }
-
-
-def message_from_json(data: Json) -> Message:
-    """The inverse of `message_json`, for the playground's saved history."""
-    return Message(tuple(block_from_json(b) for b in data["blocks"]), str(data.get("summary", "")))
-
-
-def block_from_json(data: Json) -> Heading | Text | Fields | Quote | Actions:
-    match data["type"]:
-        case "heading":
-            return Heading(str(data["text"]))
-        case "text":
-            return Text(str(data["text"]))
-        case "fields":
-            return Fields(tuple((str(k), str(v)) for k, v in data["pairs"]))
-        case "quote":
-            return Quote(str(data["author"]), str(data["text"]))
-        case "actions":
-            return Actions(
-                tuple(
-                    Button(str(b["label"]), str(b["action_id"]), str(b["value"]), ButtonStyle(b["style"]))
-                    for b in data["buttons"]
-                )
-            )
-    raise ValueError(f"unknown block type {data['type']!r}")
