@@ -49,10 +49,21 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-async def open_as(browser: Browser, site: str, person: str, name: str, errors: list[str]) -> Page:
-    """A separate browser profile (its own cookie) with this person picked in the switcher;
-    any script error on the page is collected in `errors`."""
-    page = await (await browser.new_context(viewport={"width": 1400, "height": 900})).new_page()
+async def open_as(
+    browser: Browser,
+    site: str,
+    person: str,
+    name: str,
+    errors: list[str],
+    screen: dict[str, int] | None = None,
+    phone: bool = False,
+) -> Page:
+    """A separate browser profile (its own cookie) with this person picked in the switcher, on a
+    desktop screen unless told otherwise; any script error on the page is collected in `errors`."""
+    context = await browser.new_context(
+        viewport=screen or {"width": 1400, "height": 900}, is_mobile=phone, has_touch=phone
+    )
+    page = await context.new_page()
     page.on("pageerror", lambda error: errors.append(f"{name}: {error}"))
     page.set_default_timeout(10_000)
     await page.goto(site)

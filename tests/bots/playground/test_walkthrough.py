@@ -6,40 +6,17 @@ Screenshots of both screens go to `test-artifacts/`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from tests.bots.playground.test_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark
+from tests.bots.playground.test_browser import ARTIFACTS, browser, open_as, pytestmark
 
 playwright = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install -e .[dev])")
 Browser, Page, Locator, expect = playwright.Browser, playwright.Page, playwright.Locator, playwright.expect
 
-__all__ = ["pytestmark"]
+__all__ = ["browser", "pytestmark"]
 
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with playwright.async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        await launched.close()
-
-
-async def open_as(
-    browser: Browser, site: str, person: str, name: str, screen: dict[str, int], errors: list[str]
-) -> Page:
-    context = await browser.new_context(viewport=screen, is_mobile=screen is PHONE, has_touch=screen is PHONE)
-    page = await context.new_page()
-    page.on("pageerror", lambda error: errors.append(f"{name}: {error}"))
-    page.set_default_timeout(10_000)
-    await page.goto(site)
-    await page.get_by_label("You are").select_option(person)
-    await expect(page.get_by_role("status")).to_have_text(f"You are now {name}.")
-    return page
 
 
 async def type_line(page: Page, text: str, box: str = "Message") -> None:
@@ -82,8 +59,8 @@ async def skip_until(page: Page, seen: Locator, tries: int = 6) -> None:
 
 async def test_one_live_meeting_on_a_laptop_and_a_phone(browser: Browser, site: str) -> None:
     errors: list[str] = []
-    amara = await open_as(browser, site, "amara", "Amara Okafor", LAPTOP, errors)
-    ben = await open_as(browser, site, "ben", "Ben Carter", PHONE, errors)
+    amara = await open_as(browser, site, "amara", "Amara Okafor", errors, LAPTOP)
+    ben = await open_as(browser, site, "ben", "Ben Carter", errors, PHONE, phone=True)
     ARTIFACTS.mkdir(exist_ok=True)
 
     # The laptop has the sidebar; the phone has one column and a channel switcher instead.
