@@ -19,7 +19,7 @@ from bots import runner
 from bots.bootstrap import Settings
 from bots.slack.app import run_slack
 from bots.slack.observed import api_method
-from tests.bots.slack.conftest import SIGNING_SECRET
+from tests.bots.slack.conftest import SIGNING_SECRET, slack_settings
 from tests.bots.slack.test_run import Announced
 from tests.fakes.slack_api import FakeSlack, SlackSender
 
@@ -65,13 +65,7 @@ def test_api_methods_are_named_without_ids_or_query() -> None:
 
 async def test_http_mode_serves_probes_and_counts_requests_and_calls(fake_slack: FakeSlack, tmp_path: Path) -> None:
     port = free_port()
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}",
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake_slack.api_url,
-        port=port,
-    )
+    settings = slack_settings(fake_slack, f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}").replaced(port=port)
     announced = Announced()
     logging.getLogger("bots.slack.app").addHandler(announced)
     logging.getLogger("bots.slack.app").setLevel(logging.INFO)

@@ -13,7 +13,7 @@ from aiohttp import ClientSession
 
 from bots.bootstrap import Settings
 from bots.slack.app import run_slack
-from tests.bots.slack.conftest import SIGNING_SECRET
+from tests.bots.slack.conftest import SIGNING_SECRET, slack_settings
 from tests.fakes.slack_api import FakeSlack, SlackSender
 
 
@@ -69,13 +69,7 @@ async def test_http_mode_listens_on_the_configured_port_and_checks_signatures(
     with socket.socket() as probe:  # a free port for CIRCLES_PORT
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}",
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake_slack.api_url,
-        port=port,
-    )
+    settings = slack_settings(fake_slack, f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}").replaced(port=port)
     announced = Announced()
     logging.getLogger("bots.slack.app").addHandler(announced)
     logging.getLogger("bots.slack.app").setLevel(logging.INFO)
