@@ -137,15 +137,15 @@ async def submit_sign_up(ctx: RequestContext, req: SignUp) -> Reply:
     return Reply(message(f"Your sign-up for '{programme.name}' is updated."))
 
 
-async def led_programme(ctx: RequestContext, name: str) -> int:
-    """The id of a programme the asker leads, for a circle formed from it (`/circle new … programme=`),
+async def led_programme(ctx: RequestContext, name: str) -> Programme:
+    """A programme the asker leads, for a circle formed from it (`/circle new … programme=`),
     so its members' shared history is known when the next programme is formed."""
     programme = await _programme_named(ctx, name.lower())
     if programme is None:
         raise NotFound(f"There's no programme called '{name[:80]}' here.")
     if programme.lead_id != ctx.person.id:
         raise NotAllowed(f"Only the lead of '{programme.name}' can add circles to it.")
-    return programme.id
+    return programme
 
 
 async def _programme_named(ctx: RequestContext, name: str) -> Programme | None:

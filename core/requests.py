@@ -40,7 +40,7 @@ class Help:
 @dataclass(frozen=True)
 class NewCircle:
     name: str
-    format: str = "action-learning"
+    format: str = ""  # the programme's format, else action-learning
     mode: Mode = Mode.LIVE
     module: str = ""
     programme: str = ""

@@ -7,7 +7,7 @@ from core import membership, programmes
 from core.context import RequestContext
 from core.effects import ArchiveSpace, OpenSpace, PostToCircle, RemoveFromSpace
 from core.errors import CircleError
-from core.formats import get_format
+from core.formats import DEFAULT_FORMAT, get_format
 from core.handlers.replies import done, handles
 from core.messages import Reply, message
 from core.models import Circle, Membership, Person
@@ -20,17 +20,17 @@ MAX_MEMBERS = membership.MAX_MEMBERS
 
 @handles(NewCircle)
 async def new_circle(ctx: RequestContext, req: NewCircle) -> Reply:
-    fmt = get_format(req.format)
+    programme = await programmes.led_programme(ctx, req.programme) if req.programme else None
+    fmt = get_format(req.format or (programme.format_key if programme else DEFAULT_FORMAT))
     module_key: str | None = req.module or None
     if fmt.uses_module:
         module_key = load_module(module_key or DEFAULT_MODULE).key
     elif module_key:
         raise CircleError(f"The {fmt.name} format has no topic module; use format=module.")
-    programme_id = await programmes.led_programme(ctx, req.programme) if req.programme else None
     await membership.check_name(ctx, req.name)
     circle = Circle(
         workspace_id=ctx.workspace.id,
-        programme_id=programme_id,
+        programme_id=programme.id if programme else None,
         name=req.name,
         format_key=fmt.key,
         module_key=module_key,
@@ -40,6 +40,8 @@ async def new_circle(ctx: RequestContext, req: NewCircle) -> Reply:
         created_by_id=ctx.person.id,
         created_at=ctx.now,
         open=req.open,
+        meeting_count=programme.meeting_count if programme else fmt.meetings[1],
+        cadence_days=programme.cadence_days if programme else fmt.cadence_days[0],
     )
     ctx.uow.session.add(circle)
     await ctx.uow.flush()

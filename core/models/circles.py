@@ -98,6 +98,10 @@ class Circle(Base):
     facilitation: Mapped[Facilitation] = mapped_column(str_enum(Facilitation))
     space_ref: Mapped[str | None] = mapped_column(String(100), index=True)
     open: Mapped[bool] = mapped_column(default=False, server_default="0")  # anyone may join without asking
+    # The series: how many meetings the circle holds and how many days apart. After the last one the
+    # circle closes. None on circles made before series existed: they run until someone ends them.
+    meeting_count: Mapped[int | None]
+    cadence_days: Mapped[int | None]
     ended_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -123,6 +127,7 @@ class Membership(Base):
     ground_rules_accepted_at: Mapped[datetime | None]
     sees_history: Mapped[bool] = mapped_column(default=True, server_default="1")
     removed: Mapped[bool] = mapped_column(default=False, server_default="0")  # back only by a new invitation
+    volunteer: Mapped[bool] = mapped_column(default=False, server_default="0")  # willing to facilitate
     note: Mapped[str] = mapped_column(Text, default="")
 
     circle: Mapped[Circle] = relationship(back_populates="memberships", lazy="raise")
