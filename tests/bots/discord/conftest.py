@@ -28,12 +28,6 @@ from tests.fakes.discord_api import FakeDiscord, Person
 from tests.fakes.discord_spec import DiscordSpec
 
 
-@pytest.fixture(scope="session")
-def discord_spec() -> DiscordSpec:
-    """Discord's OpenAPI description takes seconds to load: once per session."""
-    return DiscordSpec()
-
-
 @dataclass
 class Guild:
     id: int
