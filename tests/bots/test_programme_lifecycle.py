@@ -10,7 +10,7 @@ The scenario's machinery (people, platforms, inbox, clock) is `tests/fakes/progr
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -24,6 +24,7 @@ from tests.fakes.programme_run import (
     Chat,
     Someone,
     discord_chat,
+    runs_close_out,
     runs_meeting,
     signs_up,
     slack_chat,
@@ -176,25 +177,36 @@ async def test_a_programme_from_thirty_sign_ups_to_its_end(chat: Chat) -> None:
     for name, members in placed.items():
         assert chat.space_members(chat.space_of(name)) == {chat.user(m) for m in members}
 
-    for number in range(1, MEETINGS + 1):  # every meeting of every circle, in the order they fall
-        for meeting in [m for m in await chat.series(names) if m.number == number]:
-            assert meeting.start is not None
-            await chat.run_until(meeting.start)
-            assert meeting.facilitator is not None
-            facilitator = chat.by_user(meeting.facilitator)
-            closed = await runs_meeting(chat, meeting.circle, facilitator, placed[meeting.circle], number)
-            assert "is closed" in closed
+    ended: dict[str, datetime] = {}
+    for meeting in await chat.series(names):  # every meeting of every circle, in the order they fall
+        assert meeting.start is not None
+        await chat.run_until(meeting.start)
+        [now] = [m for m in await chat.series([meeting.circle]) if m.number == meeting.number]
+        assert now.facilitator is not None
+        facilitator, members = chat.by_user(now.facilitator), placed[meeting.circle]
+        if meeting.number < MEETINGS:
+            closed = await runs_meeting(
+                chat, meeting.circle, facilitator, members, meeting.number, rounds=meeting.number == 1
+            )
+            assert f"Meeting {meeting.number} is closed" in closed, closed
+        else:
+            closed = await runs_close_out(chat, meeting.circle, facilitator, members)
+            assert "has ended" in closed, closed
+            ended[meeting.circle] = chat.clock.now()
+            assert chat.is_archived_read_only(chat.space_of(meeting.circle))
+    assert sorted(ended) == names
 
-    ended_at = chat.clock.now()
     for circle in await chat.circles():
         assert circle.status == CircleStatus.CLOSED
-        assert chat.is_archived_read_only(chat.space_of(circle.name))
+    last_end = max(ended.values())
     chat.clock.advance(timedelta(minutes=1))
-    await chat.run_until(ended_at + timedelta(weeks=12))  # weeks go by, the scheduler ticking
-    members = {chat.user(p) for p in SIGNING_UP}
-    assert [r for r in chat.inbox.after(ended_at) if r.user in members] == []
+    await chat.run_until(last_end + timedelta(weeks=12))  # weeks go by, the scheduler ticking
+    circle_of = {chat.user(p): name for name, members in placed.items() for p in members}
+    late = [r for r in chat.inbox.received if r.user in circle_of and r.at > ended[circle_of[r.user]]]
+    assert late == []  # from its end on, nobody in a circle heard from the bot again
+    assert {r.user for r in chat.inbox.received} >= set(circle_of)  # while it ran, everyone did
     again = await chat.says(placed[names[0]][0], f"start in={names[0]}")
-    assert "is open" not in again.text
+    assert "has ended" in again.text
     async with chat.app.db.unit_of_work() as uow:
         held = await uow.session.scalar(select(func.count(Meeting.id)).where(Meeting.state == MeetingState.CLOSED))
     assert held == 5 * MEETINGS
@@ -212,13 +224,18 @@ async def test_a_module_circle_stops_after_its_second_session(chat: Chat) -> Non
         day = chat.clock.now() + timedelta(days=30)
         await chat.says(lead, f"schedule {day:%Y-%m-%d} 10:00 tz=UTC in=mod-a")
         meeting = next(m for m in await chat.series(["mod-a"]) if m.number == number)
-        assert meeting.start is not None and meeting.facilitator is not None
+        assert meeting.start is not None
+        assert meeting.facilitator is not None
         await chat.run_until(meeting.start)
-        closed = await runs_meeting(chat, "mod-a", chat.by_user(meeting.facilitator), [lead, *members], number)
-        assert "is closed" in closed
+        facilitator = chat.by_user(meeting.facilitator)
+        if number == 1:
+            assert "is closed" in await runs_meeting(chat, "mod-a", facilitator, [lead, *members], number)
+        else:
+            assert "has ended" in await runs_close_out(chat, "mod-a", facilitator, [lead, *members])
     ended_at = chat.clock.now()
     third = await chat.says(lead, "start in=mod-a")
     assert "is open" not in third.text
+    assert "ended" in third.text
     async with chat.app.db.unit_of_work() as uow:
         numbers = list(await uow.session.scalars(select(Meeting.number).order_by(Meeting.number)))
     assert numbers == [1, 2]  # no third "Session 2"
@@ -228,5 +245,5 @@ async def test_a_module_circle_stops_after_its_second_session(chat: Chat) -> Non
     chat.clock.advance(timedelta(minutes=1))
     await chat.run_until(ended_at + timedelta(weeks=8))
     everyone = {chat.user(p) for p in [lead, *members]}
-    assert [r for r in chat.inbox.after(ended_at) if r.user in everyone and r.where == "dm"] == []
+    assert [r for r in chat.inbox.after(ended_at) if r.user in everyone] == []
     assert chat.violations() == []

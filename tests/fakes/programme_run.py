@@ -16,8 +16,9 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import discord
 from aiohttp import ClientSession, web
@@ -46,9 +47,10 @@ SIGNING_SECRET = "programme-run-secret"
 ZONES = ("Europe/Lisbon", "Africa/Lagos", "Europe/Berlin", "Europe/Helsinki")
 DEPARTMENTS = ("Finance", "Operations", "Sales", "Engineering", "People")
 FIRST = (
-    "Ana Ben Chidi Dana Eero Fatima Goran Hana Ivo Jun Kofi Lea Mo Nia Omar Pia Quinn Rui Sara Tomas "
-    "Uma Vik Wen Xia Yara Zeno Ada Bo Cy Di Ed Flo Gus Hal"
-).split()
+    *("Ana", "Ben", "Chidi", "Dana", "Eero", "Fatima", "Goran", "Hana", "Ivo", "Jun", "Kofi", "Lea"),
+    *("Mo", "Nia", "Omar", "Pia", "Quinn", "Rui", "Sara", "Tomas", "Uma", "Vik", "Wen", "Xia", "Yara"),
+    *("Zeno", "Ada", "Bo", "Cy", "Di", "Ed", "Flo", "Gus", "Hal"),
+)
 VIEW_CHANNEL = discord.Permissions(view_channel=True).value
 SEND_MESSAGES = discord.Permissions(send_messages=True).value
 
@@ -244,6 +246,7 @@ class Chat(ABC):
         self.collect()
         return sent
 
+    @abstractmethod
     async def settle(self) -> None:
         """Waits for work the adapter does after acknowledging (no sleeping)."""
 
@@ -268,7 +271,9 @@ class Chat(ABC):
         """Every meeting of the workspace's circles (or those named), by start then circle."""
         async with self.app.db.unit_of_work() as uow:
             query = (
-                select(Circle.name, Meeting.number, Meeting.scheduled_start, Meeting.duration_minutes, Person.external_id)
+                select(
+                    Circle.name, Meeting.number, Meeting.scheduled_start, Meeting.duration_minutes, Person.external_id
+                )
                 .join(Meeting, Meeting.circle_id == Circle.id)
                 .join(Workspace, Workspace.id == Circle.workspace_id)
                 .outerjoin(Person, Person.id == Meeting.facilitator_id)
@@ -306,8 +311,6 @@ class Chat(ABC):
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    from datetime import UTC
-
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
@@ -379,7 +382,8 @@ class SlackChat(Chat):
         return answer
 
     async def submits(self, who: Someone, opened: Answer, values: dict[str, str]) -> Answer:
-        assert self.sender is not None and opened.form is not None
+        assert self.sender is not None
+        assert opened.form is not None
         sent = await self.sender.submit(self.user(who), opened.form, values)
         self.requests += 1
         await self.settle()
@@ -530,6 +534,9 @@ class DiscordChat(Chat):
     def mention(self, someone: Someone) -> str:
         return f"<@{self.user(someone)}>"
 
+    async def settle(self) -> None:
+        """Interactions are answered after their effects went out: nothing left to wait for."""
+
     def _answer(self, answer: Json) -> Answer:
         data = answer.get("data") or {}
         embeds = [str(e.get("description", "")) for e in data.get("embeds") or []]
@@ -552,7 +559,8 @@ class DiscordChat(Chat):
 
     async def submits(self, who: Someone, opened: Answer, values: dict[str, str]) -> Answer:
         form = opened.form
-        assert form is not None and form["type"] == 9
+        assert form is not None
+        assert form["type"] == 9
         selects = {
             part["component"]["custom_id"]
             for part in form["data"]["components"]
@@ -713,33 +721,47 @@ async def signs_up(chat: Chat, who: Someone, programme: str) -> str:
     return answer.text
 
 
-async def runs_meeting(chat: Chat, circle: str, facilitator: Someone, members: Sequence[Someone], number: int) -> str:
-    """The facilitator of the day opens the meeting; one member checks in, bids and has a round
-    worked through every phase to a commitment; the facilitator closes. Returns the close's answer."""
+async def runs_meeting(
+    chat: Chat, circle: str, facilitator: Someone, members: Sequence[Someone], number: int, *, rounds: bool = True
+) -> str:
+    """The facilitator of the day opens the meeting; with `rounds`, one member checks in, bids and has
+    a round worked through every phase to a commitment; the facilitator closes. Returns the close's
+    answer. Without rounds it is the shortest meeting there is: opened and closed."""
     at = f"in={circle}"
     opened = await chat.says(facilitator, f"start {at}")
     assert "is open" in opened.text, opened.text
-    holder = next(m for m in members if m != facilitator)
-    assert "checked in" in (await chat.says(holder, f"checkin Arriving for meeting {number} {at}")).text
-    assert "Bids are open" in (await chat.says(facilitator, f"bids {at}")).text
-    assert "bid is in" in (await chat.says(holder, f"bid Issue {number} of {holder.name} {at}")).text
-    assert "has started" in (await chat.says(facilitator, f"round {at}")).text
-    said = await chat.says(holder, f"say Here is my issue {at}")
-    assert "Thanks" in said.text, said.text
-    for _ in range(3):  # clarify, explore, reflect
-        await chat.says(facilitator, f"next {at}")
-    await chat.says(facilitator, f"next {at}")  # commitments
-    noted = await chat.says(holder, f"commit Act on issue {number} {at}")
-    assert "noted" in noted.text.lower(), noted.text
-    assert "is finished" in (await chat.says(facilitator, f"next {at}")).text
+    if rounds:
+        holder = next(m for m in members if m != facilitator)
+        assert "checked in" in (await chat.says(holder, f"checkin Arriving for meeting {number} {at}")).text
+        assert "Bids are open" in (await chat.says(facilitator, f"bids {at}")).text
+        assert "bid is in" in (await chat.says(holder, f"bid Issue {number} of {holder.name} {at}")).text
+        assert "has started" in (await chat.says(facilitator, f"round {at}")).text
+        said = await chat.says(holder, f"say Here is my issue {at}")
+        assert "Thanks" in said.text, said.text
+        for _ in range(4):  # clarifying questions, questions and advice, reflection, commitments
+            await chat.says(facilitator, f"next {at}")
+        noted = await chat.says(holder, f"commit Act on issue {number} {at}")
+        assert "noted" in noted.text.lower(), noted.text
+        assert "is finished" in (await chat.says(facilitator, f"next {at}")).text
+    closed = await chat.says(facilitator, f"close {at}")
+    return closed.text
+
+
+async def runs_close_out(chat: Chat, circle: str, facilitator: Someone, members: Sequence[Someone]) -> str:
+    """The last meeting of a series: opened, every member's reflection on the whole programme (the
+    close-out's check-in), closed. Returns the close's answer."""
+    at = f"in={circle}"
+    opened = await chat.says(facilitator, f"start {at}")
+    assert "is open" in opened.text, opened.text
+    for member in members:
+        reflected = await chat.says(member, f"checkin What changed for me, {member.name} {at}")
+        assert "checked in" in reflected.text, reflected.text
     closed = await chat.says(facilitator, f"close {at}")
     return closed.text
 
 
 def within_working_hours(start: datetime, minutes: int, zone: str) -> bool:
     """Inside 09:00-17:00 on a weekday in `zone`, start to end."""
-    from zoneinfo import ZoneInfo
-
     local = start.astimezone(ZoneInfo(zone))
     end = local + timedelta(minutes=minutes)
     return (
@@ -748,4 +770,3 @@ def within_working_hours(start: datetime, minutes: int, zone: str) -> bool:
         and (local.hour, local.minute) >= (9, 0)
         and (end.hour, end.minute) <= (17, 0)
     )
-
