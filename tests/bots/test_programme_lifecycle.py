@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from core.clock import ManualClock
 from core.db import Database
 from core.models import Commitment, Meeting, Person, ProgrammeSignUp
-from core.vocabulary import CircleStatus, MeetingState
+from core.vocabulary import CircleStatus, CommitmentStatus, MeetingState
 from tests.fakes.discord_spec import DiscordSpec
 from tests.fakes.programme_run import (
     Chat,
@@ -63,6 +63,9 @@ async def open_programme(chat: Chat, fmt: str = FORMAT, meetings: int = MEETINGS
 async def everyone_signs_up(chat: Chat) -> None:
     for someone in SIGNING_UP:
         assert f"signed up for '{PROGRAMME}'" in await signs_up(chat, someone, PROGRAMME)
+
+
+# On main as it stands (until form, series and closeout land): sign-ups and one whole meeting.
 
 
 async def test_thirty_people_sign_up_through_the_platform(chat: Chat) -> None:
@@ -134,22 +137,49 @@ async def test_a_whole_meeting_run_by_its_members_through_the_platform(chat: Cha
     assert chat.violations() == []
 
 
-# The programme's whole life: needs `/circle form` (form), series (series) and the end (closeout).
-
-
-async def forms_and_confirms(chat: Chat) -> str:
-    """The lead's `/circle form`, privately, then *Create these circles*."""
+async def forms_and_confirms(chat: Chat, stranger: Someone) -> str:
+    """The lead's `/circle form`, seen only by them, then *Create these circles*; someone else's
+    press and a second press of the lead's create nothing."""
+    refused = await chat.says(stranger, f"form {PROGRAMME}")
+    assert "Only the lead" in refused.text, refused.text
     proposal = await chat.says(LEAD, f"form {PROGRAMME}")
-    assert "Circle 1" in proposal.text, proposal.text
-    confirmed = await chat.presses_answer_button(LEAD, proposal.button("formation.confirm"))
+    assert "Circle 5" in proposal.text, proposal.text
+    assert "Circle 6" not in proposal.text
+    confirm = proposal.button("formation.confirm")
+    assert "Only the lead" in (await chat.presses_answer_button(stranger, confirm)).text
+    assert await chat.circles() == []
+    confirmed = await chat.presses_answer_button(LEAD, confirm)
+    assert "created already" in (await chat.presses_answer_button(LEAD, confirm)).text
     return confirmed.text
 
 
 @pytest.mark.xfail(strict=False, reason="waiting for /circle form (form), the series (series) and the end (closeout)")
 async def test_a_programme_from_thirty_sign_ups_to_its_end(chat: Chat) -> None:
     await open_programme(chat)
+    stranger = SIGNING_UP[0]
+    wrong = await chat.says(stranger, "signup autumn")
+    assert wrong.form is None
+    assert "no programme called 'autumn'" in wrong.text
+    opened = await chat.says(stranger, f"signup {PROGRAMME}")
+    refused = await chat.submits(stranger, opened, {**stranger.sign_up_values(), "timezone": "Mars/Olympus"})
+    assert "time zone" in refused.text
+    assert await sign_ups(chat) == []  # a refused form stores nothing
     await everyone_signs_up(chat)
-    created = await forms_and_confirms(chat)
+    assert "updated" in await signs_up(chat, SIGNING_UP[3], PROGRAMME)  # signing up twice edits
+    entries = await sign_ups(chat)
+    assert len(entries) == 30
+    assert sum(e.facilitator for e in entries) == sum(s.facilitator for s in SIGNING_UP)
+    async with chat.app.db.unit_of_work() as uow:
+        people = {p.external_id: p for p in await uow.session.scalars(select(Person))}
+    for someone in SIGNING_UP:
+        person = people[chat.user(someone)]
+        assert (person.department, person.level, person.timezone) == (
+            someone.department,
+            someone.level,
+            someone.timezone,
+        )
+
+    created = await forms_and_confirms(chat, stranger)
     assert "5 circles created" in created, created
     for someone in SIGNING_UP:
         assert await chat.accepts_invitations(someone) == 1
@@ -164,7 +194,12 @@ async def test_a_programme_from_thirty_sign_ups_to_its_end(chat: Chat) -> None:
         placed[circle.name] = await chat.members_of(circle.name)
         assert 5 <= len(placed[circle.name]) <= 7
     assert sorted(p.index for members in placed.values() for p in members) == [p.index for p in SIGNING_UP]
-    assert LEAD not in [p for members in placed.values() for p in members]
+    for name, members in placed.items():
+        assert chat.space_members(chat.space_of(name)) == {chat.user(m) for m in members}
+        for member in members:  # each member's .ics: the circle's series as one recurring event
+            [(filename, content)] = chat.calendar_files(member)
+            assert filename == f"{name}.ics"
+            assert f"COUNT={MEETINGS}".encode() in content
 
     series = await chat.series(names)
     assert len(series) == 5 * MEETINGS
@@ -172,25 +207,20 @@ async def test_a_programme_from_thirty_sign_ups_to_its_end(chat: Chat) -> None:
         assert meeting.start is not None
         for member in placed[meeting.circle]:
             assert within_working_hours(meeting.start, meeting.minutes, member.timezone), (meeting, member)
-    for someone in SIGNING_UP:
-        assert chat.calendar_files(someone), f"{someone.name} got no calendar file"
-    for name, members in placed.items():
-        assert chat.space_members(chat.space_of(name)) == {chat.user(m) for m in members}
 
     ended: dict[str, datetime] = {}
-    for meeting in await chat.series(names):  # every meeting of every circle, in the order they fall
+    for meeting in series:  # every meeting of every circle, in the order they fall
         assert meeting.start is not None
         await chat.run_until(meeting.start)
         [now] = [m for m in await chat.series([meeting.circle]) if m.number == meeting.number]
         assert now.facilitator is not None
         facilitator, members = chat.by_user(now.facilitator), placed[meeting.circle]
         if meeting.number < MEETINGS:
-            closed = await runs_meeting(
-                chat, meeting.circle, facilitator, members, meeting.number, rounds=meeting.number == 1
-            )
+            whole = meeting.number == 1 and meeting.circle == names[0]  # one whole round: the rest open and close
+            closed = await runs_meeting(chat, meeting.circle, facilitator, members, meeting.number, rounds=whole)
             assert f"Meeting {meeting.number} is closed" in closed, closed
         else:
-            closed = await runs_close_out(chat, meeting.circle, facilitator, members)
+            closed = await runs_close_out(chat, meeting.circle, facilitator, members[:1])
             assert "has ended" in closed, closed
             ended[meeting.circle] = chat.clock.now()
             assert chat.is_archived_read_only(chat.space_of(meeting.circle))
@@ -198,22 +228,24 @@ async def test_a_programme_from_thirty_sign_ups_to_its_end(chat: Chat) -> None:
 
     for circle in await chat.circles():
         assert circle.status == CircleStatus.CLOSED
-    last_end = max(ended.values())
+    async with chat.app.db.unit_of_work() as uow:
+        held = await uow.session.scalar(select(func.count(Meeting.id)).where(Meeting.state == MeetingState.CLOSED))
+        statuses = list(await uow.session.scalars(select(Commitment.status)))
+    assert held == 5 * MEETINGS
+    assert statuses == [CommitmentStatus.CARRIED_OVER]  # handed back to its owner at the end
     chat.clock.advance(timedelta(minutes=1))
-    await chat.run_until(last_end + timedelta(weeks=12))  # weeks go by, the scheduler ticking
+    await chat.run_until(max(ended.values()) + timedelta(weeks=12))  # weeks go by, the scheduler ticking
     circle_of = {chat.user(p): name for name, members in placed.items() for p in members}
     late = [r for r in chat.inbox.received if r.user in circle_of and r.at > ended[circle_of[r.user]]]
     assert late == []  # from its end on, nobody in a circle heard from the bot again
     assert {r.user for r in chat.inbox.received} >= set(circle_of)  # while it ran, everyone did
     again = await chat.says(placed[names[0]][0], f"start in={names[0]}")
     assert "has ended" in again.text
-    async with chat.app.db.unit_of_work() as uow:
-        held = await uow.session.scalar(select(func.count(Meeting.id)).where(Meeting.state == MeetingState.CLOSED))
-    assert held == 5 * MEETINGS
     assert chat.violations() == []
 
 
 @pytest.mark.xfail(strict=False, reason="waiting for the end of a module circle after session 2 (closeout)")
+@pytest.mark.parametrize("chat", ["slack"], indirect=True)  # the programme above ends on both platforms
 async def test_a_module_circle_stops_after_its_second_session(chat: Chat) -> None:
     lead, members = LEAD, SIGNING_UP[:4]
     assert "is set up" in (await chat.says(lead, "new mod-a format=module")).text
@@ -229,9 +261,10 @@ async def test_a_module_circle_stops_after_its_second_session(chat: Chat) -> Non
         await chat.run_until(meeting.start)
         facilitator = chat.by_user(meeting.facilitator)
         if number == 1:
-            assert "is closed" in await runs_meeting(chat, "mod-a", facilitator, [lead, *members], number)
+            closed = await runs_meeting(chat, "mod-a", facilitator, [lead, *members], number, rounds=False)
+            assert "Meeting 1 is closed" in closed
         else:
-            assert "has ended" in await runs_close_out(chat, "mod-a", facilitator, [lead, *members])
+            assert "has ended" in await runs_close_out(chat, "mod-a", facilitator, members[:1])
     ended_at = chat.clock.now()
     third = await chat.says(lead, "start in=mod-a")
     assert "is open" not in third.text

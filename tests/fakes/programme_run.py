@@ -683,7 +683,7 @@ async def discord_chat(
     db: Database, clock: ManualClock, people: Sequence[Someone], spec: DiscordSpec | None
 ) -> AsyncIterator[DiscordChat]:
     """The real discord.py client connected to the fake Discord, in a guild of `people`."""
-    fake = FakeDiscord(spec=spec)
+    fake = FakeDiscord(spec=spec, checked_per_shape=3)
     await fake.start()
     old_base, old_gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     point_at(fake.api_url, fake.gateway_url)
