@@ -161,6 +161,7 @@ class Chat(ABC):
         self.people = list(people)
         self.inbox = Inbox(clock)
         self.requests = 0
+        self.accepted: set[tuple[int, str]] = set()  # (person, circle) invitations accepted
 
     # The people -------------------------------------------------------------------------------
 
@@ -189,7 +190,13 @@ class Chat(ABC):
         """Fills in and sends the form `opened` showed."""
 
     @abstractmethod
-    async def presses(self, who: Someone, button: Button) -> Answer: ...
+    async def presses(self, who: Someone, button: Button) -> Answer:
+        """A button in a message the bot posted (a DM, a circle's space)."""
+
+    @abstractmethod
+    async def presses_answer_button(self, who: Someone, button: Button) -> Answer:
+        """A button in an answer only its asker saw (it may be pressed by someone else, as a forged
+        request would)."""
 
     @abstractmethod
     def dm_buttons(self, who: Someone, action: str) -> list[Button]:
@@ -199,19 +206,13 @@ class Chat(ABC):
         """Presses Accept on each invitation in their DMs (each once)."""
         pressed = 0
         for button in self.dm_buttons(who, MembershipAction.ACCEPT):
-            if (who.index, button.value) in self._accepted:
+            if (who.index, button.value) in self.accepted:
                 continue
-            self._accepted.add((who.index, button.value))
+            self.accepted.add((who.index, button.value))
             answer = await self.presses(who, button)
             assert "Welcome" in answer.text or "joined" in answer.text.lower(), answer.text
             pressed += 1
         return pressed
-
-    @property
-    def _accepted(self) -> set[tuple[int, str]]:
-        if not hasattr(self, "_accepted_set"):
-            self._accepted_set: set[tuple[int, str]] = set()
-        return self._accepted_set
 
     # What the platform shows --------------------------------------------------------------------
 
@@ -382,9 +383,12 @@ class SlackChat(Chat):
         return answer
 
     async def submits(self, who: Someone, opened: Answer, values: dict[str, str]) -> Answer:
+        """A modal's answer is field errors in the acknowledgement, else a private message after it."""
         assert self.sender is not None
         assert opened.form is not None
-        sent = await self.sender.submit(self.user(who), opened.form, values)
+        user = self.user(who)
+        before = len(self.slack.ephemeral_texts(user)), len(self.slack.dms_to(user))
+        sent = await self.sender.submit(user, opened.form, values)
         self.requests += 1
         await self.settle()
         self.collect()
@@ -392,10 +396,11 @@ class SlackChat(Chat):
         errors = body.get("errors") if isinstance(body, dict) else None
         if errors:
             return Answer("needs another look: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
-        said = [t for t in self.slack.ephemeral_texts(self.user(who))] + [
-            m.all_text for m in self.slack.dms_to(self.user(who))
+        said = [
+            *self.slack.ephemeral_texts(user)[before[0] :],
+            *(m.all_text for m in self.slack.dms_to(user)[before[1] :]),
         ]
-        return Answer(said[-1] if said else "")
+        return Answer("\n".join(said))
 
     async def presses(self, who: Someone, button: Button) -> Answer:
         assert self.sender is not None
@@ -429,7 +434,7 @@ class SlackChat(Chat):
     def is_archived_read_only(self, space: str) -> bool:
         channel = self.slack.channels[space]
         archived = any(c["channel"] == space for c in self.slack.calls_to("conversations.archive"))
-        return channel.archived and archived and space in self.slack.channels
+        return channel.archived and archived
 
     def calendar_files(self, who: Someone) -> list[tuple[str, bytes]]:
         dm = next((c.id for c in self.slack.channels.values() if c.dm_user == self.user(who)), None)
