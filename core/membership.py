@@ -22,7 +22,16 @@ from core.db import UnitOfWork
 from core.effects import AddToSpace, PostToCircle, RemoveFromSpace, TellPrivately
 from core.errors import CircleError, NotFound
 from core.messages import Actions, Button, ButtonStyle, Message, Reply, Text, message
-from core.models import Circle, Invitation, InvitationKind, InvitationState, Meeting, Membership, Person
+from core.models import (
+    Circle,
+    Invitation,
+    InvitationKind,
+    InvitationState,
+    Meeting,
+    Membership,
+    Person,
+    ProgrammeSignUp,
+)
 from core.requests import AddPeople, Join, RemovePerson
 from core.vocabulary import CircleStatus, Platform, Role
 
@@ -96,6 +105,12 @@ async def invite(ctx: RequestContext, req: AddPeople) -> Reply:
     seen = "" if history or not past else " They won't see what was said before they join."
     also = f" (If my DM can't reach them, they can accept with /circle join {circle.name}.)"
     return Reply(message(f"Invited {names} to {circle.name}; they join once they accept.{seen}{also}"))
+
+
+async def invite_formed(ctx: RequestContext, circle: Circle, person: Person, role: Role) -> None:
+    """An invitation to a circle just formed from a programme (`core.forming`): the same consent as
+    `/circle add`, sent at once, as nothing has been said in the circle yet."""
+    _send_invitation(ctx, circle, await _invitation(ctx, circle, person, role, history=True), person)
 
 
 async def _invitation(ctx: RequestContext, circle: Circle, person: Person, role: Role, history: bool) -> Invitation:
@@ -313,9 +328,10 @@ async def add_member(ctx: RequestContext, circle: Circle, person: Person, role: 
     )
     if earlier is not None and earlier.left_at is None:
         raise CircleError(f"{person.display_name} is already in {circle.name}.")
+    volunteer = await _volunteered(ctx, circle, person)
     if earlier is not None:
         earlier.left_at, earlier.role, earlier.joined_at, earlier.removed = None, role, ctx.now, False
-        earlier.sees_history, earlier.ground_rules_accepted_at = history, ctx.now
+        earlier.sees_history, earlier.ground_rules_accepted_at, earlier.volunteer = history, ctx.now, volunteer
     else:
         ctx.uow.session.add(
             Membership(
@@ -325,12 +341,26 @@ async def add_member(ctx: RequestContext, circle: Circle, person: Person, role: 
                 joined_at=ctx.now,
                 ground_rules_accepted_at=ctx.now,
                 sees_history=history,
+                volunteer=volunteer,
             )
         )
     await ctx.uow.flush()
     await ctx.uow.session.refresh(circle, ["memberships"])
     ctx.uow.emit(AddToSpace(circle.id, person.id, history))
     ctx.uow.emit(PostToCircle(circle.id, message(f"{person.display_name} joined the circle. Welcome!")))
+
+
+async def _volunteered(ctx: RequestContext, circle: Circle, person: Person) -> bool:
+    """Whether they said "I would facilitate" when signing up for the circle's programme (rotation
+    asks volunteers first); False for circles outside a programme."""
+    if circle.programme_id is None:
+        return False
+    said = await ctx.uow.session.scalar(
+        select(ProgrammeSignUp.facilitator).where(
+            ProgrammeSignUp.programme_id == circle.programme_id, ProgrammeSignUp.person_id == person.id
+        )
+    )
+    return bool(said)
 
 
 async def remove(ctx: RequestContext, req: RemovePerson) -> Reply:

@@ -186,6 +186,27 @@ class NewProgramme:
 
 
 @dataclass(frozen=True)
+class FormCircles:
+    """`/circle form PROGRAMME`: propose the programme's circles (with `seed`, another arrangement),
+    or move one person of the standing proposal to another of its circles (`move=@person to=N`).
+    The *Another arrangement* button names the programme by id."""
+
+    programme: str = ""
+    seed: int | None = None
+    move: PersonRef | None = None
+    to: int | None = None
+    programme_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmCircles:
+    """*Create these circles* under a proposal: the revision it showed, so only what was seen is created."""
+
+    proposal: int
+    revision: int
+
+
+@dataclass(frozen=True)
 class OpenSignUp:
     programme: str
 
