@@ -51,7 +51,8 @@ async def test_the_proposal_is_private_and_confirming_opens_private_channels_wit
     assert "spring-1" in "\n".join(running.slack.response_texts(answer))
     [channel] = running.slack.private_channels()
     assert (channel.name, channel.is_private) == ("circle-spring-1", True)
-    assert LEAD not in channel.members and not set(SIGNED_UP) & channel.members  # nobody enters uninvited
+    assert LEAD not in channel.members
+    assert not set(SIGNED_UP) & channel.members
     for user in SIGNED_UP:
         assert any("invites you to the peer circle" in m.all_text for m in running.slack.dms_to(user)), user
     assert any("as its facilitator" in m.all_text for m in running.slack.dms_to(SIGNED_UP[0]))
