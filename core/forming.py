@@ -169,6 +169,8 @@ def _shown(programme: Programme, proposal: FormationProposal, signups: Sequence[
         members = [by_id[str(pid)] for pid in ids]
         leader = _facilitator(fmt, members)
         names = ", ".join(m.name + (" (facilitates)" if m is leader else "") for m in members)
+        if leader is None and fmt.facilitation != Facilitation.ROTATING:
+            names += " (nobody volunteered to facilitate)"
         paragraphs.append(
             f"*Circle {number}* ({len(members)}): {names}\nwhy: {score_circle(members, RULES.weights).explanation}"
         )
@@ -257,7 +259,7 @@ async def confirm(ctx: RequestContext, req: ConfirmCircles) -> Reply:
             await membership.invite_formed(ctx, circle, person, role)
         series = await schedule_series(ctx, circle, members)
         who = ", ".join(p.display_name for p in members)
-        led = f"; {leader.name} facilitates" if leader else ""
+        led = f"; {leader.name} facilitates" if leader else _nobody_facilitates(fmt, name)
         lines.append(f"*{name}*: {who}{led}." + (f"\n{series}" if series else ""))
     heading = (
         f"{programme.name}: {len(names)} circle{'s' if len(names) != 1 else ''} created; "
@@ -364,6 +366,12 @@ def _facilitator(fmt: Format, members: Sequence[SignUp]) -> SignUp | None:
     if fmt.facilitation == Facilitation.ROTATING:
         return None
     return next((m for m in members if m.facilitator), None)
+
+
+def _nobody_facilitates(fmt: Format, name: str) -> str:
+    if fmt.facilitation == Facilitation.ROTATING:
+        return ""
+    return f"; nobody volunteered to facilitate: `/circle add @person role=facilitator in={name}`"
 
 
 def _ids(proposal: FormationProposal) -> list[int]:

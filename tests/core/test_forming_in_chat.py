@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from core.db import Database
 from core.forming import FormingAction
 from core.forms import FormId
-from core.messages import Actions, Message
+from core.messages import Actions, Message, Text
 from core.models import (
     Circle,
     FormationProposal,
@@ -21,6 +21,7 @@ from core.models import (
     InvitationState,
     Membership,
     Person,
+    Programme,
     ProgrammeSignUp,
 )
 from core.service import CircleService
@@ -132,12 +133,11 @@ async def test_the_lead_sees_a_proposal_with_why_lines_and_confirming_creates_it
     assert invited_users == {m.user for m in cast[1:13]}
 
     # accepting joins; a volunteer's membership says so (rotation reads it)
-    volunteer = cast[1]
-    await volunteer.accepts_invitations()
+    await cast[1].accepts_invitations()  # volunteered
+    await cast[2].accepts_invitations()  # did not
     async with db.unit_of_work() as uow:
-        joined = await uow.session.scalar(select(Membership))
-        assert joined is not None
-        assert joined.volunteer is True
+        joined = list(await uow.session.scalars(select(Membership).order_by(Membership.id)))
+        assert [m.volunteer for m in joined] == [True, False]
 
 
 async def test_moving_someone_changes_the_proposal_and_confirm_creates_what_was_shown(
@@ -341,6 +341,52 @@ async def test_a_long_programme_name_still_makes_valid_circle_names(service: Cir
         await sign_up(cast[index], programme_id, index)
     shown = await propose(lead, f"/circle form {name}")
     assert "1 circle from 5 people" in shown.plain_text
-    await lead.presses(FormingAction.CONFIRM, button(shown, FormingAction.CONFIRM))
+    assert "(nobody volunteered to facilitate)" in shown.plain_text  # action learning wants one
+    told, _ = await lead.presses(FormingAction.CONFIRM, button(shown, FormingAction.CONFIRM))
+    assert f"role=facilitator in={'a' * 38}-1" in told
     async with db.unit_of_work() as uow:
         assert list(await uow.session.scalars(select(Circle.name))) == ["a" * 38 + "-1"]
+
+
+async def crowd(db: Database, programme_id: int, count: int, prefix: str = "UCROWD") -> None:
+    """`count` sign-ups written straight into the database: a large programme without a request each."""
+    zones = ("Europe/London", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
+    async with db.unit_of_work() as uow:
+        programme = await uow.session.get(Programme, programme_id)
+        assert programme is not None
+        crowd = [
+            Person(
+                workspace_id=programme.workspace_id,
+                external_id=f"{prefix}{index}",
+                display_name=f"Person {index}",
+                timezone=zones[index % len(zones)],
+                department=DEPARTMENTS[index % len(DEPARTMENTS)],
+                level=1 + index % 10,
+            )
+            for index in range(count)
+        ]
+        uow.session.add_all(crowd)
+        await uow.flush()
+        uow.session.add_all(
+            ProgrammeSignUp(programme_id=programme_id, person_id=person.id, facilitator=index % 6 == 0)
+            for index, person in enumerate(crowd)
+        )
+        await uow.commit()
+
+
+async def test_a_large_programme_fits_the_reply_and_a_huge_one_is_sent_to_the_csv(
+    service: CircleService, db: Database
+) -> None:
+    lead = people(service)[0]
+    programme_id = await open_programme(lead)
+    await crowd(db, programme_id, 80)
+    shown = await propose(lead, "/circle form spring")
+    assert "from 80 people" in shown.plain_text
+    texts = [block.text for block in shown.blocks if isinstance(block, Text)]
+    assert all(len(text) <= 3000 for text in texts)  # Slack's limit for one section
+    assert len(shown.blocks) <= 50  # Slack's limit for one message
+    assert sum(text.count("why: ") for text in texts) == len((await proposal(db)).circles)
+    await crowd(db, programme_id, 221, prefix="UMORE")
+    refused = await lead.says("/circle form spring")
+    assert "301 people signed up" in refused
+    assert f"circles form --programme {programme_id}" in refused
