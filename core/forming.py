@@ -240,10 +240,13 @@ async def confirm(ctx: RequestContext, req: ConfirmCircles) -> Reply:
             FormationProposal.revision == req.revision,
             FormationProposal.confirmed_at.is_(None),
         )
-        .values(confirmed_at=ctx.now)
+        .values(confirmed_at=ctx.now, revision=req.revision + 1)
         .execution_options(synchronize_session=False)
     )
     if not isinstance(claimed, CursorResult) or claimed.rowcount != 1:
+        await ctx.uow.session.refresh(proposal)
+        if proposal.confirmed_at is None:
+            raise CircleError(f"That proposal for '{programme.name}' changed a moment ago: please look again.")
         raise CircleError(f"The circles of '{programme.name}' were created already.")
     fmt = get_format(programme.format_key)
     by_id = {signup.id: signup for signup in signups}

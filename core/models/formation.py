@@ -4,7 +4,9 @@ One standing proposal per programme: a re-run or a move replaces what it holds a
 `revision`, and the buttons under a proposal carry the revision they showed, so a confirm creates
 exactly what the lead saw or nothing. `sign_ups` fingerprints what formation read, so a proposal
 made before someone signed up (or changed their answers) is refused rather than confirmed.
-`confirmed_at` is set by one conditional UPDATE: whoever sets it creates the circles, once.
+`confirmed_at` is set by one conditional UPDATE: whoever sets it creates the circles, once. The
+revision is also the row's version: a re-run or move that read it before someone else changed it
+(a confirm, another re-run) writes nothing and is told so.
 """
 
 from __future__ import annotations
@@ -31,3 +33,5 @@ class FormationProposal(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
+
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}  # noqa: RUF012

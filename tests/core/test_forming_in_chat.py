@@ -5,11 +5,14 @@ consent and a volunteer as facilitator; every bad or repeated request is refused
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from core import forming
 from core.db import Database
 from core.forming import FormingAction
 from core.forms import FormId
@@ -390,3 +393,31 @@ async def test_a_large_programme_fits_the_reply_and_a_huge_one_is_sent_to_the_cs
     refused = await lead.says("/circle form spring")
     assert "301 people signed up" in refused
     assert f"circles form --programme {programme_id}" in refused
+
+
+async def test_a_re_run_that_overlaps_a_confirm_writes_nothing(
+    service: CircleService, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cast = people(service)
+    lead = cast[0]
+    await programme_with(cast, 10)
+    shown = await propose(lead, "/circle form spring")
+    confirmed = await proposal(db)
+    searching, go_on = threading.Event(), threading.Event()
+    search = forming.form_circles
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        searching.set()
+        go_on.wait(10)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(forming, "form_circles", held)
+    re_run = asyncio.create_task(lead.says("/circle form spring seed=9"))
+    await asyncio.to_thread(searching.wait, 10)  # the re-run has read the proposal and is searching
+    told, _ = await lead.presses(FormingAction.CONFIRM, button(shown, FormingAction.CONFIRM))
+    assert "circles created" in told
+    go_on.set()
+    assert "same moment" in await re_run
+    after = await proposal(db)
+    assert (after.seed, after.circles) == (confirmed.seed, confirmed.circles)  # what was created, still
+    assert after.confirmed_at is not None
