@@ -46,11 +46,11 @@ async def open_programme(lead: Member, name: str = "spring", options: str = "") 
     return int(reply.split("--programme ")[1].split("`")[0])
 
 
-async def sign_up(member: Member, programme_id: int, index: int, volunteer: bool = False) -> None:
+async def sign_up(member: Member, programme_id: int, index: int, volunteer: bool = False, zone: str = "") -> None:
     values = {
         "department": DEPARTMENTS[index % len(DEPARTMENTS)],
         "level": str(3 + index % 3),
-        "timezone": "Europe/Berlin" if index % 2 else "Europe/London",
+        "timezone": zone or ("Europe/Berlin" if index % 2 else "Europe/London"),
         "topics": "delegation; feedback" if index % 3 else "delegation",
         "facilitator": "yes" if volunteer else "no",
     }
@@ -421,3 +421,18 @@ async def test_a_re_run_that_overlaps_a_confirm_writes_nothing(
     after = await proposal(db)
     assert (after.seed, after.circles) == (confirmed.seed, confirmed.circles)  # what was created, still
     assert after.confirmed_at is not None
+
+
+async def test_a_rule_the_engine_relaxed_is_shown_naming_the_people(service: CircleService, db: Database) -> None:
+    cast = people(service)
+    lead = cast[0]
+    programme_id = await open_programme(lead)
+    for index in range(1, 6):
+        await sign_up(cast[index], programme_id, index)
+    await sign_up(cast[6], programme_id, 6, zone="Asia/Tokyo")
+    shown = (await propose(lead, "/circle form spring")).plain_text
+    assert "Rules I had to relax:" in shown
+    assert "time-zone spread: circle 1 spans 9 hours: Fatima (Asia/Tokyo) has too few others" in shown
+    assert (await proposal(db)).notes == [
+        line.removeprefix("• ") for line in shown.splitlines() if line.startswith("• ")
+    ]
