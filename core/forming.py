@@ -66,7 +66,8 @@ def confirm_request(proposal_id: int, revision: str) -> ConfirmCircles:
 
 
 async def form(ctx: RequestContext, req: FormCircles) -> Reply:
-    """A new proposal (seed 1 unless asked), or a move within the standing one."""
+    """The standing proposal (run anew with `seed`, or when there is none for these sign-ups, with
+    seed 1), or a move within it."""
     programme = await _programme(ctx, req)
     if req.move is None and req.to is not None:
         raise CircleError(f"Say who to move: `/circle form {programme.name} move=@person to={req.to}`.")
@@ -95,6 +96,8 @@ async def form(ctx: RequestContext, req: FormCircles) -> Reply:
         )
     if req.move is not None and req.to is not None:
         proposal = await _move(ctx, programme, proposal, signups, req.move, req.to)
+    elif req.seed is None and proposal is not None and proposal.sign_ups == fingerprint(signups):
+        pass  # asked again: the standing proposal, moves and all, as long as the sign-ups are the same
     else:
         proposal = await _run(ctx, programme, proposal, signups, req.seed or 1)
     return Reply(_shown(programme, proposal, signups))

@@ -187,8 +187,9 @@ class NewProgramme:
 
 @dataclass(frozen=True)
 class FormCircles:
-    """`/circle form PROGRAMME`: propose the programme's circles (with `seed`, another arrangement),
-    or move one person of the standing proposal to another of its circles (`move=@person to=N`).
+    """`/circle form PROGRAMME`: show the programme's proposed circles (with `seed`, another
+    arrangement), or move one person of the standing proposal to another of its circles
+    (`move=@person to=N`).
     The *Another arrangement* button names the programme by id."""
 
     programme: str = ""

@@ -162,6 +162,9 @@ async def test_moving_someone_changes_the_proposal_and_confirm_creates_what_was_
     assert len(after.circles[small]) == len(before.circles[small]) + 1
     assert len(after.circles[big]) == len(before.circles[big]) - 1
     assert "Every rule holds" in moved.plain_text  # still within 5-7
+    # asking again shows the standing proposal, the move kept
+    assert (await propose(lead, "/circle form spring")).plain_text == moved.plain_text
+    assert (await proposal(db)).revision == after.revision
     # the first proposal's button is stale now: nothing is created from it
     stale, _ = await lead.presses(FormingAction.CONFIRM, button(first, FormingAction.CONFIRM))
     assert "has changed since" in stale
