@@ -29,7 +29,7 @@ from core.context import NOT_YOURS, RequestContext
 from core.effects import OpenSpace
 from core.errors import CircleError, NotAllowed, NotFound
 from core.formation.programme_signups import programme_sign_ups
-from core.formation.roster import Relaxation, form_circles, hand_made_relaxations
+from core.formation.roster import form_circles, hand_made_relaxations
 from core.formation.rules import FormationRules
 from core.formation.scoring import score_circle
 from core.formation.signups import SignUp
@@ -112,7 +112,7 @@ async def _run(
 ) -> FormationProposal:
     result = await asyncio.to_thread(form_circles, signups, RULES, seed=seed, time_budget=TIME_BUDGET)
     circles = [[int(member.id) for member in circle.members] for circle in result.circles]
-    notes = [_note(relaxation) for relaxation in result.relaxations]
+    notes = [str(relaxation) for relaxation in result.relaxations]
     if proposal is None:
         proposal = FormationProposal(programme_id=programme.id, revision=0, created_at=ctx.now)
         ctx.uow.session.add(proposal)
@@ -154,7 +154,7 @@ async def _move(
     by_id = {signup.id: signup for signup in signups}
     arranged = [[by_id[str(pid)] for pid in ids] for ids in circles]
     proposal.circles = circles
-    proposal.notes = [_note(relaxation) for relaxation in hand_made_relaxations(arranged, signups, RULES)]
+    proposal.notes = [str(relaxation) for relaxation in hand_made_relaxations(arranged, signups, RULES)]
     proposal.revision += 1
     proposal.proposed_by_id, proposal.updated_at = ctx.person.id, ctx.now
     await ctx.uow.flush()
@@ -178,11 +178,10 @@ def _shown(programme: Programme, proposal: FormationProposal, signups: Sequence[
             f"*Circle {number}* ({len(members)}): {names}\nwhy: {score_circle(members, RULES.weights).explanation}"
         )
     if proposal.notes:
-        paragraphs.append("Rules I had to relax:\n" + "\n".join(f"• {note}" for note in proposal.notes))
+        paragraphs.append("Rules I had to relax:")
+        paragraphs.extend(f"• {note}" for note in proposal.notes)
     else:
-        paragraphs.append(
-            "Every rule holds: sizes, time-zone windows, nobody with their manager or someone they named."
-        )
+        paragraphs.append("Every rule holds: every circle's size and time-zone window.")
     paragraphs.append(MOVE_HINT.format(name=programme.name))
     buttons = (
         Button(
@@ -211,10 +210,6 @@ def _blocks(paragraphs: Sequence[str]) -> list[str]:
         else:
             blocks.append(paragraph)
     return blocks
-
-
-def _note(relaxation: Relaxation) -> str:
-    return str(relaxation)
 
 
 # Confirming --------------------------------------------------------------------------------------
