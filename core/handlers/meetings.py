@@ -7,15 +7,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from core import forms, meeting, views
+from core import meeting, views
 from core.commands import SPECS, Param, read_value, time_zone
 from core.context import NOT_YOURS, RequestContext
-from core.effects import PostToCircle, PublishMeeting
+from core.effects import PostToCircle
 from core.errors import CircleError, NotAllowed, NotFound
 from core.handlers.circles import ctx_member
 from core.handlers.replies import done, handles
-from core.scheduling import series
-from core.messages import Actions, Message, Reply, Text, message
+from core.messages import Message, Reply, Text, message
 from core.models import Bid, Meeting, Round
 from core.requests import (
     CallForBids,
@@ -37,7 +36,8 @@ from core.requests import (
     Withdraw,
     WithdrawBid,
 )
-from core.vocabulary import CircleStatus, MeetingState, Mode, Phase
+from core.scheduling import series
+from core.vocabulary import CircleStatus, Phase
 
 
 @handles(Schedule)

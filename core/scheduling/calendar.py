@@ -112,9 +112,7 @@ def calendar_file(circle: Circle, meetings: Sequence[Meeting], stamp: datetime) 
     )
 
 
-async def offer_calendar(
-    uow: UnitOfWork, circle: Circle, person_ids: Iterable[int], why: str, stamp: datetime
-) -> None:
+async def offer_calendar(uow: UnitOfWork, circle: Circle, person_ids: Iterable[int], why: str, stamp: datetime) -> None:
     """Sends the circle's .ics to each of these people (members: the caller checks) in their DM;
     nothing when the circle has no dated meeting yet."""
     meetings = await meetings_of(uow, circle)

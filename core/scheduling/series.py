@@ -92,7 +92,7 @@ class Slot:
             )
         guessed = [f.person.display_name for f in self.fits if not f.zone_known]
         if guessed:
-            why += f" ({', '.join(guessed)}: no time zone set, counted in {workspace.default_timezone})"
+            why += f" ({', '.join(guessed)}: no known time zone, counted in {workspace.default_timezone})"
         return f"{slot}: {why}."
 
 
@@ -100,7 +100,9 @@ def _how_far(fit: Fit) -> str:
     if fit.weekend:
         return "on their weekend"
     hours, minutes = divmod(fit.outside_minutes, 60)
-    return "by " + " ".join(part for part in (f"{hours} h" if hours else "", f"{minutes} min" if minutes else "") if part)
+    return "by " + " ".join(
+        part for part in (f"{hours} h" if hours else "", f"{minutes} min" if minutes else "") if part
+    )
 
 
 def person_zone(person: Person, workspace: Workspace) -> tuple[ZoneInfo, bool]:
@@ -223,7 +225,6 @@ async def schedule_series(ctx: RequestContext, circle: Circle, people: Sequence[
     return line
 
 
-
 # Moving meetings -------------------------------------------------------------------------------
 
 
@@ -258,23 +259,23 @@ async def move(
     }
     length = minutes or meeting.duration_minutes
     earlier = meetings.get(number - 1)
-    if earlier is not None and (held := earlier.scheduled_start or earlier.opened_at or earlier.closed_at):
-        if start < held + timedelta(minutes=earlier.duration_minutes):
-            raise CircleError(
-                f"Meeting {number} can't start before meeting {number - 1} ends ({views.when(held, zone)})."
-            )
+    held = (earlier.scheduled_start or earlier.opened_at or earlier.closed_at) if earlier is not None else None
+    if earlier is not None and held is not None and start < held + timedelta(minutes=earlier.duration_minutes):
+        raise CircleError(f"Meeting {number} can't start before meeting {number - 1} ends ({views.when(held, zone)}).")
     later = meetings.get(number + 1)
-    if not rest and later is not None and later.scheduled_start is not None:
-        if start + timedelta(minutes=length) > later.scheduled_start:
-            raise CircleError(
-                f"Meeting {number} can't end after meeting {number + 1} starts "
-                f"({views.when(later.scheduled_start, zone)}). Add rest=yes to move the rest of the series too."
-            )
+    follows = later.scheduled_start if later is not None and not rest else None
+    if follows is not None and start + timedelta(minutes=length) > follows:
+        raise CircleError(
+            f"Meeting {number} can't end after meeting {number + 1} starts "
+            f"({views.when(follows, zone)}). Add rest=yes to move the rest of the series too."
+        )
     slot_zone = zone_named(circle.series_zone or zone)
     weeks = interval_weeks(circle)
     moving = [m for n, m in sorted(meetings.items()) if n == number or (rest and n > number)]
     wanted = {m.number: on_slot(slot_zone, start, (m.number - number) * weeks) for m in moving}
-    if all(m.scheduled_start == wanted[m.number] for m in moving) and (minutes is None or minutes == meeting.duration_minutes):
+    if all(m.scheduled_start == wanted[m.number] for m in moving) and (
+        minutes is None or minutes == meeting.duration_minutes
+    ):
         return f"Meeting {number} of {circle.name} is already at {views.when(start, zone)}; nothing changed."
     before = meeting.scheduled_start
     for m in moving:
