@@ -18,6 +18,7 @@ from core.scheduling.calendar import circle_calendar
 from core.service import CircleService
 from tests.core.scheduling.conftest import MEETING, Circle
 from tests.fakes.members import cast
+from tests.fakes.recording_port import RecordingPort
 
 
 async def calendar_of(db: Database, name: str) -> bytes:
@@ -37,15 +38,15 @@ async def test_a_meeting_scheduled_on_its_own_is_a_single_event(circle: Circle, 
     assert str(event["uid"]).endswith("-meeting-1@peer-circles")
 
 
-async def test_each_member_got_it_when_the_meeting_was_scheduled(service: CircleService, db: Database) -> None:
-    from tests.fakes.recording_port import RecordingPort
-
-    port = service.port_for("T2") if hasattr(service, "port_for") else None
+async def test_the_lead_gets_it_when_a_meeting_is_scheduled_on_its_own(
+    service: CircleService, db: Database, port: RecordingPort
+) -> None:
     lead = cast(service, 1, workspace="T2")[0]
     await lead.says("/circle new coaching format=peer-coaching")
     await lead.says(f"/circle schedule {MEETING:%Y-%m-%d %H:%M} tz=UTC")
-    assert port is None or isinstance(port, RecordingPort)
-    [event] = Calendar.from_ical(await calendar_of(db, "coaching")).walk("VEVENT")
+    [sent] = port.of_kind("files")
+    assert sent.target == lead.user
+    [event] = Calendar.from_ical(sent.files[0].content).walk("VEVENT")
     assert event.decoded("dtstart") == MEETING
 
 
