@@ -4,6 +4,7 @@ or the rest, the .ics parsed back, and the planner following the series' dates."
 
 from __future__ import annotations
 
+import itertools
 import time as timer
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -48,7 +49,7 @@ def test_a_slot_inside_everyones_hours_across_three_zones_on_every_date() -> Non
     assert slot.zone.key == "Europe/Berlin"  # the zone most of them share keeps the wall-clock time
     assert {s.astimezone(slot.zone).time() for s in slot.starts} == {slot.starts[0].astimezone(slot.zone).time()}
     days = [s.astimezone(slot.zone).date() for s in slot.starts]
-    assert [(b - a).days for a, b in zip(days, days[1:], strict=False)] == [42] * 5
+    assert [(b - a).days for a, b in itertools.pairwise(days)] == [42] * 5
     assert slot.line(WORKSPACE).endswith("inside 09:00–17:00 on weekdays for all 4.")
 
 
@@ -72,7 +73,8 @@ def test_an_impossible_mix_fits_the_most_people_and_says_who_is_outside_by_how_m
     slot = choose_slot(people, WORKSPACE, datetime(2027, 1, 4, tzinfo=UTC), 6, 6, 120)
     assert [f.person.display_name for f in slot.fits if not f.inside] == ["Syd"]
     syd = next(f for f in slot.fits if f.person.display_name == "Syd")
-    assert 0 < syd.outside_minutes < WEEKEND_COST and not syd.weekend
+    assert 0 < syd.outside_minutes < WEEKEND_COST
+    assert not syd.weekend
     line = slot.line(WORKSPACE)
     assert "no slot fits everyone" in line
     assert "for 2 of 3" in line
@@ -134,7 +136,8 @@ def calendar_sent(port: RecordingPort, user: str) -> Calendar:
     files = [s for s in port.of_kind("files") if s.target == user]
     assert files, f"no calendar for {user}"
     [attachment] = files[-1].files
-    assert attachment.filename == "team.ics" and attachment.media_type == "text/calendar"
+    assert attachment.filename == "team.ics"
+    assert attachment.media_type == "text/calendar"
     return Calendar.from_ical(attachment.content)
 
 
@@ -144,12 +147,15 @@ async def test_the_lead_schedules_the_whole_series_and_everyone_gets_dates_event
     people = await team(service, ["Europe/Berlin", "Europe/Berlin", "Europe/Lisbon", "Europe/London"])
     port.clear()
     answer = await people[0].says("/circle series")
-    assert "every 6 weeks" in answer and "inside 09:00–17:00 on weekdays for all 4" in answer
+    assert "every 6 weeks" in answer
+    assert "inside 09:00–17:00 on weekdays for all 4" in answer
     circle, meetings = await circle_and_meetings(db)
     assert [m.number for m in meetings] == [1, 2, 3, 4, 5, 6]
-    assert meetings[0].scheduled_start is not None and meetings[0].scheduled_start >= clock.now() + timedelta(days=3)
+    assert meetings[0].scheduled_start is not None
+    assert meetings[0].scheduled_start >= clock.now() + timedelta(days=3)
     for meeting in meetings:
-        assert meeting.scheduled_start is not None and meeting.state.value == "scheduled"
+        assert meeting.scheduled_start is not None
+        assert meeting.state.value == "scheduled"
         for zone in ("Europe/Berlin", "Europe/Lisbon", "Europe/London"):
             assert inside_hours(meeting.scheduled_start, meeting.duration_minutes, zone)
     [post] = [s for s in port.of_kind("post") if "series is scheduled" in s.text]
@@ -160,7 +166,8 @@ async def test_the_lead_schedules_the_whole_series_and_everyone_gets_dates_event
     event = calendar_sent(port, people[2].user).walk("VEVENT")
     [master] = event
     assert str(master["uid"]) == f"circle-{circle.id}@peer-circles"
-    assert master["rrule"]["FREQ"] == ["WEEKLY"] and master["rrule"]["INTERVAL"] == [6]
+    assert master["rrule"]["FREQ"] == ["WEEKLY"]
+    assert master["rrule"]["INTERVAL"] == [6]
     assert master["rrule"]["COUNT"] == [6]
     assert master.decoded("dtstart") == meetings[0].scheduled_start
     assert master.decoded("dtstart").tzinfo.key == "Europe/Berlin"  # type: ignore[union-attr]
@@ -263,7 +270,8 @@ async def test_moves_that_cannot_be_are_refused_and_change_nothing(
     assert "Only the circle's facilitator or lead" in await member.says(
         "/circle schedule 2027-06-01 10:00 meeting=2 tz=UTC"
     )
-    assert "later meeting with it: please choose yes or no" in await lead.says("/circle schedule 2027-06-01 10:00 rest=maybe")
+    refused = await lead.says("/circle schedule 2027-06-01 10:00 rest=maybe")
+    assert "later meeting with it: please choose yes or no" in refused
     outsider = cast(service, 1, workspace="T9")[0]
     assert "not in any circle" in await outsider.says("/circle schedule 2027-06-01 10:00 meeting=2")
     await lead.says("/circle start")  # meeting 1 is under way now: it can't move
@@ -271,7 +279,8 @@ async def test_moves_that_cannot_be_are_refused_and_change_nothing(
     circle, unchanged = await circle_and_meetings(db)
     assert [m.scheduled_start for m in unchanged] == starts
     assert circle.calendar_sequence == 0
-    assert port.of_kind("files") == [] and port.of_kind("event") == []
+    assert port.of_kind("files") == []
+    assert port.of_kind("event") == []
 
 
 async def test_todays_facilitator_may_move_their_own_meeting(
@@ -326,7 +335,8 @@ async def test_reminders_follow_the_series_and_a_closed_circle_gets_none(
                 select(DueItem).where(DueItem.kind == DueKind.MEETING_REMINDER, DueItem.state == DueState.PENDING)
             )
         )
-    assert reminders and {r.meeting_id for r in reminders} == {meetings[0].id}
+    assert reminders
+    assert {r.meeting_id for r in reminders} == {meetings[0].id}
     assert {r.due_at for r in reminders} == {first - timedelta(hours=24), first - timedelta(hours=1)}
     await people[0].says("/circle end")
     await planner.plan([meetings[0].circle_id])
@@ -365,5 +375,6 @@ async def test_after_the_last_meeting_no_check_in_is_planned_before_a_meeting_th
                 select(DueItem.kind).where(DueItem.circle_id == circle.id, DueItem.state == DueState.PENDING)
             )
         )
-    assert DueKind.COMMITMENT_CHECK_IN not in kinds and DueKind.CHECK_IN_NUDGE not in kinds
+    assert DueKind.COMMITMENT_CHECK_IN not in kinds
+    assert DueKind.CHECK_IN_NUDGE not in kinds
     assert DueKind.FEEDBACK_REQUEST in kinds
