@@ -378,3 +378,38 @@ async def test_after_the_last_meeting_no_check_in_is_planned_before_a_meeting_th
     assert DueKind.COMMITMENT_CHECK_IN not in kinds
     assert DueKind.CHECK_IN_NUDGE not in kinds
     assert DueKind.FEEDBACK_REQUEST in kinds
+
+
+async def test_called_as_the_form_confirmation_does_it_needs_people_and_creates_only_what_is_missing(
+    service: CircleService, db: Database, clock: ManualClock, port: RecordingPort
+) -> None:
+    """`schedule_series(ctx, circle, people)` as `/circle form`'s confirm calls it: with nobody to
+    find a time for it refuses; after a meeting scheduled by hand it adds meetings 2..6 after it."""
+    from core.context import RequestContext, Where
+    from core.errors import CircleError
+    from core.scheduling.series import schedule_series
+
+    [lead] = await team(service, ["UTC"])
+    by_hand = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
+    await lead.says(f"/circle schedule {by_hand:%Y-%m-%d %H:%M} tz=UTC")
+    async with db.unit_of_work() as uow:
+        ctx = await RequestContext.load(uow, lead.actor, clock.now(), Where())
+        [circle] = await ctx.my_circles()
+        try:
+            await schedule_series(ctx, circle, [])
+            raise AssertionError("a series for nobody")
+        except CircleError as refused:
+            assert "nobody to find a time for" in refused.message
+    async with db.unit_of_work() as uow:
+        ctx = await RequestContext.load(uow, lead.actor, clock.now(), Where())
+        [circle] = await ctx.my_circles()
+        line = await schedule_series(ctx, circle, [ctx.person])
+        await uow.commit()
+    assert "(5 meetings)" in line
+    circle, meetings = await circle_and_meetings(db)
+    assert [m.number for m in meetings] == [1, 2, 3, 4, 5, 6]
+    assert meetings[0].scheduled_start == by_hand
+    second = meetings[1].scheduled_start
+    assert second is not None
+    assert second >= by_hand + timedelta(weeks=6) - timedelta(days=3)
+    assert [m.scheduled_start for m in meetings[1:]] == [second + timedelta(weeks=6 * k) for k in range(5)]
