@@ -137,7 +137,8 @@ def choose_slot(
     people and the same moment give the same slot). Every half hour of every weekday is tried."""
     zoned = [(p, *person_zone(p, workspace)) for p in people]
     anchor = anchor_zone([z for _, z, _ in zoned], workspace)
-    zones = sorted({z.key for _, z, _ in zoned})
+    crowd = Counter(z.key for _, z, _ in zoned)
+    zones = sorted(crowd, key=lambda key: (-crowd[key], key))  # the most people first: a miss there prunes soonest
     first_day = earliest.astimezone(anchor).date()
     best: Slot | None = None
     for offset in range(7):
@@ -147,13 +148,33 @@ def choose_slot(
             if first < earliest:
                 first = on_slot(anchor, first, 1)
             starts = tuple(on_slot(anchor, first, n * weeks) for n in range(count))
-            worst = {key: _worst(starts, minutes, ZoneInfo(key)) for key in zones}
+            missed = _zones_missed(starts, minutes, zones, crowd, best.key[0] if best is not None else None)
+            if missed is None:
+                continue  # more people outside than the best slot so far: not worth measuring by how much
+            worst = {key: _worst(starts, minutes, ZoneInfo(key)) if key in missed else (0, False) for key in zones}
             fits = tuple(Fit(p, *worst[z.key], known) for p, z, known in zoned)
             slot = Slot(anchor, starts, minutes, weeks, fits)
             if best is None or slot.key < best.key:
                 best = slot
     assert best is not None
     return best
+
+
+def _zones_missed(
+    starts: Sequence[datetime], minutes: int, zones: Sequence[str], crowd: Counter[str], limit: int | None
+) -> set[str] | None:
+    """The zones where some meeting falls outside working hours (each found at its first miss);
+    None as soon as they hold more than `limit` people."""
+    missed: set[str] = set()
+    people = 0
+    for key in zones:
+        zone = ZoneInfo(key)
+        if any(_outside(start, minutes, zone) != (0, False) for start in starts):
+            missed.add(key)
+            people += crowd[key]
+            if limit is not None and people > limit:
+                return None
+    return missed
 
 
 def _worst(starts: Sequence[datetime], minutes: int, zone: ZoneInfo) -> tuple[int, bool]:
