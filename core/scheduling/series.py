@@ -211,6 +211,7 @@ async def schedule_series(ctx: RequestContext, circle: Circle, people: Sequence[
     before = max(fixed, key=lambda m: m.number, default=None)
     if before is not None:
         since = before.scheduled_start or before.opened_at or before.closed_at or ctx.now
+        # a cadence after the meeting before, give or take the days it takes to reach the slot's weekday
         earliest = max(earliest, since + timedelta(weeks=weeks) - LEAD_TIME)
     minutes = next((m.duration_minutes for m in meetings.values() if m.number >= first), fmt.meeting_minutes)
     slot = choose_slot(people, ctx.workspace, earliest, count - first + 1, weeks, minutes)

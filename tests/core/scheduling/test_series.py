@@ -277,6 +277,8 @@ async def test_moves_that_cannot_be_are_refused_and_change_nothing(
     assert "not in any circle" in await outsider.says("/circle schedule 2027-06-01 10:00 meeting=2")
     await lead.says("/circle start")  # meeting 1 is under way now: it can't move
     assert "already under way" in await lead.says("/circle schedule 2027-06-01 10:00 meeting=1 tz=UTC")
+    await lead.says("/circle close")
+    assert "already taken place" in await lead.says("/circle schedule 2027-06-01 10:00 meeting=1 tz=UTC")
     circle, unchanged = await circle_and_meetings(db)
     assert [m.scheduled_start for m in unchanged] == starts
     assert circle.calendar_sequence == 0
