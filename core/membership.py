@@ -33,6 +33,7 @@ from core.models import (
     ProgrammeSignUp,
 )
 from core.requests import AddPeople, Join, RemovePerson
+from core.scheduling.calendar import offer_calendar
 from core.vocabulary import CircleStatus, Platform, Role
 
 MAX_MEMBERS = 8  # 5-7 members and a facilitator
@@ -187,6 +188,7 @@ async def request_to_join(ctx: RequestContext, req: Join) -> Reply:
         return await _accept(ctx, circle, invitation)
     if circle.open and not removed:
         await add_member(ctx, circle, ctx.person, Role.MEMBER, history=True)
+        await offer_calendar(ctx.uow, circle, [ctx.person.id], f"You're in {circle.name}.", ctx.now)
         return Reply(message(f"Welcome to {circle.name}. {GROUND_RULES}"))
     if removed or (invitation is not None and invitation.state != InvitationState.ACCEPTED):
         return Reply(message(JOIN_ASKED))  # removed, declined, or already asked: nothing new for the lead
@@ -294,6 +296,7 @@ async def press(ctx: RequestContext, action: str, ident: int) -> Reply:
             invitation.state = InvitationState.ACCEPTED
             welcome = f"{ctx.person.display_name} let you into the peer circle {circle.name}. {GROUND_RULES}"
             ctx.uow.emit(TellPrivately(person.id, message(welcome)))
+            await offer_calendar(ctx.uow, circle, [person.id], f"You're in {circle.name}.", ctx.now)
             return Reply(message(f"{person.display_name} is now in {circle.name}."))
     raise NotFound("That button is no longer in use.")
 
@@ -301,6 +304,7 @@ async def press(ctx: RequestContext, action: str, ident: int) -> Reply:
 async def _accept(ctx: RequestContext, circle: Circle, invitation: Invitation) -> Reply:
     await add_member(ctx, circle, ctx.person, invitation.role, invitation.sees_history)
     invitation.state, invitation.decided_at = InvitationState.ACCEPTED, ctx.now
+    await offer_calendar(ctx.uow, circle, [ctx.person.id], f"You're in {circle.name}.", ctx.now)
     return Reply(message(f"Welcome to {circle.name}. {GROUND_RULES}"))
 
 

@@ -69,6 +69,15 @@ class Schedule:
     target: Target = Target()
     tz: str = ""
     minutes: int | None = None
+    meeting: int | None = None  # which meeting of the series moves (default: the next one)
+    rest: bool = False  # that meeting and every one after it, at the same weekly slot
+
+
+@dataclass(frozen=True)
+class ScheduleSeries:
+    """The circle's whole series at a weekly slot inside its members' working hours."""
+
+    target: Target = Target()
 
 
 @dataclass(frozen=True)
