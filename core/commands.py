@@ -55,6 +55,7 @@ from core.requests import (
     Evaluate,
     Evaluation,
     ForgetMe,
+    FormCircles,
     GiveFeedback,
     HandOver,
     Help,
@@ -73,6 +74,7 @@ from core.requests import (
     RemovePerson,
     Report,
     Schedule,
+    ScheduleSeries,
     SetCircleStatus,
     SetCommitmentStatus,
     SetNudges,
@@ -95,6 +97,7 @@ MAX_WORD = 64  # keys: formats, modules
 MAX_ZONE = 64  # Person.timezone
 MAX_SHORT_TEXT = 1000  # a bid's topic, a commitment, a note
 MAX_LINE = MAX_TEXT + 1000  # a whole command line, options included
+MAX_SEED = 999_999  # `/circle form … seed=N`
 HORIZON_DAYS = 731  # dates further ahead (or back) than about two years are mistakes
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{1,39}")
@@ -104,7 +107,8 @@ _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 _HOURS = re.compile(r"([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})")
 # Mentions as platforms write them: Slack <@U123> or <@U123|name>, Discord <@123> or <@!123>.
 MENTION = re.compile(r"<@!?([A-Za-z0-9_.-]{1,64})(?:\|([^<>]{0,200}))?>")
-_WORD = re.compile(r"<@!?[A-Za-z0-9_.-]{1,64}\|[^<>\n]{0,200}>|\S+")  # a mention's name may hold spaces
+# a mention's name may hold spaces, also after an option's key (move=<@U1|Ann Lee>)
+_WORD = re.compile(r"(?:[a-z]+=)?<@!?[A-Za-z0-9_.-]{1,64}\|[^<>\n]{0,200}>|\S+")
 _OPTION = re.compile(r"([a-z]+)=(.*)", re.DOTALL)
 _ALLOWED_CONTROLS = {"\n", "\t", "\r"}
 
@@ -277,17 +281,26 @@ SPECS: dict[str, Spec] = {
         Spec("status", "your circles, the meeting, your commitments", (_in(),), Status, discord=True),
         Spec(
             "schedule",
-            "set the next meeting's start",
+            "set or move a meeting's start (the next, or meeting=N; rest=yes moves the rest of the series too)",
             (
                 Param("date", Kind.DATE, "The day, YYYY-MM-DD", required=True, field="day", meta="YYYY-MM-DD"),
                 Param("time", Kind.TIME, "The time, HH:MM", required=True, field="at", meta="HH:MM"),
                 Param("tz", Kind.ZONE, "Time zone, like Europe/Berlin", option=True, meta="Area/City"),
                 Param("minutes", Kind.NUMBER, "How long it lasts, in minutes", option=True, low=15, high=480),
+                Param("meeting", Kind.NUMBER, "Which meeting (default: the next)", option=True, low=1, high=100),
+                _yes_no("rest", "Move every later meeting with it?", option=True),
                 _in(),
             ),
             Schedule,
             facilitator=True,
             discord=True,
+        ),
+        Spec(
+            "series",
+            "schedule the circle's whole series at a weekly slot inside every member's working hours",
+            (_in(),),
+            ScheduleSeries,
+            facilitator=True,
         ),
         Spec("start", "open the meeting with a check-in", (_in(),), OpenMeeting, facilitator=True, discord=True),
         Spec(
@@ -447,6 +460,17 @@ SPECS: dict[str, Spec] = {
                 Param("every", Kind.NUMBER, "Days between meetings", option=True, low=1, high=365, meta="DAYS"),
             ),
             NewProgramme,
+        ),
+        Spec(
+            "form",
+            "propose a programme's circles to you (its lead), move someone, try another seed, then create them",
+            (
+                Param("programme", Kind.NAME, "The programme's name", required=True),
+                Param("seed", Kind.NUMBER, "Another arrangement: any number", option=True, low=1, high=MAX_SEED),
+                Param("move", Kind.PERSON, "Who to move to another proposed circle", option=True, meta="@person"),
+                Param("to", Kind.NUMBER, "The proposed circle's number", option=True, low=1, high=999, meta="N"),
+            ),
+            FormCircles,
         ),
         Spec(
             "signup",

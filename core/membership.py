@@ -22,8 +22,18 @@ from core.db import UnitOfWork
 from core.effects import AddToSpace, PostToCircle, RemoveFromSpace, TellPrivately
 from core.errors import CircleError, NotFound
 from core.messages import Actions, Button, ButtonStyle, Message, Reply, Text, message
-from core.models import Circle, Invitation, InvitationKind, InvitationState, Meeting, Membership, Person
+from core.models import (
+    Circle,
+    Invitation,
+    InvitationKind,
+    InvitationState,
+    Meeting,
+    Membership,
+    Person,
+    ProgrammeSignUp,
+)
 from core.requests import AddPeople, Join, RemovePerson
+from core.scheduling.calendar import offer_calendar
 from core.vocabulary import CircleStatus, Platform, Role
 
 MAX_MEMBERS = 8  # 5-7 members and a facilitator
@@ -96,6 +106,12 @@ async def invite(ctx: RequestContext, req: AddPeople) -> Reply:
     seen = "" if history or not past else " They won't see what was said before they join."
     also = f" (If my DM can't reach them, they can accept with /circle join {circle.name}.)"
     return Reply(message(f"Invited {names} to {circle.name}; they join once they accept.{seen}{also}"))
+
+
+async def invite_formed(ctx: RequestContext, circle: Circle, person: Person, role: Role) -> None:
+    """An invitation to a circle just formed from a programme (`core.forming`): the same consent as
+    `/circle add`, sent at once, as nothing has been said in the circle yet."""
+    _send_invitation(ctx, circle, await _invitation(ctx, circle, person, role, history=True), person)
 
 
 async def _invitation(ctx: RequestContext, circle: Circle, person: Person, role: Role, history: bool) -> Invitation:
@@ -172,6 +188,7 @@ async def request_to_join(ctx: RequestContext, req: Join) -> Reply:
         return await _accept(ctx, circle, invitation)
     if circle.open and not removed:
         await add_member(ctx, circle, ctx.person, Role.MEMBER, history=True)
+        await offer_calendar(ctx.uow, circle, [ctx.person.id], f"You're in {circle.name}.", ctx.now)
         return Reply(message(f"Welcome to {circle.name}. {GROUND_RULES}"))
     if removed or (invitation is not None and invitation.state != InvitationState.ACCEPTED):
         return Reply(message(JOIN_ASKED))  # removed, declined, or already asked: nothing new for the lead
@@ -279,6 +296,7 @@ async def press(ctx: RequestContext, action: str, ident: int) -> Reply:
             invitation.state = InvitationState.ACCEPTED
             welcome = f"{ctx.person.display_name} let you into the peer circle {circle.name}. {GROUND_RULES}"
             ctx.uow.emit(TellPrivately(person.id, message(welcome)))
+            await offer_calendar(ctx.uow, circle, [person.id], f"You're in {circle.name}.", ctx.now)
             return Reply(message(f"{person.display_name} is now in {circle.name}."))
     raise NotFound("That button is no longer in use.")
 
@@ -286,6 +304,7 @@ async def press(ctx: RequestContext, action: str, ident: int) -> Reply:
 async def _accept(ctx: RequestContext, circle: Circle, invitation: Invitation) -> Reply:
     await add_member(ctx, circle, ctx.person, invitation.role, invitation.sees_history)
     invitation.state, invitation.decided_at = InvitationState.ACCEPTED, ctx.now
+    await offer_calendar(ctx.uow, circle, [ctx.person.id], f"You're in {circle.name}.", ctx.now)
     return Reply(message(f"Welcome to {circle.name}. {GROUND_RULES}"))
 
 
@@ -313,9 +332,10 @@ async def add_member(ctx: RequestContext, circle: Circle, person: Person, role: 
     )
     if earlier is not None and earlier.left_at is None:
         raise CircleError(f"{person.display_name} is already in {circle.name}.")
+    volunteer = await _volunteered(ctx, circle, person)
     if earlier is not None:
         earlier.left_at, earlier.role, earlier.joined_at, earlier.removed = None, role, ctx.now, False
-        earlier.sees_history, earlier.ground_rules_accepted_at = history, ctx.now
+        earlier.sees_history, earlier.ground_rules_accepted_at, earlier.volunteer = history, ctx.now, volunteer
     else:
         ctx.uow.session.add(
             Membership(
@@ -325,12 +345,26 @@ async def add_member(ctx: RequestContext, circle: Circle, person: Person, role: 
                 joined_at=ctx.now,
                 ground_rules_accepted_at=ctx.now,
                 sees_history=history,
+                volunteer=volunteer,
             )
         )
     await ctx.uow.flush()
     await ctx.uow.session.refresh(circle, ["memberships"])
     ctx.uow.emit(AddToSpace(circle.id, person.id, history))
     ctx.uow.emit(PostToCircle(circle.id, message(f"{person.display_name} joined the circle. Welcome!")))
+
+
+async def _volunteered(ctx: RequestContext, circle: Circle, person: Person) -> bool:
+    """Whether they said "I would facilitate" when signing up for the circle's programme (rotation
+    asks volunteers first); False for circles outside a programme."""
+    if circle.programme_id is None:
+        return False
+    said = await ctx.uow.session.scalar(
+        select(ProgrammeSignUp.facilitator).where(
+            ProgrammeSignUp.programme_id == circle.programme_id, ProgrammeSignUp.person_id == person.id
+        )
+    )
+    return bool(said)
 
 
 async def remove(ctx: RequestContext, req: RemovePerson) -> Reply:

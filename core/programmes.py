@@ -1,5 +1,5 @@
 """Programmes and sign-ups: a lead starts a programme, people ask to join it through the *Join the
-programme* form, and the lead forms its circles from what they gave (`circles form --programme`).
+programme* form, and the lead forms its circles from what they gave (`/circle form`, `core.forming`).
 
 A programme is found only in the asker's own workspace, by name for commands and by id for the
 form, so nobody reaches another workspace's programme or sees who else signed up.
@@ -47,8 +47,8 @@ async def new_programme(ctx: RequestContext, req: NewProgramme) -> Reply:
     return Reply(
         message(
             f"Programme '{name}' is open for sign-ups ({fmt.name}, {meetings} meetings every {every} days). "
-            f"Ask people to /circle signup {name}. When they have, form the circles with "
-            f"`circles form --programme {programme.id}`."
+            f"Ask people to /circle signup {name}. When they have, form the circles here with "
+            f"`/circle form {name}` (or as a CSV with `circles form --programme {programme.id}`)."
         )
     )
 
@@ -97,7 +97,8 @@ async def list_sign_ups(ctx: RequestContext, req: ListSignUps) -> Reply:
         message(
             Heading(f"{programme.name}: {len(entries)} signed up, {willing} willing to facilitate"),
             *(Text(line) for line in lines),
-            f"Form the circles with `circles form --programme {programme.id}`.",
+            f"Form the circles with `/circle form {programme.name}` "
+            f"(or as a CSV with `circles form --programme {programme.id}`).",
         )
     )
 
@@ -137,14 +138,14 @@ async def submit_sign_up(ctx: RequestContext, req: SignUp) -> Reply:
     return Reply(message(f"Your sign-up for '{programme.name}' is updated."))
 
 
-async def led_programme(ctx: RequestContext, name: str) -> Programme:
-    """A programme the asker leads, for a circle formed from it (`/circle new … programme=`),
-    so its members' shared history is known when the next programme is formed."""
+async def led_programme(ctx: RequestContext, name: str, doing: str = "add circles to it") -> Programme:
+    """A programme the asker leads, for a circle formed from it (`/circle new … programme=`,
+    `/circle form`), so its members' shared history is known when the next programme is formed."""
     programme = await _programme_named(ctx, name.lower())
     if programme is None:
         raise NotFound(f"There's no programme called '{name[:80]}' here.")
     if programme.lead_id != ctx.person.id:
-        raise NotAllowed(f"Only the lead of '{programme.name}' can add circles to it.")
+        raise NotAllowed(f"Only the lead of '{programme.name}' can {doing}.")
     return programme
 
 

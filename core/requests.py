@@ -69,6 +69,15 @@ class Schedule:
     target: Target = Target()
     tz: str = ""
     minutes: int | None = None
+    meeting: int | None = None  # which meeting of the series moves (default: the next one)
+    rest: bool = False  # that meeting and every one after it, at the same weekly slot
+
+
+@dataclass(frozen=True)
+class ScheduleSeries:
+    """The circle's whole series at a weekly slot inside its members' working hours."""
+
+    target: Target = Target()
 
 
 @dataclass(frozen=True)
@@ -183,6 +192,28 @@ class NewProgramme:
     format: str = "action-learning"
     meetings: int | None = None
     every: int | None = None
+
+
+@dataclass(frozen=True)
+class FormCircles:
+    """`/circle form PROGRAMME`: show the programme's proposed circles (with `seed`, another
+    arrangement), or move one person of the standing proposal to another of its circles
+    (`move=@person to=N`).
+    The *Another arrangement* button names the programme by id."""
+
+    programme: str = ""
+    seed: int | None = None
+    move: PersonRef | None = None
+    to: int | None = None
+    programme_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmCircles:
+    """*Create these circles* under a proposal: the revision it showed, so only what was seen is created."""
+
+    proposal: int
+    revision: int
 
 
 @dataclass(frozen=True)

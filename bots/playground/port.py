@@ -112,9 +112,11 @@ class PlaygroundPort:
         return posted.ref
 
     async def send_files(self, user_id: str, message: Message, files: Sequence[Attachment]) -> MessageRef:
-        """A DM with a link to each file and to a page showing the charts, for this person alone."""
+        """A DM with a link to each file (and to a page showing the charts, if any), for this person alone."""
         bundle = self.downloads.keep(user_id, message, files)
-        links = (("Open the report page", bundle.page), *((title, bundle.url(name)) for name, title, _ in bundle.files))
+        charts = any(media.startswith("image/") for _, _, media in bundle.files)
+        page = (("Open the report page", bundle.page),) if charts else ()
+        links = (*page, *((title, bundle.url(name)) for name, title, _ in bundle.files))
         posted = await self.write(dm_space(user_id), None, message, links=links)
         await self._tell(Change(None, (user_id,)))
         return posted.ref

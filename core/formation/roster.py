@@ -727,3 +727,54 @@ def _circle_counts(circle_of: IntArray, circles: int, a: dict[str, NDArray[Any]]
         "level_sum": np.bincount(circle_of, weights=level, minlength=circles),
         "level_sq": np.bincount(circle_of, weights=level * level, minlength=circles),
     }
+
+
+def hand_made_relaxations(
+    arranged: Sequence[Sequence[SignUp]], signups: Sequence[SignUp], rules: FormationRules
+) -> tuple[Relaxation, ...]:
+    """The hard rules a partition arranged by hand breaks (a lead moved someone after a run), each
+    naming its circle and people, so the lead sees what a move costs before confirming it."""
+    low, high, spread = rules.min_size, rules.max_size, rules.max_timezone_spread
+    per_offset = Counter(s.utc_offset for s in signups)
+    found: list[Relaxation] = []
+    for number, members in enumerate(arranged, start=1):
+        if not low <= len(members) <= high:
+            found.append(
+                Relaxation(
+                    "circle size",
+                    f"circle {number} has {len(members)} people; circles should have {low}–{high}.",
+                    "kept as you arranged it.",
+                    number,
+                    tuple(m.id for m in members),
+                )
+            )
+        width = circular_spread([m.utc_offset for m in members])
+        if width > spread + 1e-9:
+            far = _far_members(members, spread, per_offset, low)
+            found.append(
+                Relaxation(
+                    "time-zone spread",
+                    f"circle {number} spans {width:g} hours, more than {spread:g}: {_names(far)} "
+                    f"{'is' if len(far) == 1 else 'are'} far from the others.",
+                    "kept as you arranged it.",
+                    number,
+                    tuple(m.id for m in far),
+                )
+            )
+        by_id = {m.id: m for m in members}
+        for member in members:
+            pairs = [(other, "named person") for other in sorted(member.avoid & set(by_id) - {member.id})]
+            boss = member.manager_id
+            if boss is not None and boss in by_id and boss != member.id:
+                pairs.insert(0, (boss, "never with one's manager"))
+            found.extend(
+                Relaxation(
+                    rule,
+                    f"{member.name} and {by_id[other].name} share circle {number}.",
+                    "kept as you arranged it.",
+                    number,
+                    (member.id, other),
+                )
+                for other, rule in pairs
+            )
+    return tuple(found)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from core import membership, module_catalogue, programmes
+from core import forming, membership, module_catalogue, programmes
 from core.commands import EVALUATION, MAX_ID, SIGN_UP, SPECS, Refused, Spec, read, read_line, spec_named, whole_number
 from core.context import NOT_YOURS, RequestContext
 from core.errors import NotFound, UsageError
@@ -30,11 +30,13 @@ from core.requests import (
     BrowseModules,
     CallForBids,
     CloseMeeting,
+    ConfirmCircles,
     ConfirmErase,
     Evaluate,
     Evaluation,
     ExtendTimebox,
     ForgetMe,
+    FormCircles,
     ListSignUps,
     MyData,
     NewProgramme,
@@ -62,6 +64,8 @@ handles(MyData)(export.my_data)
 handles(ForgetMe)(erase.forget_me)
 handles(SetRetention)(retention.set_retention)
 handles(BrowseModules)(module_catalogue.browse)
+handles(FormCircles)(forming.form)
+handles(ConfirmCircles)(forming.confirm)
 
 
 @handles(ConfirmErase)
@@ -101,6 +105,8 @@ BUTTONS: dict[str, Callable[[int, str, date], object]] = {
     Action.WITHDRAW_BID: lambda ident, _, __: WithdrawBid(ident),
     Action.EXTEND_TIMEBOX: lambda ident, detail, _: ExtendTimebox(Target(round=ident), _phase(detail)),
     erase.CONFIRM_ERASE: lambda ident, _, __: ConfirmErase(ident),
+    forming.FormingAction.CONFIRM: lambda ident, detail, _: forming.confirm_request(ident, detail),
+    forming.FormingAction.RERUN: lambda ident, detail, _: forming.rerun_request(ident, detail),
     **{action.value: _membership(action) for action in membership.MembershipAction},
     # only the statuses the buttons offer: the spec of /circle update says which
     Action.SET_COMMITMENT_STATUS: lambda ident, detail, today: read(

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from core import forms, meeting, views
+from core import meeting, views
 from core.commands import SPECS, Param, read_value, time_zone
 from core.context import NOT_YOURS, RequestContext
-from core.effects import PostToCircle, PublishMeeting
+from core.effects import PostToCircle
 from core.errors import CircleError, NotAllowed, NotFound
 from core.handlers.circles import ctx_member
 from core.handlers.replies import done, handles
-from core.messages import Actions, Message, Reply, Text, message
+from core.messages import Message, Reply, Text, message
 from core.models import Bid, Meeting, Round
 from core.requests import (
     CallForBids,
@@ -30,41 +30,41 @@ from core.requests import (
     PassRound,
     PlaceBid,
     Schedule,
+    ScheduleSeries,
     StartRound,
     Target,
     Withdraw,
     WithdrawBid,
 )
-from core.vocabulary import CircleStatus, MeetingState, Mode, Phase
+from core.scheduling import series
+from core.vocabulary import CircleStatus, Phase
 
 
 @handles(Schedule)
 async def schedule(ctx: RequestContext, req: Schedule) -> Reply:
+    """Sets the next meeting's start, or moves meeting N (and with rest=yes every later one): the
+    circle's lead, or that meeting's facilitator."""
     circle = await ctx.circle_for(req.target.circle)
-    ctx.require_lead(circle, "schedule meetings")
+    if req.meeting is not None:
+        meeting_: Meeting | None = await series.meeting_numbered(ctx, circle, req.meeting)
+    else:
+        meeting_ = await ctx.current_meeting(circle)
+    if not ctx.is_lead(circle) and (meeting_ is None or meeting_.facilitator_id != ctx.person.id):
+        ctx.require_lead(circle, "schedule meetings")
     zone_name = req.tz or ctx.person.timezone or ctx.workspace.default_timezone
-    local = datetime.combine(req.day, req.at, tzinfo=time_zone(zone_name))
-    if local <= ctx.now:
+    start = datetime.combine(req.day, req.at, tzinfo=time_zone(zone_name)).astimezone(UTC)
+    if start <= ctx.now:
         raise CircleError("That time is in the past. Please pick a time still to come.")
-    start = local.astimezone(UTC)
-    meeting_ = await ctx.next_meeting(circle)
-    if meeting_.state != MeetingState.SCHEDULED:
-        raise CircleError(f"Meeting {meeting_.number} is already under way; close it before scheduling the next.")
-    meeting_.scheduled_start = start
-    if req.minutes is not None:
-        meeting_.duration_minutes = req.minutes
-    if circle.mode == Mode.LIVE:
-        ctx.uow.emit(PublishMeeting(meeting_.id))
-    ctx.uow.emit(
-        PostToCircle(
-            circle.id,
-            message(
-                f"Meeting {meeting_.number} is scheduled for {views.at(start)}.",  # each reader's own zone
-                Actions((forms.bid_button(meeting_.id),)),
-            ),
-        )
-    )
-    return done(f"Meeting {meeting_.number} of {circle.name} is scheduled for {views.when(start, zone_name)}.")
+    if meeting_ is None:
+        meeting_ = await ctx.next_meeting(circle)
+    return done(await series.move(ctx, circle, meeting_, start, req.rest, req.minutes, zone_name))
+
+
+@handles(ScheduleSeries)
+async def schedule_whole_series(ctx: RequestContext, req: ScheduleSeries) -> Reply:
+    circle = await ctx.circle_for(req.target.circle)
+    ctx.require_lead(circle, "schedule the series")
+    return done(await series.schedule_series(ctx, circle, [m.person for m in circle.active_memberships()]))
 
 
 async def scene_for(ctx: RequestContext, target: Target, create: bool = False) -> meeting.Scene:

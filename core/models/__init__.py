@@ -3,6 +3,7 @@
 from core.models.base import Base, utcnow
 from core.models.circles import Circle, Membership, Person, Programme, ProgrammeSignUp, Workspace
 from core.models.evaluation import Applied, ProgrammeEvaluation, ReportDigest
+from core.models.formation import FormationProposal
 from core.models.meetings import (
     Bid,
     CheckIn,
@@ -30,6 +31,7 @@ __all__ = [
     "DueItem",
     "DueKind",
     "DueState",
+    "FormationProposal",
     "HandledRequest",
     "Invitation",
     "InvitationKind",

@@ -102,6 +102,11 @@ class Circle(Base):
     # circle closes. None on circles made before series existed: they run until someone ends them.
     meeting_count: Mapped[int | None]
     cadence_days: Mapped[int | None]
+    # The weekly slot the series was given (`core.scheduling.series`): where meeting 1 falls on it, in
+    # which zone its wall-clock time holds, and how often its calendar changed (the .ics SEQUENCE).
+    series_start: Mapped[datetime | None]
+    series_zone: Mapped[str | None] = mapped_column(String(64))
+    calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     ended_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -337,13 +337,21 @@ def _circle_plan(circle: Circle, facts: _Facts, now: datetime) -> _CirclePlan:
             live_timebox(plan, round_)
     if current is not None and circle.mode == Mode.LIVE:
         live_break(plan, fmt, current)
+    series_over = (
+        current is None
+        and last_closed is not None
+        and circle.meeting_count is not None
+        and last_closed.number >= circle.meeting_count
+    )
     if last_closed is not None and (current is None or current.state == MeetingState.SCHEDULED):
         next_start = (
             current.scheduled_start
             if current is not None and current.scheduled_start is not None
-            else (last_closed.closed_at or now) + timedelta(days=fmt.cadence_days[0])
+            else (last_closed.closed_at or now) + timedelta(days=circle.cadence_days or fmt.cadence_days[0])
         )
-        _between_meetings(plan, last_closed, next_start, members, facts.commitments[circle.id])
+        # after the series' last meeting there is no next one to check in before: feedback only
+        commitments = [] if series_over else facts.commitments[circle.id]
+        _between_meetings(plan, last_closed, next_start, members, commitments)
     _ask_time_zones(plan, plan.dm_people.values())
     return plan
 
