@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from core import forms, meeting, views
+from core import closing, forms, meeting, views
 from core.commands import SPECS, Param, read_value, time_zone
 from core.context import NOT_YOURS, RequestContext
 from core.effects import PostToCircle, PublishMeeting
@@ -186,7 +186,9 @@ async def pass_round(ctx: RequestContext, req: PassRound) -> Reply:
 @handles(CloseMeeting)
 async def close(ctx: RequestContext, req: CloseMeeting) -> Reply:
     scene = await scene_for(ctx, req.target)
-    await meeting.close_meeting(scene, ctx.person)
+    if await meeting.close_meeting(scene, ctx.person):
+        await closing.end_circle(ctx.uow, scene.circle, ctx.now)
+        return done(f"Meeting {scene.meeting.number}, the close-out, is closed, and {scene.circle.name} has ended.")
     return done(f"Meeting {scene.meeting.number} is closed.")
 
 
