@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -128,6 +128,7 @@ class RequestContext:
         if len(mine) == 1:
             return mine[0]
         if not mine:
+            await self._refuse_if_ended(true())
             raise NotFound("You're not in any circle yet. Join one with /circle join NAME.")
         names = ", ".join(c.name for c in mine)
         raise NotFound(f"You're in several circles ({names}): add in=NAME to say which.")
@@ -138,7 +139,8 @@ class RequestContext:
 
     async def _refuse_if_ended(self, which: ColumnElement[bool]) -> None:
         """A command meant for a circle that has ended is told so, kindly, rather than 'not found'."""
-        circle = await self.uow.session.scalar(_ENDED.where(which).limit(1), {"person_id": self.person.id})
+        query = _ENDED.where(which).order_by(Circle.ended_at.desc()).limit(1)
+        circle = await self.uow.session.scalar(query, {"person_id": self.person.id})
         if circle is not None:
             raise NotAllowed(ended(circle))
 
