@@ -87,12 +87,16 @@ async def test_a_series_of_four_ends_at_its_close_out_and_then_says_nothing(
 
     reply = await run_meeting(service, people, committing=[people[0]])
 
-    assert "the close-out, is closed" in reply and "has ended" in reply
+    assert "the close-out, is closed" in reply
+    assert "has ended" in reply
     opening = next(s for s in port.of_kind("post") if "is open" in s.text)
-    assert "close-out" in opening.text and "what changed for me" in opening.text
-    assert "Report-back" in opening.text and "Try one thing, Ben" in opening.text
+    assert "close-out" in opening.text
+    assert "what changed for me" in opening.text
+    assert "Report-back" in opening.text
+    assert "Try one thing, Ben" in opening.text
     circle = await the_circle(db)
-    assert circle.status == CircleStatus.CLOSED and circle.ended_at == clock.now()
+    assert circle.status == CircleStatus.CLOSED
+    assert circle.ended_at == clock.now()
     assert [s.target for s in port.of_kind("archive")] == [circle.space_ref]
     ended = [s for s in port.of_kind("dm") if "your open commitments" in s.text]
     assert sorted(s.target for s in ended) == sorted(p.user for p in people)  # all four still owe one
@@ -153,7 +157,8 @@ async def test_ending_early_does_the_same_and_owners_settle_their_commitments(
     owed = {s.target: s for s in port.of_kind("dm") if "your open commitments" in s.text}
     assert set(owed) == {ben.user, chidi.user}
     first, second, third = await commitments(db)
-    assert f"#{first.id}" in owed[ben.user].text and f"#{second.id}" in owed[ben.user].text
+    assert f"#{first.id}" in owed[ben.user].text
+    assert f"#{second.id}" in owed[ben.user].text
     assert "has ended" in await lead.says("/circle end")  # twice: told kindly, nothing sent again
     assert len(port.of_kind("archive")) == 1
 
