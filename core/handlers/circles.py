@@ -123,4 +123,6 @@ async def end_early(ctx: RequestContext, circle: Circle) -> Reply:
         raise CircleError(f"Meeting {under_way.number} is under way: close it first with /circle close, then end.")
     if not await closing.end_circle(ctx.uow, circle, ctx.now, ctx.person):
         raise CircleError(f"{circle.name} has already ended.")
-    return done(f"{circle.name} has ended. Its channel stays readable; each member hears about their open commitments.")
+    return done(
+        f"{circle.name} is now closed. Its channel stays readable; each member hears about their open commitments."
+    )

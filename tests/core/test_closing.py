@@ -149,7 +149,7 @@ async def test_ending_early_does_the_same_and_owners_settle_their_commitments(
     assert "paused" in await lead.says("/circle pause")
     port.clear()
 
-    assert "has ended" in await lead.says("/circle end")  # a paused circle ends too
+    assert "now closed" in await lead.says("/circle end")  # a paused circle ends too
 
     circle = await the_circle(db)
     assert circle.status == CircleStatus.CLOSED
