@@ -6,12 +6,12 @@ from __future__ import annotations
 from core import closing, meeting, views
 from core.context import RequestContext
 from core.effects import PostToCircle
-from core.errors import NotFound
+from core.errors import CircleError, NotFound
 from core.handlers.replies import done, handles
 from core.messages import Quote, Reply, message
 from core.models import Commitment
 from core.requests import SetCommitmentStatus, SettleCommitment
-from core.vocabulary import CommitmentStatus
+from core.vocabulary import CircleStatus, CommitmentStatus
 
 
 async def my_commitment(ctx: RequestContext, commitment_id: int) -> Commitment:
@@ -25,6 +25,10 @@ async def my_commitment(ctx: RequestContext, commitment_id: int) -> Commitment:
 async def update_commitment(ctx: RequestContext, req: SetCommitmentStatus) -> Reply:
     commitment = await my_commitment(ctx, req.number)
     circle = await ctx.circle_by_id(commitment.circle_id)
+    if circle.status == CircleStatus.CLOSED:
+        raise CircleError(
+            f"{circle.name} has ended: settle #{commitment.id} with the buttons in the message it sent you."
+        )
     changed = meeting.set_commitment_status(ctx.uow, commitment, ctx.person.id, req.status, req.note, ctx.now)
     if changed and req.status == CommitmentStatus.STUCK:
         ctx.uow.emit(

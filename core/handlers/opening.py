@@ -27,7 +27,7 @@ async def open_form(ctx: RequestContext, req: OpenForm) -> Reply:
         intro = views.form_intro(await my_open_commitments(ctx, scene.circle.id))
         return Reply(message("Opening the check-in form."), forms.check_in_form(scene.meeting.id, intro))
     if req.form == FormId.FEEDBACK and meeting_id is not None:
-        scene = await meeting_scene(ctx, meeting_id)
+        scene = await meeting_scene(ctx, meeting_id, ended_ok=True)
         return Reply(message("Opening the feedback form."), forms.feedback_form(scene.meeting.id))
     if req.form == FormId.CONTRIBUTE and round_id is not None:
         scene, round_ = await round_scene(ctx, round_id)

@@ -15,7 +15,7 @@ from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
 from core.vocabulary import CircleStatus, CommitmentStatus
 from tests.core.test_meeting_flow import facilitator_of_the_day, form_circle
-from tests.fakes.members import Member, cast
+from tests.fakes.members import Member, cast, welcome
 from tests.fakes.recording_port import RecordingPort
 from tests.fakes.timeline import Timeline
 from tests.fakes.wiring import connected
@@ -187,3 +187,48 @@ async def test_settling_is_only_for_circles_that_ended_and_their_own_members(
     assert "no commitment" in (await other[0].presses(Action.SETTLE_COMMITMENT, f"{commitment.id}:done"))[0]
     async with service.db.unit_of_work() as uow:
         assert (await uow.session.get(Commitment, commitment.id)).status == CommitmentStatus.OPEN  # type: ignore[union-attr]
+
+
+async def test_a_programme_circle_offers_each_member_the_closing_questions_and_nothing_else_writes(
+    service: CircleService, clock: ManualClock, port: RecordingPort, db: Database
+) -> None:
+    people = cast(service, 3)
+    outsider = cast(service, 5)[4]
+    lead = people[0]
+    assert "open for sign-ups" in await lead.says("/circle programme spring format=module")
+    assert "is set up" in await lead.says("/circle new spring-a programme=spring")
+    await welcome(lead, people[1:])
+    await hold_meeting(service, clock, people, committing=[people[1]])
+    bid_button = await schedule_only(people, clock)
+    await hold_meeting_now(service, people)
+
+    offers = [s for s in port.of_kind("dm") if "closing questions about 'spring'" in s.text]
+    assert sorted(s.target for s in offers) == sorted(p.user for p in people)
+    button = offers[0].message.blocks[-1].buttons[0]  # type: ignore[union-attr]
+    assert button.action_id == Action.OPEN_EVALUATION_FORM
+    text, form = await people[1].presses(button.action_id, button.value)
+    assert form is not None
+    assert "closing questions" in text
+    text, form = await outsider.presses(button.action_id, button.value)
+    assert form is None
+    assert "no longer open" in text
+
+    assert "has ended" in (await people[2].presses(Action.OPEN_BID_FORM, bid_button))[0]
+    (commitment,) = await commitments(db)
+    assert "has ended" in await people[1].says(f"/circle update {commitment.id} stuck")
+    assert "has ended" in await people[1].says(f"/circle done {commitment.id}")
+    assert (await commitments(db))[0].status == CommitmentStatus.CARRIED_OVER
+
+
+async def schedule_only(people: list[Member], clock: ManualClock) -> str:
+    """Schedules the next meeting an hour ahead and moves the clock there; returns its bid button's value."""
+    start = await schedule(people[0], clock.now() + timedelta(hours=1))
+    clock.set(start)
+    async with people[0].service.db.unit_of_work() as uow:
+        meeting = await uow.session.scalar(select(Meeting).order_by(Meeting.number.desc()).limit(1))
+    assert meeting is not None
+    return str(meeting.id)
+
+
+async def hold_meeting_now(service: CircleService, people: list[Member]) -> str:
+    return await run_meeting(service, people, committing=[])
