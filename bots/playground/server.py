@@ -97,7 +97,7 @@ def _playground(request: web.Request) -> Playground:
 
 
 def _error(status: int, text: str) -> web.HTTPException:
-    kind = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 404: web.HTTPNotFound}[status]
+    kind = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound}[status]
     return kind(text=json.dumps({"error": text}), content_type="application/json")
 
 
