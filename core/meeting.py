@@ -273,6 +273,13 @@ async def reassign_facilitators(uow: UnitOfWork, circle: Circle) -> list[Meeting
     return changed
 
 
+async def reassign_all(uow: UnitOfWork, circles: Sequence[Circle]) -> None:
+    """Someone left every circle at once (erasure, gone from the workspace): each re-reads who is in it."""
+    for circle in circles:
+        await uow.session.refresh(circle, ["memberships"])
+        await reassign_facilitators(uow, circle)
+
+
 def is_close_out(circle: Circle, meeting: Meeting) -> bool:
     """The last meeting of a series closes the programme for the circle; open-ended circles have none."""
     return circle.meeting_count is not None and meeting.number >= circle.meeting_count
