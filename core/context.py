@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -21,6 +21,14 @@ from core.formats import get_format
 from core.meeting import Scene, facilitator_for, load_scene
 from core.models import Circle, Meeting, Membership, Person, Round, Workspace
 from core.vocabulary import CircleStatus, MeetingState, Platform, Role
+
+
+def ended(circle: Circle) -> str:
+    return (
+        f"{circle.name} has ended: its channel stays there to read, but it holds no more meetings and takes "
+        "nothing new. /circle status and /circle my-data still work."
+    )
+
 
 NOT_YOURS = "That isn't available to you: it may have ended, or belong to a circle you're not in."
 
@@ -109,18 +117,32 @@ class RequestContext:
         if name:
             match = next((c for c in mine if c.name == name.lower()), None)
             if match is None:
+                await self._refuse_if_ended(Circle.name == name.lower())
                 raise NotFound(f"You're not in a circle called '{name[:80]}'.")
             return match
         if self.where.space:
             here = next((c for c in mine if c.space_ref == self.where.space), None)
             if here is not None:
                 return here
+            await self._refuse_if_ended(Circle.space_ref == self.where.space)
         if len(mine) == 1:
             return mine[0]
         if not mine:
+            await self._refuse_if_ended(true())
             raise NotFound("You're not in any circle yet. Join one with /circle join NAME.")
         names = ", ".join(c.name for c in mine)
         raise NotFound(f"You're in several circles ({names}): add in=NAME to say which.")
+
+    async def ended_circles(self) -> list[Circle]:
+        """Circles that ended while the person was in them: still theirs to read, no longer to write in."""
+        return list(await self.uow.session.scalars(_ENDED.order_by(Circle.name), {"person_id": self.person.id}))
+
+    async def _refuse_if_ended(self, which: ColumnElement[bool]) -> None:
+        """A command meant for a circle that has ended is told so, kindly, rather than 'not found'."""
+        query = _ENDED.where(which).order_by(Circle.ended_at.desc()).limit(1)
+        circle = await self.uow.session.scalar(query, {"person_id": self.person.id})
+        if circle is not None:
+            raise NotAllowed(ended(circle))
 
     async def circle_by_id(self, circle_id: int) -> Circle:
         """A circle the actor belongs to, by id; any other id is answered as if it did not exist."""
@@ -176,18 +198,30 @@ class RequestContext:
         meeting = await self.current_meeting(circle)
         if meeting is not None:
             return meeting
-        if circle.status in (CircleStatus.PAUSED, CircleStatus.CLOSED):
-            raise NotAllowed(f"{circle.name} is {circle.status.value}; the facilitator can resume it.")
-        last = await self.uow.session.scalar(
-            select(Meeting.number).where(Meeting.circle_id == circle.id).order_by(Meeting.number.desc()).limit(1)
-        )
-        number = (last or 0) + 1
+        if circle.status == CircleStatus.CLOSED:
+            raise NotAllowed(ended(circle))
+        if circle.status == CircleStatus.PAUSED:
+            raise NotAllowed(f"{circle.name} is paused; the facilitator can resume it.")
+        held = (
+            await self.uow.session.execute(
+                select(Meeting.number, Meeting.facilitator_id)
+                .where(Meeting.circle_id == circle.id)
+                .order_by(Meeting.number)
+            )
+        ).all()
+        earlier = [facilitator for _, facilitator in held]  # who has had a turn: rotation counts them
+        number = (held[-1][0] if held else 0) + 1
+        if circle.meeting_count is not None and number > circle.meeting_count:
+            raise NotAllowed(
+                f"{circle.name} has held all {circle.meeting_count} meetings of its series; there is no meeting "
+                f"{number}. Its lead can end it with /circle end."
+            )
         fmt = get_format(circle.format_key)
         meeting = Meeting(
             circle_id=circle.id,
             number=number,
             duration_minutes=fmt.meeting_minutes,
-            facilitator_id=facilitator_for(circle, fmt, number),
+            facilitator_id=facilitator_for(circle, fmt, number, earlier),
             created_at=self.now,
         )
         self.uow.session.add(meeting)
@@ -239,6 +273,15 @@ _ACTOR = _with_circles(
 )
 _MY_CIRCLES = _with_circles(
     select(Circle, Meeting, Round).select_from(Person).where(Person.id == bindparam("person_id"))
+)
+_ENDED = (
+    select(Circle)
+    .join(Membership, Membership.circle_id == Circle.id)
+    .where(
+        Membership.person_id == bindparam("person_id"),
+        Membership.left_at.is_(None),
+        Circle.status == CircleStatus.CLOSED,
+    )
 )
 _CURRENT_MEETING = (
     _with_latest_round(select(Meeting, Round).select_from(Meeting))

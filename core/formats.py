@@ -32,6 +32,42 @@ class PhaseSpec:
 
 
 @dataclass(frozen=True)
+class CloseOut:
+    """The last meeting of a series: what its opening says, the reflection round every member
+    speaks in (the close-out's check-in), and what the circle hears when it ends."""
+
+    opening: str
+    reflection: str
+    closing: str
+
+
+CLOSE_OUT = CloseOut(
+    opening=(
+        "This is our last meeting: the close-out. We hear back on every commitment still open, each of us "
+        "reflects on the whole programme, and we close with the programme's feedback."
+    ),
+    reflection=(
+        "*Reflection round on the whole programme*: what changed for me? Every member speaks, once, "
+        "with /circle checkin TEXT (or *Check in*)."
+    ),
+    closing=(
+        "This circle has ended. Thank you all. The channel stays here to read, but nobody writes in it any "
+        "more. Each of you gets a private message about your open commitments: done, dropped, or carried "
+        "on on your own."
+    ),
+)
+
+# What the first member to facilitate a set that ran facilitated is told, a few lines before their turn.
+HANDOVER_NOTE = (
+    "From now on the set runs itself, and you facilitate the next meeting. What the facilitator does:",
+    "• open the meeting with /circle start, and keep time (you get a private *Time's up* at each phase's end);",
+    "• open bids with /circle bids, start each round with /circle round, and move it on with /circle next;",
+    "• guard the process, not the content: questions before advice, the issue holder owns their actions;",
+    "• close with /circle close. Others take their turn after you.",
+)
+
+
+@dataclass(frozen=True)
 class Format:
     key: str
     name: str
@@ -49,6 +85,8 @@ class Format:
     uses_module: bool = False
     first_meeting_opening: str = ""
     session_agendas: tuple[str, ...] = field(default_factory=tuple)
+    close_out: CloseOut = CLOSE_OUT
+    handover_note: tuple[str, ...] = ()  # FACILITATED_THEN_ROTATING: to the first member who facilitates
 
     def phase(self, phase: Phase) -> PhaseSpec:
         for spec in self.phases:
@@ -133,6 +171,7 @@ FORMATS: dict[str, Format] = {
             meeting_minutes=180,
             phases=_round(5, 10, 35, 5, 5),
             facilitated_meetings=2,
+            handover_note=HANDOVER_NOTE,
             break_after_minutes=120,
             first_meeting_opening="Ground rules: " + GROUND_RULES,
         ),

@@ -32,6 +32,8 @@ class Action(StrEnum):
     OPEN_COMMITMENT_NOTE_FORM = "commitment.note"
     WITHDRAW_BID = "bid.withdraw"
     EXTEND_TIMEBOX = "phase.extend"
+    SETTLE_COMMITMENT = "commitment.settle"  # at the end of a circle: done, drop, or keep going alone
+    OPEN_EVALUATION_FORM = "evaluation.open"
 
 
 class FormId(StrEnum):

@@ -6,6 +6,11 @@
 
     A round:  PRESENT ─▶ CLARIFY ─▶ EXPLORE ─▶ REFLECT ─▶ COMMIT ─▶ DONE   (advance_phase)
 
+    The close-out (the last meeting of a series, `is_close_out`): the same states, but its opening
+    says so and holds the report-back on every open commitment, its check-in is the reflection
+    round on the whole programme ("what changed for me", every member speaks: `Format.close_out`),
+    and closing it ends the circle (`close_meeting` returns True; `core.closing.end_circle`).
+
 Guards, stated once each below: only the facilitator of the day moves a live meeting on (the bot
 moves an async one at the phase deadline, or early when everyone has spoken); contributions
 follow the phase (clarifying questions only while clarifying, which the holder may answer; the
@@ -18,6 +23,8 @@ what to do instead.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -32,10 +39,12 @@ from core.effects import (
     RefreshThreadHeader,
     ShowCheckIn,
     StartThread,
+    TellPrivately,
     WithdrawMeeting,
 )
 from core.errors import CircleError, NotAllowed
-from core.formats import Format, PhaseSpec, Speaker
+from core.formats import Format, PhaseSpec, Speaker, get_format
+from core.messages import message
 from core.models import (
     Bid,
     CheckIn,
@@ -117,7 +126,10 @@ class Scene:
         return self.circle.active_memberships()
 
     def membership(self, person: Person) -> Membership | None:
-        return next((m for m in self.members if m.person_id == person.id), None)
+        return self.membership_of(person.id)
+
+    def membership_of(self, person_id: int) -> Membership | None:
+        return next((m for m in self.members if m.person_id == person_id), None)
 
     def person(self, person_id: int) -> Person:
         for m in self.circle.memberships:
@@ -210,19 +222,67 @@ def _require_holder_after_questions(scene: Scene, person: Person, transition: st
 # Who facilitates -------------------------------------------------------------------------------
 
 
-def facilitator_for(circle: Circle, fmt: Format, number: int) -> int | None:
-    """The facilitator of the day for meeting `number`, by the circle's facilitation model."""
+def facilitator_for(
+    circle: Circle, fmt: Format, number: int, earlier: Sequence[int | None] | None = None
+) -> int | None:
+    """The facilitator of the day for meeting `number`, by the circle's facilitation model.
+
+    In rotation, members who volunteered come first, and nobody facilitates twice before everyone
+    has once: `earlier` is who facilitated meetings 1..number-1 (hand-overs included), and the
+    member with the fewest turns among today's members goes next. Without it (a whole series planned
+    at once) the rotation is simply taken in turn."""
     members = circle.active_memberships()
     facilitators = [m.person_id for m in members if m.role == Role.FACILITATOR]
-    rotation = [m.person_id for m in members if m.role == Role.MEMBER] or [m.person_id for m in members]
     named = facilitators[0] if facilitators else circle.created_by_id
     match circle.facilitation:
         case Facilitation.FACILITATED:
             return named
         case Facilitation.FACILITATED_THEN_ROTATING if number <= fmt.facilitated_meetings and named:
             return named
-        case _:
-            return rotation[(number - 1) % len(rotation)] if rotation else named
+    rotation = rotation_order(members)
+    if not rotation:
+        return named
+    if earlier is None:
+        handed = fmt.facilitated_meetings if circle.facilitation == Facilitation.FACILITATED_THEN_ROTATING else 0
+        return rotation[(number - 1 - handed) % len(rotation)]
+    turns = Counter(person_id for person_id in earlier if person_id in rotation)
+    return min(rotation, key=lambda person_id: (turns[person_id], rotation.index(person_id)))
+
+
+def rotation_order(members: Sequence[Membership]) -> list[int]:
+    """Who takes turns, volunteers first, then in the order they joined; a named facilitator only
+    when nobody else is there."""
+    rotating = [m for m in members if m.role == Role.MEMBER] or list(members)
+    return [m.person_id for m in sorted(rotating, key=lambda m: (not m.volunteer, m.id or 0))]
+
+
+async def reassign_facilitators(uow: UnitOfWork, circle: Circle) -> list[Meeting]:
+    """After the roster changed: every meeting not yet opened gets its facilitator again, counting
+    who facilitated the meetings before it. Returns the meetings whose facilitator changed."""
+    fmt = get_format(circle.format_key)
+    meetings = await uow.session.scalars(select(Meeting).where(Meeting.circle_id == circle.id).order_by(Meeting.number))
+    earlier: list[int | None] = []
+    changed = []
+    for meeting in meetings:
+        if meeting.state == MeetingState.SCHEDULED and meeting.opened_at is None:
+            chosen = facilitator_for(circle, fmt, meeting.number, earlier)
+            if chosen != meeting.facilitator_id:
+                meeting.facilitator_id = chosen
+                changed.append(meeting)
+        earlier.append(meeting.facilitator_id)
+    return changed
+
+
+async def reassign_all(uow: UnitOfWork, circles: Sequence[Circle]) -> None:
+    """Someone left every circle at once (erasure, gone from the workspace): each re-reads who is in it."""
+    for circle in circles:
+        await uow.session.refresh(circle, ["memberships"])
+        await reassign_facilitators(uow, circle)
+
+
+def is_close_out(circle: Circle, meeting: Meeting) -> bool:
+    """The last meeting of a series closes the programme for the circle; open-ended circles have none."""
+    return circle.meeting_count is not None and meeting.number >= circle.meeting_count
 
 
 # Transitions -----------------------------------------------------------------------------------
@@ -235,7 +295,8 @@ async def open_meeting(scene: Scene, actor: Person | None) -> None:
     scene.meeting.state = MeetingState.CHECK_IN
     scene.meeting.opened_at = scene.now
     reports = await _take_report_back(scene)
-    scene.uow.emit(PostToCircle(scene.circle.id, views.meeting_opening(scene, reports)))
+    close_out = is_close_out(scene.circle, scene.meeting)
+    scene.uow.emit(PostToCircle(scene.circle.id, views.meeting_opening(scene, reports, close_out=close_out)))
 
 
 async def check_in(scene: Scene, person: Person, text: str) -> CheckIn:
@@ -559,8 +620,11 @@ async def extend_timebox(scene: Scene, actor: Person | None, round_id: int, minu
     return round_
 
 
-async def close_meeting(scene: Scene, actor: Person | None) -> None:
-    """Ends the meeting; earlier commitments still open carry over, and members are asked for feedback."""
+async def close_meeting(scene: Scene, actor: Person | None) -> bool:
+    """Ends the meeting; earlier commitments still open carry over, and members are asked for feedback.
+    True when it was the close-out: the series is over and the caller ends the circle
+    (`core.closing.end_circle`). Closing the last facilitated meeting of a set that then rotates
+    hands over to the first member who facilitates."""
     _require_state(scene, "close_meeting", "close the meeting")
     _require_facilitator_of_the_day(scene, actor, "close the meeting")
     _require_round_closed(scene)
@@ -582,8 +646,35 @@ async def close_meeting(scene: Scene, actor: Person | None) -> None:
             f"carried over at the close of meeting {scene.meeting.number}",
             scene.now,
         )
-    scene.uow.emit(PostToCircle(scene.circle.id, views.meeting_closed(scene)))
+    close_out = is_close_out(scene.circle, scene.meeting)
+    scene.uow.emit(PostToCircle(scene.circle.id, views.meeting_closed(scene, close_out=close_out)))
     scene.uow.emit(WithdrawMeeting(scene.meeting.id))
+    if not close_out and scene.fmt.handover_note and scene.meeting.number == scene.fmt.facilitated_meetings:
+        await _hand_over_to_members(scene)
+    return close_out
+
+
+async def _hand_over_to_members(scene: Scene) -> None:
+    """The facilitated part is over: the first member to facilitate hears what the role asks, once."""
+    number = scene.meeting.number + 1
+    meetings = list(
+        await scene.uow.session.scalars(
+            select(Meeting).where(Meeting.circle_id == scene.circle.id).order_by(Meeting.number)
+        )
+    )
+    planned = next((m for m in meetings if m.number == number), None)
+    earlier = [m.facilitator_id for m in meetings if m.number < number]
+    person_id = planned.facilitator_id if planned else facilitator_for(scene.circle, scene.fmt, number, earlier)
+    if person_id is None or scene.membership_of(person_id) is None:
+        return
+    name = scene.person(person_id).display_name
+    scene.uow.emit(TellPrivately(person_id, views.handover_note(scene.circle, scene.fmt.handover_note, number)))
+    scene.uow.emit(
+        PostToCircle(
+            scene.circle.id,
+            message(f"From meeting {number} the set runs itself: {name} facilitates first, then each of you in turn."),
+        )
+    )
 
 
 async def give_feedback(scene: Scene, person: Person, rating: int, text: str) -> MeetingFeedback:

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from sqlalchemy import func, select, update
 
+from core import meeting
 from core.context import NOT_YOURS, RequestContext
 from core.db import UnitOfWork
 from core.effects import AddToSpace, PostToCircle, RemoveFromSpace, TellPrivately
@@ -350,6 +351,7 @@ async def add_member(ctx: RequestContext, circle: Circle, person: Person, role: 
         )
     await ctx.uow.flush()
     await ctx.uow.session.refresh(circle, ["memberships"])
+    await meeting.reassign_facilitators(ctx.uow, circle)
     ctx.uow.emit(AddToSpace(circle.id, person.id, history))
     ctx.uow.emit(PostToCircle(circle.id, message(f"{person.display_name} joined the circle. Welcome!")))
 
@@ -377,6 +379,7 @@ async def remove(ctx: RequestContext, req: RemovePerson) -> Reply:
     if membership is None:
         raise CircleError(f"{person.display_name} isn't in {circle.name}.")
     membership.left_at, membership.removed = ctx.now, True
+    await meeting.reassign_facilitators(ctx.uow, circle)
     invitation = await _invitation_of(ctx, circle.id, person.id)
     if invitation is not None and invitation.state != InvitationState.ACCEPTED:
         invitation.state, invitation.decided_at = InvitationState.DECLINED, ctx.now

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from core import meeting
 from core.context import RequestContext
 from core.db import Database
 from core.effects import RemoveFromSpace, TellPrivately
@@ -48,6 +49,7 @@ async def person_gone(ctx: RequestContext) -> Reply:
         .where(Membership.person_id == ctx.person.id, Membership.left_at.is_(None))
         .values(left_at=ctx.now)
     )
+    await meeting.reassign_all(ctx.uow, await ctx.my_circles())
     await ctx.uow.session.execute(
         update(Invitation)
         .where(Invitation.person_id == ctx.person.id, Invitation.state == InvitationState.PENDING)

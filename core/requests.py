@@ -149,6 +149,14 @@ class SetCommitmentStatus:
 
 
 @dataclass(frozen=True)
+class SettleCommitment:
+    """The owner's word on a commitment of a circle that has ended: done, dropped, or kept going alone."""
+
+    number: int
+    status: CommitmentStatus
+
+
+@dataclass(frozen=True)
 class CloseMeeting:
     target: Target = Target()
 
@@ -255,11 +263,12 @@ class SetNudges:
 
 @dataclass(frozen=True)
 class OpenForm:
-    """A button that opens a form about a meeting, a round or a commitment."""
+    """A button that opens a form about a meeting, a round, a commitment or a programme."""
 
     form: str
     target: Target = Target()
     commitment: int | None = None
+    programme: int | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -155,8 +155,9 @@ class CircleService:
         """What the App Home (or the playground's sidebar) shows this person."""
         return await self._handle(actor, Where(), None, handlers.home_page)
 
-    async def my_circles(self, actor: Actor) -> list[Circle]:
-        """The actor's own open circles (sidebars, autocomplete): nothing about anyone else's."""
+    async def my_circles(self, actor: Actor, *, ended: bool = False) -> list[Circle]:
+        """The actor's own open circles (sidebars, autocomplete): nothing about anyone else's.
+        `ended` adds the circles that ended while they were in them: archived, still theirs to read."""
         async with self.db.unit_of_work() as uow:
             circles = await uow.session.scalars(
                 select(Circle)
@@ -168,7 +169,7 @@ class CircleService:
                     Workspace.external_id == actor.workspace,
                     Person.external_id == actor.user,
                     Membership.left_at.is_(None),
-                    Circle.status != CircleStatus.CLOSED,
+                    true() if ended else Circle.status != CircleStatus.CLOSED,
                 )
                 .order_by(Circle.name)
             )

@@ -28,7 +28,7 @@ from core.messages import (
     message,
     moment_token,
 )
-from core.models import Bid, Commitment, Contribution, Meeting, Person, Round
+from core.models import Bid, Circle, Commitment, Contribution, Meeting, Person, Round
 from core.topic_modules import load_module
 from core.vocabulary import CommitmentStatus, MeetingState, Mode, Phase
 
@@ -94,13 +94,17 @@ def until(moment: datetime) -> str:
 MODE_WORDS = {Mode.LIVE: "live, on a call", Mode.ASYNC: "in threads, at your own pace"}
 
 
-def meeting_opening(scene: Scene, reports: Sequence[tuple[Commitment, Person]]) -> Message:
+def meeting_opening(scene: Scene, reports: Sequence[tuple[Commitment, Person]], *, close_out: bool = False) -> Message:
+    """`close_out`: the series' last meeting, whose check-in is the reflection round on the whole programme."""
     meeting, circle, fmt = scene.meeting, scene.circle, scene.fmt
     facilitator = scene.person(meeting.facilitator_id).display_name if meeting.facilitator_id else "nobody"
+    last = ", the close-out" if close_out else ""
     blocks: list[Block] = [
-        Heading(f"Meeting {meeting.number} of {circle.name} is open"),
+        Heading(f"Meeting {meeting.number} of {circle.name} is open{last}"),
         Fields((("Format", fmt.name), ("Facilitator today", facilitator), ("How we meet", MODE_WORDS[circle.mode]))),
     ]
+    if close_out:
+        blocks.append(Text(fmt.close_out.opening))
     if meeting.number == 1 and fmt.first_meeting_opening:
         blocks.append(Text(fmt.first_meeting_opening))
     if fmt.break_after_minutes and meeting.duration_minutes > fmt.break_after_minutes:
@@ -112,8 +116,11 @@ def meeting_opening(scene: Scene, reports: Sequence[tuple[Commitment, Person]]) 
     if reports:
         blocks.append(Text("*Report-back* on the actions members committed to:"))
         blocks.extend(report_line(c, p) for c, p in reports)
-    blocks.append(Text("*Check-in*: how are you arriving, and how did your actions go?"))
-    blocks.append(Text("Something you'll do before next time? Commit to it with /circle commit ACTION."))
+    if close_out:
+        blocks.append(Text(fmt.close_out.reflection))
+    else:
+        blocks.append(Text("*Check-in*: how are you arriving, and how did your actions go?"))
+        blocks.append(Text("Something you'll do before next time? Commit to it with /circle commit ACTION."))
     blocks.append(Actions((forms.check_in_button(meeting.id), forms.bid_button(meeting.id))))
     quoting = tuple(dict.fromkeys(c.person_id for c, _ in reports))
     return Message(tuple(blocks), f"Meeting {meeting.number} of {circle.name} is open: time to check in.", quoting)
@@ -332,7 +339,15 @@ def form_intro(blocks: Sequence[Block]) -> str:
     return "\n".join(lines)
 
 
-def meeting_closed(scene: Scene) -> Message:
+def meeting_closed(scene: Scene, *, close_out: bool = False) -> Message:
+    if close_out:
+        return Message(
+            (
+                Heading(f"Meeting {scene.meeting.number}, the close-out, is closed"),
+                Text("Thank you all: that was the last meeting of the series."),
+            ),
+            f"Meeting {scene.meeting.number}, the close-out, is closed",
+        )
     return Message(
         (
             Heading(f"Meeting {scene.meeting.number} is closed"),
@@ -349,3 +364,62 @@ def help_message() -> Message:
 
 def usage_message(text: str) -> Message:
     return plain(text)
+
+
+# The end of a circle --------------------------------------------------------------------------
+
+
+def circle_ended(circle: Circle, text: str, by: Person | None) -> Message:
+    who = f" {by.display_name} ended it." if by is not None else ""
+    return Message((Heading(f"{circle.name} has ended"), Text(text + who)), f"{circle.name} has ended")
+
+
+SETTLE_CHOICES = (
+    ("Done", CommitmentStatus.DONE, ButtonStyle.PRIMARY),
+    ("Drop", CommitmentStatus.DROPPED, ButtonStyle.DANGER),
+    ("Keep going on my own", CommitmentStatus.IN_PROGRESS, ButtonStyle.DEFAULT),
+)
+
+
+def commitments_at_the_end(circle: Circle, commitments: Sequence[Commitment]) -> Message:
+    """To one owner: what they still had open when the circle ended, each with its three choices."""
+    blocks: list[Block] = [
+        Heading(f"{circle.name} has ended: your open commitments"),
+        Text("For each one, say how it stands. Nobody will ask about them again."),
+    ]
+    for commitment in commitments:
+        blocks.append(Text(f"#{commitment.id} {commitment.text}"))
+        blocks.append(
+            Actions(
+                tuple(
+                    Button(label, Action.SETTLE_COMMITMENT, f"{commitment.id}:{status.value}", style)
+                    for label, status, style in SETTLE_CHOICES
+                )
+            )
+        )
+    return Message(tuple(blocks), f"{circle.name} has ended: your open commitments")
+
+
+def settled_words(status: CommitmentStatus) -> str:
+    return {
+        CommitmentStatus.DONE: "done",
+        CommitmentStatus.DROPPED: "dropped",
+        CommitmentStatus.IN_PROGRESS: "yours to keep going with on your own",
+    }.get(status, STATUS_WORDS[status])
+
+
+def closing_feedback(circle: Circle, meeting: Meeting, programme_name: str | None, programme_id: int | None) -> Message:
+    """Offered to each member at the close-out: the programme's closing questions, or, for a circle
+    with no programme, the meeting's feedback."""
+    if programme_id is not None:
+        text = f"{circle.name} has held its last meeting. A few closing questions about '{programme_name}':"
+        button = Button("Give closing feedback", Action.OPEN_EVALUATION_FORM, str(programme_id), ButtonStyle.PRIMARY)
+    else:
+        text = f"{circle.name} has held its last meeting. How was it for you?"
+        button = forms.feedback_button(meeting.id)
+    return Message((Text(text), Actions((button,))), text)
+
+
+def handover_note(circle: Circle, note: Sequence[str], number: int) -> Message:
+    text = f"*{circle.name}*, meeting {number}: " + note[0]
+    return Message((Text(text), *(Text(line) for line in note[1:])), f"{circle.name}: you facilitate meeting {number}")

@@ -97,7 +97,7 @@ def _playground(request: web.Request) -> Playground:
 
 
 def _error(status: int, text: str) -> web.HTTPException:
-    kind = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 404: web.HTTPNotFound}[status]
+    kind = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound}[status]
     return kind(text=json.dumps({"error": text}), content_type="application/json")
 
 
@@ -261,6 +261,9 @@ async def read_thread(request: web.Request) -> web.Response:
     return web.json_response({"parent": posted_json(parent, zone), "replies": [posted_json(p, zone) for p in replies]})
 
 
+ARCHIVED = "This circle has ended: its channel is archived, to read but not to write in."
+
+
 @routes.post("/api/send")
 async def send(request: web.Request) -> web.Response:
     """A line typed in a channel, thread or DM: a `/circle` command, or a message to the others."""
@@ -285,6 +288,8 @@ async def send(request: web.Request) -> web.Response:
         return web.json_response(_reply_json(playground, reply, _zone(person)))
     if len(text) > MAX_TEXT:
         raise _error(400, TOO_LONG.format(limit=MAX_TEXT))
+    if space in playground.port.archived:
+        raise _error(403, ARCHIVED)
     posted = await playground.port.write(
         space, thread or None, message(text), author=person.display_name, author_id=person.external_id
     )

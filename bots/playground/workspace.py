@@ -73,9 +73,10 @@ class Playground:
             return list(rows)
 
     async def channels(self, user: str) -> list[Circle]:
-        """The circles whose channel this person sees: those they are an active member of."""
+        """The circles whose channel this person sees: those they are an active member of, and those
+        that ended while they were (archived, read-only, as Slack and Discord keep them)."""
         actor = Actor(Platform.PLAYGROUND, demo.WORKSPACE, user)
-        return [circle for circle in await self.service.my_circles(actor) if circle.space_ref]
+        return [circle for circle in await self.service.my_circles(actor, ended=True) if circle.space_ref]
 
     async def may_read(self, user: str, space: str) -> Channel | None:
         """The channel, when it is this person's own DM or the channel of a circle they are in."""

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from core import forming, membership, module_catalogue, programmes
+from core.closing import SETTLEMENTS
 from core.commands import EVALUATION, MAX_ID, SIGN_UP, SPECS, Refused, Spec, read, read_line, spec_named, whole_number
 from core.context import NOT_YOURS, RequestContext
 from core.errors import NotFound, UsageError
@@ -46,12 +47,13 @@ from core.requests import (
     OpenSignUp,
     Report,
     SetRetention,
+    SettleCommitment,
     SignUp,
     StartRound,
     Target,
     WithdrawBid,
 )
-from core.vocabulary import Phase
+from core.vocabulary import CommitmentStatus, Phase
 
 handles(NewProgramme)(programmes.new_programme)
 handles(OpenSignUp)(programmes.sign_up)
@@ -85,6 +87,13 @@ def _phase(detail: str) -> Phase | None:
     return Phase(detail) if detail in Phase._value2member_map_ else None
 
 
+def _settlement(detail: str) -> CommitmentStatus:
+    """Only the three words the end-of-circle message offers; anything else was not a button of ours."""
+    if detail not in {status.value for status in SETTLEMENTS}:
+        raise UsageError("not offered")
+    return CommitmentStatus(detail)
+
+
 def _membership(action: str) -> Callable[[int, str, date], object]:
     return lambda ident, _, __: AnswerMembership(action, ident)
 
@@ -109,6 +118,8 @@ BUTTONS: dict[str, Callable[[int, str, date], object]] = {
     forming.FormingAction.RERUN: lambda ident, detail, _: forming.rerun_request(ident, detail),
     **{action.value: _membership(action) for action in membership.MembershipAction},
     # only the statuses the buttons offer: the spec of /circle update says which
+    Action.SETTLE_COMMITMENT: lambda ident, detail, _: SettleCommitment(ident, _settlement(detail)),
+    Action.OPEN_EVALUATION_FORM: lambda ident, _, __: OpenForm(report_command.EVALUATION_FORM, programme=ident),
     Action.SET_COMMITMENT_STATUS: lambda ident, detail, today: read(
         SPECS["update"], {"number": str(ident), "status": detail}, today, with_usage=False
     ),

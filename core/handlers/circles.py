@@ -3,9 +3,9 @@ decided by consent (`core.membership`): `add` invites, `join` asks the lead or j
 
 from __future__ import annotations
 
-from core import membership, programmes
+from core import closing, meeting, membership, programmes
 from core.context import RequestContext
-from core.effects import ArchiveSpace, OpenSpace, PostToCircle, RemoveFromSpace
+from core.effects import OpenSpace, PostToCircle, RemoveFromSpace
 from core.errors import CircleError
 from core.formats import DEFAULT_FORMAT, get_format
 from core.handlers.replies import done, handles
@@ -13,7 +13,7 @@ from core.messages import Reply, message
 from core.models import Circle, Membership, Person
 from core.requests import AddPeople, Join, Leave, NewCircle, RemovePerson, SetCircleStatus
 from core.topic_modules import DEFAULT_MODULE, load_module
-from core.vocabulary import CircleStatus, Facilitation, Role
+from core.vocabulary import CircleStatus, Facilitation, MeetingState, Role
 
 MAX_MEMBERS = membership.MAX_MEMBERS
 
@@ -91,6 +91,7 @@ async def remove_member(ctx: RequestContext, circle: Circle, person: Person) -> 
     if membership is None:
         raise CircleError(f"{person.display_name} isn't in {circle.name}.")
     membership.left_at = ctx.now
+    await meeting.reassign_facilitators(ctx.uow, circle)
     ctx.uow.emit(RemoveFromSpace(circle.id, person.id))
     ctx.uow.emit(PostToCircle(circle.id, message(f"{person.display_name} has left the circle.")))
 
@@ -107,9 +108,21 @@ async def set_circle_status(ctx: RequestContext, req: SetCircleStatus) -> Reply:
         raise CircleError(f"{circle.name} is already {target.value}.")
     if target == CircleStatus.ACTIVE and circle.status != CircleStatus.PAUSED:
         raise CircleError(f"{circle.name} isn't paused.")
+    if target == CircleStatus.CLOSED:
+        return await end_early(ctx, circle)
     circle.status = target
     ctx.uow.emit(PostToCircle(circle.id, message(f"{ctx.person.display_name} set the circle to {target.value}.")))
-    if target == CircleStatus.CLOSED:
-        circle.ended_at = ctx.now  # retention counts from here
-        ctx.uow.emit(ArchiveSpace(circle.id))
     return done(f"{circle.name} is now {target.value}.")
+
+
+async def end_early(ctx: RequestContext, circle: Circle) -> Reply:
+    """`/circle end`: what the close of the last meeting does, before the series is over (a paused
+    circle too). A meeting under way is closed first, by its facilitator, so nothing is cut off."""
+    under_way = await ctx.current_meeting(circle)
+    if under_way is not None and under_way.state != MeetingState.SCHEDULED:
+        raise CircleError(f"Meeting {under_way.number} is under way: close it first with /circle close, then end.")
+    if not await closing.end_circle(ctx.uow, circle, ctx.now, ctx.person):
+        raise CircleError(f"{circle.name} has already ended.")
+    return done(
+        f"{circle.name} is now closed. Its channel stays readable; each member hears about their open commitments."
+    )

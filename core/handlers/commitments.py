@@ -1,16 +1,17 @@
-"""Commitments between meetings: done, update, the check-in buttons' status changes and the note form."""
+"""Commitments between meetings: done, update, the check-in buttons' status changes and the note form;
+and, once a circle has ended, each owner settling theirs."""
 
 from __future__ import annotations
 
-from core import meeting, views
+from core import closing, meeting, views
 from core.context import RequestContext
 from core.effects import PostToCircle
-from core.errors import NotFound
+from core.errors import CircleError, NotFound
 from core.handlers.replies import done, handles
 from core.messages import Quote, Reply, message
 from core.models import Commitment
-from core.requests import SetCommitmentStatus
-from core.vocabulary import CommitmentStatus
+from core.requests import SetCommitmentStatus, SettleCommitment
+from core.vocabulary import CircleStatus, CommitmentStatus
 
 
 async def my_commitment(ctx: RequestContext, commitment_id: int) -> Commitment:
@@ -24,6 +25,10 @@ async def my_commitment(ctx: RequestContext, commitment_id: int) -> Commitment:
 async def update_commitment(ctx: RequestContext, req: SetCommitmentStatus) -> Reply:
     commitment = await my_commitment(ctx, req.number)
     circle = await ctx.circle_by_id(commitment.circle_id)
+    if circle.status == CircleStatus.CLOSED:
+        raise CircleError(
+            f"{circle.name} has ended: settle #{commitment.id} with the buttons in the message it sent you."
+        )
     changed = meeting.set_commitment_status(ctx.uow, commitment, ctx.person.id, req.status, req.note, ctx.now)
     if changed and req.status == CommitmentStatus.STUCK:
         ctx.uow.emit(
@@ -36,3 +41,11 @@ async def update_commitment(ctx: RequestContext, req: SetCommitmentStatus) -> Re
             )
         )
     return done(f"#{commitment.id} is {views.STATUS_WORDS[req.status]}.")
+
+
+@handles(SettleCommitment)
+async def settle_commitment(ctx: RequestContext, req: SettleCommitment) -> Reply:
+    """The buttons of the private message an owner gets when their circle ends."""
+    commitment = await my_commitment(ctx, req.number)
+    circle = await ctx.circle_by_id(commitment.circle_id)
+    return done(await closing.settle(ctx.uow, commitment, circle, ctx.person, req.status, ctx.now))

@@ -38,13 +38,17 @@ async def status(ctx: RequestContext, req: Status) -> Reply:
         circle = await ctx.circle_for(req.target.circle)
         return Reply(await circle_status(ctx, circle))
     circles = await ctx.my_circles()
-    if not circles:
+    ended = await ctx.ended_circles()
+    if not circles and not ended:
         return done("You're not in any circle yet. Join one with /circle join NAME.")
     blocks: list[Block] = [Heading("Your circles")]
     for circle in circles:
         current = await ctx.current_meeting(circle)
         state = f"meeting {current.number}: {views.MEETING_WORDS[current.state]}" if current else "no meeting scheduled"
         blocks.append(Text(f"*{circle.name}* ({get_format(circle.format_key).name}, {circle.status.value}; {state})"))
+    for circle in ended:
+        on = f" on {circle.ended_at:%Y-%m-%d}" if circle.ended_at else ""
+        blocks.append(Text(f"*{circle.name}* (ended{on}; its channel stays readable)"))
     blocks.extend(await my_open_commitments(ctx))
     return Reply(Message(tuple(blocks), "Your circles"))
 

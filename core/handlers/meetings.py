@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from core import meeting, views
+from core import closing, meeting, views
 from core.commands import SPECS, Param, read_value, time_zone
-from core.context import NOT_YOURS, RequestContext
+from core.context import NOT_YOURS, RequestContext, ended
 from core.effects import PostToCircle
 from core.errors import CircleError, NotAllowed, NotFound
 from core.handlers.circles import ctx_member
@@ -186,14 +186,16 @@ async def pass_round(ctx: RequestContext, req: PassRound) -> Reply:
 @handles(CloseMeeting)
 async def close(ctx: RequestContext, req: CloseMeeting) -> Reply:
     scene = await scene_for(ctx, req.target)
-    await meeting.close_meeting(scene, ctx.person)
+    if await meeting.close_meeting(scene, ctx.person):
+        await closing.end_circle(ctx.uow, scene.circle, ctx.now)
+        return done(f"Meeting {scene.meeting.number}, the close-out, is closed, and {scene.circle.name} has ended.")
     return done(f"Meeting {scene.meeting.number} is closed.")
 
 
 @handles(GiveFeedback)
 async def feedback(ctx: RequestContext, req: GiveFeedback) -> Reply:
     if req.target.meeting is not None:
-        scene = await meeting_scene(ctx, req.target.meeting)
+        scene = await meeting_scene(ctx, req.target.meeting, ended_ok=True)
     else:
         circle = await ctx.circle_for(req.target.circle)
         scene = await ctx.scene(circle, await ctx.last_closed_meeting(circle))
@@ -216,11 +218,15 @@ async def hand_over(ctx: RequestContext, req: HandOver) -> Reply:
     return done(f"{person.display_name} is today's facilitator.")
 
 
-async def meeting_scene(ctx: RequestContext, meeting_id: int) -> meeting.Scene:
+async def meeting_scene(ctx: RequestContext, meeting_id: int, *, ended_ok: bool = False) -> meeting.Scene:
+    """`ended_ok`: feedback on a circle's last meeting is still taken once the circle has ended;
+    every other button of an ended circle is refused, kindly."""
     meeting_ = await ctx.uow.session.get(Meeting, meeting_id)
     if meeting_ is None:
         raise NotFound(NOT_YOURS)
     circle = await ctx.circle_by_id(meeting_.circle_id)
+    if circle.status == CircleStatus.CLOSED and not ended_ok:
+        raise NotAllowed(ended(circle))
     return await ctx.scene(circle, meeting_)
 
 

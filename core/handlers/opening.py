@@ -12,6 +12,7 @@ from core.handlers.home import my_open_commitments
 from core.handlers.meetings import meeting_scene, round_scene
 from core.handlers.replies import handles
 from core.messages import Reply, message
+from core.report import command as report_command
 from core.requests import OpenForm
 
 
@@ -26,7 +27,7 @@ async def open_form(ctx: RequestContext, req: OpenForm) -> Reply:
         intro = views.form_intro(await my_open_commitments(ctx, scene.circle.id))
         return Reply(message("Opening the check-in form."), forms.check_in_form(scene.meeting.id, intro))
     if req.form == FormId.FEEDBACK and meeting_id is not None:
-        scene = await meeting_scene(ctx, meeting_id)
+        scene = await meeting_scene(ctx, meeting_id, ended_ok=True)
         return Reply(message("Opening the feedback form."), forms.feedback_form(scene.meeting.id))
     if req.form == FormId.CONTRIBUTE and round_id is not None:
         scene, round_ = await round_scene(ctx, round_id)
@@ -41,4 +42,9 @@ async def open_form(ctx: RequestContext, req: OpenForm) -> Reply:
     if req.form == FormId.COMMITMENT_NOTE and req.commitment is not None:
         commitment = await my_commitment(ctx, req.commitment)
         return Reply(message("Opening the form."), forms.commitment_note_form(commitment.id))
+    if req.form == report_command.EVALUATION_FORM and req.programme is not None:
+        programme = await report_command.evaluable_by_id(ctx, req.programme)
+        return Reply(
+            message(f"A few closing questions about '{programme.name}'."), report_command.evaluation_form(programme.id)
+        )
     raise NotFound("That button is no longer in use.")

@@ -10,6 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Table, Text, delete, update
 
+from core import meeting
 from core.context import NOT_YOURS, RequestContext
 from core.effects import RedactQuotes, RemoveFromSpace
 from core.errors import NotFound
@@ -68,6 +69,7 @@ async def confirmed(ctx: RequestContext, person_id: int) -> Reply:
         .where(Membership.person_id == person.id, Membership.left_at.is_(None))
         .values(left_at=ctx.now)
     )
+    await meeting.reassign_all(ctx.uow, await ctx.my_circles())
     person.display_name, person.external_id = FORMER_MEMBER, f"erased:{person.id}"
     person.timezone = person.department = person.level = person.nudges_paused_until = None  # type: ignore[assignment]
     person.nudges_enabled = False

@@ -15,7 +15,7 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.commands import EVALUATION, usage
@@ -238,20 +238,28 @@ _LOOKS: dict[str, dict[str, Any]] = {
 
 async def _evaluable(ctx: RequestContext, name: str) -> Programme:
     """A programme the asker has been in a circle of; any other answers as if it did not exist."""
-    programme = await ctx.uow.session.scalar(
-        select(Programme)
-        .join(Circle, Circle.programme_id == Programme.id)
-        .join(Membership, Membership.circle_id == Circle.id)
-        .where(
-            Programme.workspace_id == ctx.workspace.id,
-            Programme.name == name,
-            Membership.person_id == ctx.person.id,
-        )
-        .limit(1)
-    )
+    programme = await _programme_of_mine(ctx, Programme.name == name)
     if programme is None:
         raise no_programme(name)
     return programme
+
+
+async def evaluable_by_id(ctx: RequestContext, programme_id: int) -> Programme:
+    """The close-out's *Give closing feedback* button: the same rule as `/circle evaluate`, by id."""
+    programme = await _programme_of_mine(ctx, Programme.id == programme_id)
+    if programme is None:
+        raise NotFound("That programme is no longer open.")
+    return programme
+
+
+async def _programme_of_mine(ctx: RequestContext, which: ColumnElement[bool]) -> Programme | None:
+    return await ctx.uow.session.scalar(
+        select(Programme)
+        .join(Circle, Circle.programme_id == Programme.id)
+        .join(Membership, Membership.circle_id == Circle.id)
+        .where(Programme.workspace_id == ctx.workspace.id, which, Membership.person_id == ctx.person.id)
+        .limit(1)
+    )
 
 
 async def evaluate(ctx: RequestContext, req: Evaluate) -> Reply:

@@ -260,6 +260,14 @@ async def meeting_numbered(ctx: RequestContext, circle: Circle, number: int) -> 
     return meeting
 
 
+def _ends(meeting: Meeting) -> datetime | None:
+    """When a meeting is over: as it happened once it closed (early or late), else as planned."""
+    if meeting.closed_at is not None:
+        return meeting.closed_at
+    start = meeting.scheduled_start or meeting.opened_at
+    return start + timedelta(minutes=meeting.duration_minutes) if start is not None else None
+
+
 async def move(
     ctx: RequestContext, circle: Circle, meeting: Meeting, start: datetime, rest: bool, minutes: int | None, zone: str
 ) -> str:
@@ -281,9 +289,9 @@ async def move(
     }
     length = minutes or meeting.duration_minutes
     earlier = meetings.get(number - 1)
-    held = (earlier.scheduled_start or earlier.opened_at or earlier.closed_at) if earlier is not None else None
-    if earlier is not None and held is not None and start < held + timedelta(minutes=earlier.duration_minutes):
-        raise CircleError(f"Meeting {number} can't start before meeting {number - 1} ends ({views.when(held, zone)}).")
+    ends = _ends(earlier) if earlier is not None else None
+    if ends is not None and start < ends:
+        raise CircleError(f"Meeting {number} can't start before meeting {number - 1} ends ({views.when(ends, zone)}).")
     later = meetings.get(number + 1)
     follows = later.scheduled_start if later is not None and not rest else None
     if follows is not None and start + timedelta(minutes=length) > follows:

@@ -64,7 +64,7 @@ async def test_a_person_in_several_circles_reads_each_current_meeting_with_the_c
     assert "*one* (" in listing
     assert "*three* (" in listing
     assert "forming; no meeting scheduled" in listing
-    assert count.request == 2  # the actor with circles and meetings; open commitments
+    assert count.request == 3  # the actor with circles and meetings; circles that ended; open commitments
 
 
 async def measure(service: CircleService, db: Database, tag: str) -> dict[str, tuple[int, int, int]]:

@@ -13,14 +13,15 @@ import pytest
 from sqlalchemy import delete, update
 
 from bots.playground.port import dm_space
-from bots.playground.server import ONLY_CIRCLE, PICK_SOMEONE
+from bots.playground.server import ARCHIVED, ONLY_CIRCLE, PICK_SOMEONE
 from bots.playground.workspace import Playground
 from core.clock import ManualClock
 from core.commands import read_line
 from core.context import NOT_YOURS
 from core.errors import UsageError
 from core.forms import feedback_form
-from core.models import DueItem, Round
+from core.models import Circle, DueItem, Round
+from core.vocabulary import CircleStatus
 
 Session = Callable[[str], Awaitable[aiohttp.ClientSession]]
 
@@ -338,3 +339,30 @@ async def test_skip_ahead_reaches_the_schedulers_meeting_reminder(
     reminders = [p for p in playground.port.channel(dm_space("ben"), "ben") if "Bring an issue" in p.message.plain_text]
     assert reminders, "no meeting reminder reached Ben"
     assert "leaders" in reminders[0].message.plain_text
+
+
+async def test_an_ended_circles_channel_stays_listed_and_readable_but_takes_no_messages(
+    as_person: Session, spaces: dict[str, str], playground: Playground
+) -> None:
+    amara = await as_person("amara")
+    leaders = spaces["leaders"]
+    assert (await call(amara, "POST", "/api/send", {"space": leaders, "text": "Said before the end"}))[0] == 200
+    async with playground.service.db.unit_of_work() as uow:
+        await uow.session.execute(update(Circle).where(Circle.space_ref == leaders).values(status=CircleStatus.CLOSED))
+        await uow.commit()
+    playground.port.archived.add(leaders)  # what ArchiveSpace does here (tests/bots/playground/test_port.py)
+
+    _, state = await call(amara, "GET", "/api/state")
+    listed = next(c for c in state["channels"] if c["id"] == leaders)
+    assert listed["archived"] is True
+    status, space = await call(amara, "GET", f"/api/spaces/{leaders}")
+    assert status == 200
+    assert space["archived"] is True
+    assert "Said before the end" in json.dumps(space["messages"])
+    status, body = await call(amara, "POST", "/api/send", {"space": leaders, "text": "Said after the end"})
+    assert (status, body) == (403, {"error": ARCHIVED})
+    status, body = await call(amara, "POST", "/api/send", {"space": leaders, "text": "/circle checkin hello"})
+    assert status == 200
+    assert "has ended" in text_of(body["reply"])
+    gabriel = await as_person("gabriel")
+    assert (await call(gabriel, "GET", f"/api/spaces/{leaders}"))[0] == 404  # still nobody else's
