@@ -178,6 +178,7 @@ async def test_a_programme_from_thirty_sign_ups_to_its_end(chat: Chat) -> None:
     circle_of = {chat.user(p): name for name, members in placed.items() for p in members}
     late = [r for r in chat.inbox.received if r.user in circle_of and r.at > ended[circle_of[r.user]]]
     assert late == []  # from its end on, nobody in a circle heard from the bot again
+    assert chat.inbox.after(max(ended.values())) == []  # nor anyone else, the lead included, once all ended
     assert {r.user for r in chat.inbox.received} >= set(circle_of)  # while it ran, everyone did
     again = await chat.says(placed[names[0]][0], f"start in={names[0]}")
     assert "has ended" in again.text

@@ -132,9 +132,6 @@ class Inbox:
     def add(self, user: str, where: str, text: str) -> None:
         self.received.append(Received(self.clock.now(), user, where, text))
 
-    def of(self, user: str) -> list[Received]:
-        return [r for r in self.received if r.user == user]
-
     def after(self, moment: datetime) -> list[Received]:
         return [r for r in self.received if r.at > moment]
 
