@@ -143,6 +143,11 @@ async def test_a_programme_from_thirty_sign_ups_to_its_end(chat: Chat) -> None:
 
     series = await chat.series(names)
     assert len(series) == 5 * meetings
+    for name, members in placed.items():  # rotation: volunteers first, nobody twice before everyone once
+        leaders = [m.facilitator for m in sorted((m for m in series if m.circle == name), key=lambda m: m.number)]
+        assert len(set(leaders)) == len(leaders), leaders
+        volunteers = {chat.user(p) for p in members if p.facilitator}
+        assert not volunteers or leaders[0] in volunteers
     for meeting in series:
         assert meeting.start is not None
         for member in placed[meeting.circle]:
