@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from core.effects import Effect
@@ -60,11 +61,27 @@ def _begin_before_savepoint(connection: Any, _name: str) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+class HoldingSession(Session):
+    """Holds every row it loaded or wrote until it closes. SQLAlchemy's identity map holds rows
+    weakly, so a row a request let go of (a meeting, a round) was read again by the next `get`, and
+    was gone by the commit: its effects' delivery then read it once more (see `UnitOfWork.loaded`)."""
+
+
+def _hold(session: Session, row: object) -> None:
+    session.info.setdefault("held", []).append(row)
+
+
+event.listen(HoldingSession, "loaded_as_persistent", _hold)
+event.listen(HoldingSession, "pending_to_persistent", _hold)
+
+
 class UnitOfWork:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.effects: list[Effect] = []
         self.committed = False
+        # The rows the work had loaded, as committed: its effects' delivery reads them from here.
+        self.loaded: tuple[object, ...] = ()
 
     def emit(self, effect: Effect) -> None:
         self.effects.append(effect)
@@ -72,6 +89,8 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.session.commit()
         self.committed = True
+        if self.effects:
+            self.loaded = tuple(self.session.identity_map.values())
 
     async def flush(self) -> None:
         await self.session.flush()
@@ -93,7 +112,7 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
             event.listen(self.engine.sync_engine, "savepoint", _begin_before_savepoint)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=HoldingSession)
 
     def _prepare_sqlite_folder(self) -> None:
         database = make_url(self.url).database
