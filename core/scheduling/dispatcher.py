@@ -776,8 +776,8 @@ class Dispatcher:
         )
         answer = select(literal(channel, String()), null()).where(earlier)
         asked: CompoundSelect[str, datetime] = union_all(_pauses_after(now), answer)
-        async with self.db.unit_of_work() as uow:
-            rows = (await uow.session.execute(asked)).all()
+        async with self.db.single_read() as connection:
+            rows = (await connection.execute(asked)).all()
         self._take_pauses([row for row in rows if row[1] is not None], now, wire)
         self._learned_at = self.monotonic()
         return any(row[1] is None for row in rows)
