@@ -171,9 +171,10 @@ class Database:
     @asynccontextmanager
     async def single_read(self) -> AsyncIterator[AsyncConnection]:
         """A connection for one read that needs no transaction: on PostgreSQL it spares the BEGIN and
-        ROLLBACK round trips a unit of work has around its statements."""
+        ROLLBACK round trips a unit of work has around its statements. (SQLite's driver begins only
+        before a write, and switching its mode would cost two calls into its thread.)"""
         async with self.engine.connect() as connection:
-            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection if self.is_sqlite else await connection.execution_options(isolation_level="AUTOCOMMIT")
 
     async def dispose(self) -> None:
         await self.engine.dispose()
