@@ -15,10 +15,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bots.operations.health import Health
-from bots.operations.metrics import instrument_scheduler, instrument_service
+from bots.operations.metrics import instrument_scheduler, instrument_service, record_formation
 from bots.settings import Settings as Settings  # re-exported: adapters and tests import it from here
 from core.clock import Clock, SystemClock
 from core.db import Database, migrate
+from core.formation.runs import watch_runs
 from core.models import Workspace
 from core.port import ChatPort
 from core.scheduling.scheduler import Scheduler
@@ -49,6 +50,7 @@ def assemble(settings: Settings, db: Database, clock: Clock, port_for: PortFor) 
     scheduler = Scheduler(service)
     connect(service, scheduler)
     instrument_service(service)  # metrics from outside the service: requests by kind, outcome, latency
+    watch_runs(record_formation)  # /circle form's runs of the formation engine
     return App(settings, db, clock, service, scheduler, Health(db, instrument_scheduler(scheduler)))
 
 

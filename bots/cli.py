@@ -8,7 +8,6 @@ ends the command with one line per problem and exit status 2, never a traceback.
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Sequence
 
 from bots.settings import Settings, SettingsError
@@ -35,11 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "form":
         from bots.operations.metrics import record_formation
         from core.formation.command import main as form_main
+        from core.formation.runs import watch_runs
 
-        started = time.perf_counter()
-        status = form_main(rest, database_url=settings.database_url)
-        record_formation(time.perf_counter() - started, ok=status == 0)
-        return status
+        watch_runs(record_formation)
+        return form_main(rest, database_url=settings.database_url)
     if command == "migrate":
         from core.db import migrate
 

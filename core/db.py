@@ -10,14 +10,22 @@ Leaving the block without `commit()` rolls back. Effects are released only by a 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from core.effects import Effect
@@ -25,6 +33,8 @@ from core.effects import Effect
 DEFAULT_SQLITE_PATH = Path("var") / "circles.sqlite3"
 # Without DATABASE_URL (read once, by the process's settings): the embedded SQLite file.
 DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+IDLE_BEFORE_PING = 1.0  # seconds a pooled PostgreSQL connection may rest and still be taken without a ping
+RECYCLE_AFTER = 1800  # seconds: a pooled connection older than this is replaced (idle timeouts on the way)
 
 
 def async_url(url: str) -> str:
@@ -60,11 +70,51 @@ def _begin_before_savepoint(connection: Any, _name: str) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def _rested(_dbapi_connection: Any, record: Any) -> None:
+    """Since when the connection has rested: handed back to the pool, or just made."""
+    record.info["rested_since"] = time.monotonic()
+
+
+def _ping_if_rested(engine: AsyncEngine) -> Any:
+    """A pooled connection that rested is pinged before use; a dead one is replaced, and the pool tries
+    another (SQLAlchemy's `DisconnectionError`), so a restarted database costs no request an error. One
+    handed back a moment ago is taken as it is: a ping before every use (`pool_pre_ping`) was one more
+    round trip per unit of work; a database that went away and came back within that moment fails one
+    unit of work, which rolls back (a request is refused, the outbox retries its write)."""
+    dialect = engine.sync_engine.dialect
+
+    def check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("rested_since", float("-inf")) < IDLE_BEFORE_PING:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError("the pooled connection had gone") from error
+
+    return check
+
+
+class HoldingSession(Session):
+    """Holds every row it loaded or wrote until it closes. SQLAlchemy's identity map holds rows
+    weakly, so a row a request let go of (a meeting, a round) was read again by the next `get`, and
+    was gone by the commit: its effects' delivery then read it once more (see `UnitOfWork.loaded`)."""
+
+
+def _hold(session: Session, row: object) -> None:
+    session.info.setdefault("held", []).append(row)
+
+
+event.listen(HoldingSession, "loaded_as_persistent", _hold)
+event.listen(HoldingSession, "pending_to_persistent", _hold)
+
+
 class UnitOfWork:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.effects: list[Effect] = []
         self.committed = False
+        # The rows the work had loaded, as committed: its effects' delivery reads them from here.
+        self.loaded: tuple[object, ...] = ()
 
     def emit(self, effect: Effect) -> None:
         self.effects.append(effect)
@@ -72,6 +122,8 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.session.commit()
         self.committed = True
+        if self.effects:
+            self.loaded = tuple(self.session.identity_map.values())
 
     async def flush(self) -> None:
         await self.session.flush()
@@ -87,13 +139,17 @@ class Database:
         if not pool:
             kwargs["poolclass"] = NullPool
         elif not self.is_sqlite:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            kwargs.update(pool_size=10, max_overflow=10, pool_recycle=RECYCLE_AFTER)
         # hide_parameters: a statement's values (member text) never appear in an error's message or a log.
         self.engine: AsyncEngine = create_async_engine(self.url, hide_parameters=True, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
             event.listen(self.engine.sync_engine, "savepoint", _begin_before_savepoint)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        elif pool:
+            event.listen(self.engine.sync_engine.pool, "connect", _rested)
+            event.listen(self.engine.sync_engine.pool, "checkin", _rested)
+            event.listen(self.engine.sync_engine.pool, "checkout", _ping_if_rested(self.engine))
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=HoldingSession)
 
     def _prepare_sqlite_folder(self) -> None:
         database = make_url(self.url).database
@@ -111,6 +167,14 @@ class Database:
                     uow.effects.clear()
             # Closing the session rolls back what was not committed, and leaves loaded objects
             # readable (detached) rather than expired.
+
+    @asynccontextmanager
+    async def single_read(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one read that needs no transaction: on PostgreSQL it spares the BEGIN and
+        ROLLBACK round trips a unit of work has around its statements. (SQLite's driver begins only
+        before a write, and switching its mode would cost two calls into its thread.)"""
+        async with self.engine.connect() as connection:
+            yield connection if self.is_sqlite else await connection.execution_options(isolation_level="AUTOCOMMIT")
 
     async def dispose(self) -> None:
         await self.engine.dispose()

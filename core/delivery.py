@@ -6,16 +6,20 @@ thread, a check-in's message) returns the reference the platform handed back as 
 dispatcher writes in the same statement that marks the row sent, so nothing is created twice by a later
 retry. So does every post that carries someone's words (`Message.quoting`): where it went is recorded in
 that write, so that erasing the person can reach it.
+
+The request's own process sends its effects right after its commit, and hands over the rows the
+request had loaded (`Known`): those are read from memory instead of the database again.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from core import views
 from core.db import Database, UnitOfWork
@@ -45,6 +49,52 @@ from core.privacy.erase import ERASED, ForgetsAuthors
 
 log = logging.getLogger(__name__)
 
+Row = TypeVar("Row", Circle, Meeting, Round, Person)
+
+
+@dataclass(frozen=True)
+class Known:
+    """Rows a committed request loaded, as it committed them, for its own effects' delivery.
+
+    Only whole rows are kept (every column loaded; a circle with its members and their people). A
+    platform reference (a circle's space, a round's thread) is written once, by a send, and never
+    changed: a circle or round the request saw without one is read again, because an earlier send may
+    have made it since. Anything else a later request changes, it sends again after this (per circle,
+    in order), so what these rows say is never the last word."""
+
+    rows: dict[tuple[type[Any], int], Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, loaded: Iterable[object]) -> Known:
+        rows: dict[tuple[type[Any], int], Any] = {}
+        for row in loaded:
+            if isinstance(row, Circle | Meeting | Round | Person) and _whole(row):
+                if isinstance(row, Circle) and (not row.space_ref or not _with_members(row)):
+                    continue
+                if isinstance(row, Round) and not row.thread_ref:
+                    continue
+                rows[(type(row), row.id)] = row
+        return cls(rows)
+
+    def get(self, model: type[Row], row_id: int) -> Row | None:
+        row: Row | None = self.rows.get((model, row_id))
+        return row
+
+
+NOTHING_KNOWN = Known()
+
+
+def _whole(row: object) -> bool:
+    state = inspect(row)
+    unloaded: set[str] = state.unloaded
+    return unloaded.isdisjoint(state.mapper.column_attrs.keys())
+
+
+def _with_members(circle: Circle) -> bool:
+    if "memberships" in inspect(circle).unloaded:
+        return False
+    return all("person" not in inspect(m).unloaded and _whole(m.person) for m in circle.memberships)
+
 
 @dataclass(frozen=True)
 class Quoted:
@@ -68,16 +118,26 @@ class Saved:
     unquoted: tuple[int, ...] = ()  # QuotedMessage ids whose messages were edited for an erasure
 
 
-async def carry(db: Database, port: ChatPort, effect: Effect) -> Saved | None:
+async def carry(db: Database, port: ChatPort, effect: Effect, known: Known = NOTHING_KNOWN) -> Saved | None:
     """Looks up what the effect needs (spaces, threads, people) and carries it out."""
     async with db.unit_of_work() as uow:
-        return await Courier(uow, port).carry(effect)
+        return await Courier(uow, port, known).carry(effect)
 
 
 @dataclass
 class Courier:
     uow: UnitOfWork
     port: ChatPort
+    known: Known = NOTHING_KNOWN
+    # The session holds its rows weakly: kept here, a row read once is not read again for this effect.
+    _read: list[object] = field(default_factory=list)
+
+    async def _get(self, model: type[Row], row_id: int) -> Row | None:
+        row = self.known.get(model, row_id)
+        if row is None:
+            row = await self.uow.session.get(model, row_id)
+            self._read.append(row)
+        return row
 
     async def carry(self, effect: Effect) -> Saved | None:
         match effect:
@@ -133,7 +193,7 @@ class Courier:
         return None
 
     async def _circle(self, circle_id: int) -> Circle:
-        circle = await self.uow.session.get(Circle, circle_id)
+        circle = await self._get(Circle, circle_id)
         assert circle is not None, f"circle {circle_id} vanished"
         return circle
 
@@ -142,14 +202,14 @@ class Courier:
         return SpaceRef(circle.space_ref) if circle.space_ref else None
 
     async def _user(self, person_id: int) -> str:
-        person = await self.uow.session.get(Person, person_id)
+        person = await self._get(Person, person_id)
         assert person is not None, f"person {person_id} vanished"
         return person.external_id
 
     async def _round(self, round_id: int) -> tuple[Round, Circle]:
-        round_ = await self.uow.session.get(Round, round_id)
+        round_ = await self._get(Round, round_id)
         assert round_ is not None, f"round {round_id} vanished"
-        meeting = await self.uow.session.get(Meeting, round_.meeting_id)
+        meeting = await self._get(Meeting, round_.meeting_id)
         assert meeting is not None
         return round_, await self._circle(meeting.circle_id)
 
@@ -164,7 +224,7 @@ class Courier:
 
     async def _header(self, round_id: int) -> Message:
         round_, circle = await self._round(round_id)
-        meeting = await self.uow.session.get(Meeting, round_.meeting_id)
+        meeting = await self._get(Meeting, round_.meeting_id)
         assert meeting is not None
         scene = Scene(self.uow, circle, meeting, get_format(circle.format_key), round_.created_at, round_)
         return views.round_header(scene, round_)
@@ -182,10 +242,10 @@ class Courier:
         entry = await self.uow.session.get(CheckIn, check_in_id)
         if entry is None:
             return None
-        meeting = await self.uow.session.get(Meeting, entry.meeting_id)
+        meeting = await self._get(Meeting, entry.meeting_id)
         assert meeting is not None
         circle = await self._circle(meeting.circle_id)
-        person = await self.uow.session.get(Person, entry.person_id)
+        person = await self._get(Person, entry.person_id)
         assert person is not None
         shown = views.checked_in(person, entry.text)
         if entry.message_ref:
@@ -229,7 +289,7 @@ class Courier:
 
     async def _meeting_event(self, meeting_id: int) -> tuple[SpaceRef, str, Meeting] | None:
         """Where a scheduled meeting's calendar event lives and what it is called; None when it has none."""
-        meeting = await self.uow.session.get(Meeting, meeting_id)
+        meeting = await self._get(Meeting, meeting_id)
         if meeting is None or meeting.scheduled_start is None:
             return None
         circle = await self._circle(meeting.circle_id)

@@ -29,7 +29,6 @@ from core.context import NOT_YOURS, RequestContext
 from core.effects import OpenSpace
 from core.errors import CircleError, NotAllowed, NotFound
 from core.formation.programme_signups import programme_sign_ups
-from core.formation.roster import form_circles, hand_made_relaxations
 from core.formation.rules import FormationRules
 from core.formation.scoring import score_circle
 from core.formation.signups import SignUp
@@ -110,6 +109,8 @@ async def _run(
     signups: list[SignUp],
     seed: int,
 ) -> FormationProposal:
+    from core.formation.roster import form_circles  # the engine loads numba: only in a process that forms
+
     result = await asyncio.to_thread(form_circles, signups, RULES, seed=seed, time_budget=TIME_BUDGET)
     circles = [[int(member.id) for member in circle.members] for circle in result.circles]
     notes = [str(relaxation) for relaxation in result.relaxations]
@@ -154,6 +155,8 @@ async def _move(
     by_id = {signup.id: signup for signup in signups}
     arranged = [[by_id[str(pid)] for pid in ids] for ids in circles]
     proposal.circles = circles
+    from core.formation.roster import hand_made_relaxations  # as in _run
+
     proposal.notes = [str(relaxation) for relaxation in hand_made_relaxations(arranged, signups, RULES)]
     proposal.revision += 1
     proposal.proposed_by_id, proposal.updated_at = ctx.person.id, ctx.now

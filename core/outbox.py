@@ -18,9 +18,10 @@ import base64
 import uuid
 from dataclasses import MISSING, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm.util import identity_key
 
 from core import effects as fx
 from core.db import UnitOfWork
@@ -114,14 +115,29 @@ async def ordering_key(uow: UnitOfWork, effect: fx.Effect) -> str:
             | fx.PostInThread(round_id=round_id)
             | fx.RefreshThreadHeader(round_id=round_id)
         ):
+            round_ = _in_memory(uow, Round, round_id)
+            meeting = _in_memory(uow, Meeting, round_.meeting_id) if round_ is not None else None
+            if meeting is not None:
+                return f"circle:{meeting.circle_id}"
             circle_id = await uow.session.scalar(
                 select(Meeting.circle_id).join(Round, Round.meeting_id == Meeting.id).where(Round.id == round_id)
             )
             return f"circle:{circle_id}"
         case fx.PublishMeeting(meeting_id=meeting_id) | fx.WithdrawMeeting(meeting_id=meeting_id):
+            if (meeting := _in_memory(uow, Meeting, meeting_id)) is not None:
+                return f"circle:{meeting.circle_id}"
             return f"circle:{await uow.session.scalar(select(Meeting.circle_id).where(Meeting.id == meeting_id))}"
         case _:
             return f"circle:{effect.circle_id}"
+
+
+Row = TypeVar("Row", Meeting, Round)
+
+
+def _in_memory(uow: UnitOfWork, model: type[Row], row_id: int) -> Row | None:
+    """A row this unit of work already holds (which circle a round or meeting is in never changes)."""
+    row: Row | None = uow.session.identity_map.get(identity_key(model, row_id))
+    return row
 
 
 async def _ordering_key_once(uow: UnitOfWork, effect: fx.Effect, looked_up: dict[tuple[str, int], str]) -> str:

@@ -9,7 +9,7 @@ makes a re-delivered request a no-op.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -44,7 +44,7 @@ class Outbox(Protocol):
     worker_now: str
     fast_lease: timedelta
 
-    async def send_now(self, workspace: Workspace, items: list[DueItem]) -> None: ...
+    async def send_now(self, workspace: Workspace, items: list[DueItem], loaded: Sequence[object] = ()) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,7 @@ class CircleService:
             rows = await outbox.write(uow, workspace.id, list(uow.effects), now, *self._claim)
             await uow.commit()
             circle_id = circle.id
-        await self.outbox.send_now(workspace, rows)
+        await self.outbox.send_now(workspace, rows, uow.loaded)
         await self._notify(Changed(circle_ids=(circle_id,)))
 
     async def _handle(
@@ -260,7 +260,7 @@ class CircleService:
             # two people creating the same unique thing at once (a programme's name, a sign-up)
             log.warning("a unique row was written twice at the same moment", exc_info=True)
             return SAME_MOMENT
-        await self.outbox.send_now(workspace, rows)
+        await self.outbox.send_now(workspace, rows, uow.loaded)
         await self._notify(changed)
         return reply
 

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core.errors import CircleError
-from core.formation import circle_kernel
+from core.formation import circle_kernel, runs
 from core.formation.rules import FormationRules, circle_count_range
 from core.formation.scoring import CircleScore, score_circle
 from core.formation.signups import SignUp
@@ -109,6 +109,23 @@ def form_circles(
     time_budget: float = DEFAULT_TIME_BUDGET,
     max_steps: int | None = None,
     on_progress: ProgressCallback | None = None,
+) -> FormationResult:
+    started, ok = time.perf_counter(), False
+    try:
+        result = _form(signups, rules, seed, time_budget, max_steps, on_progress)
+        ok = True
+        return result
+    finally:
+        runs.ran(time.perf_counter() - started, ok)
+
+
+def _form(
+    signups: Sequence[SignUp],
+    rules: FormationRules | None,
+    seed: int,
+    time_budget: float,
+    max_steps: int | None,
+    on_progress: ProgressCallback | None,
 ) -> FormationResult:
     """Partition `signups` into circles.
 

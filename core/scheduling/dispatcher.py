@@ -35,18 +35,37 @@ import socket
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, and_, bindparam, case, delete, exists, func, or_, select, text, update
+from sqlalchemy import (
+    Boolean,
+    CompoundSelect,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
 from core import facilitation, outbox
-from core.delivery import Saved, carry
+from core.delivery import NOTHING_KNOWN, Known, Saved, carry
 from core.effects import Effect
 from core.formats import get_format
 from core.messages import Message
@@ -148,6 +167,8 @@ class Job:
     workspace: Workspace
     channel: str  # what keeps its order: "circle:12", "dm:5", "rounds"
     worker: str = ""  # who holds the claim: the dispatcher, or its fast path
+    known: Known = NOTHING_KNOWN  # rows the request loaded (the fast path), read instead of the database
+    learned: bool = False  # the pauses were read just before (with its channel's order): no read of its own
 
     @property
     def platform(self) -> Platform:
@@ -711,17 +732,19 @@ class Dispatcher:
 
     # The fast path: a request's own effects, right after its commit ---------------------------------
 
-    async def send_now(self, workspace: Workspace, items: list[DueItem]) -> None:
+    async def send_now(self, workspace: Workspace, items: list[DueItem], loaded: Sequence[object] = ()) -> None:
         """Sends a committed request's outbox rows (claimed by `worker_now` in its transaction) in
-        order. Whatever is not confirmed stays in the outbox for the dispatcher."""
+        order, reading what the request `loaded` from memory. Whatever is not confirmed stays in the
+        outbox for the dispatcher."""
         groups: dict[str, list[Job]] = defaultdict(list)
+        known = Known.of(loaded) if items else NOTHING_KNOWN
         for item in items:
             try:
                 outcome: Outcome = Carry(outbox.decode_effect(item.payload))
             except Exception as error:
                 outcome = Drop(f"unreadable: {error!r}", loud=True)
             channel = item.ordering_key or f"effect:{item.id}"
-            groups[channel].append(Job(item, outcome, workspace, channel, self.worker_now))
+            groups[channel].append(Job(item, outcome, workspace, channel, self.worker_now, known, learned=True))
 
         async def run(channel: str, group: list[Job]) -> None:
             lock = self._keys.setdefault(channel, asyncio.Lock())
@@ -741,18 +764,23 @@ class Dispatcher:
             await self.ledger.drain()
 
     async def _earlier_unsent(self, channel: str, item_id: int) -> bool:
-        async with self.db.unit_of_work() as uow:
-            earlier = await uow.session.scalar(
-                select(DueItem.id)
-                .where(
-                    DueItem.ordering_key == channel,
-                    DueItem.kind == DueKind.EFFECT,
-                    DueItem.id < item_id,
-                    DueItem.state.in_((DueState.PENDING, DueState.CLAIMED)),
-                )
-                .limit(1)
-            )
-        return earlier is not None
+        """Whether an earlier effect of this channel is still unsent. The pauses other workers were told
+        come in the same statement (as rows with an end; the answer is a row without one), so the
+        sends that follow know them without a read of their own (see `_learn`)."""
+        now, wire = self.clock.now(), self.monotonic()
+        earlier = exists().where(
+            DueItem.ordering_key == channel,
+            DueItem.kind == DueKind.EFFECT,
+            DueItem.id < item_id,
+            DueItem.state.in_((DueState.PENDING, DueState.CLAIMED)),
+        )
+        answer = select(literal(channel, String()), null()).where(earlier)
+        asked: CompoundSelect[str, datetime] = union_all(_pauses_after(now), answer)
+        async with self.db.single_read() as connection:
+            rows = (await connection.execute(asked)).all()
+        self._take_pauses([row for row in rows if row[1] is not None], now, wire)
+        self._learned_at = self.monotonic()
+        return any(row[1] is None for row in rows)
 
     # Sending ---------------------------------------------------------------------------------------
 
@@ -846,26 +874,27 @@ class Dispatcher:
         try:
             now = self.clock.now()
             async with self.db.unit_of_work() as uow:
-                rows = (
-                    await uow.session.execute(select(SendPause.bucket, SendPause.until).where(SendPause.until > now))
-                ).all()
-            for key, until in rows:
-                bucket = tuple(key.split("|"))
-                if bucket not in self._paused or self._paused[bucket][0] < until:
-                    # A pause learned from another worker ends a little later here: the worker that was
-                    # told probes first, and a fresh 429 it gets reaches us before we would knock.
-                    later = until + LEARNED_LAG
-                    self._paused[bucket] = (later, wire + (later - now).total_seconds())
-                    self._probing.setdefault(bucket, asyncio.Lock())
+                rows = (await uow.session.execute(_pauses_after(now))).all()
+            self._take_pauses(rows, now, wire)
         except DB_ERRORS:
             pass  # the outcome writer holds sending back if the database is really away
         finally:
             self._learned_at = self.monotonic()
             self._learning = False
 
+    def _take_pauses(self, rows: Sequence[Row[str, datetime]], now: datetime, wire: float) -> None:
+        for key, until in rows:
+            bucket = tuple(key.split("|"))
+            if bucket not in self._paused or self._paused[bucket][0] < until:
+                # A pause learned from another worker ends a little later here: the worker that was
+                # told probes first, and a fresh 429 it gets reaches us before we would knock.
+                later = until + LEARNED_LAG
+                self._paused[bucket] = (later, wire + (later - now).total_seconds())
+                self._probing.setdefault(bucket, asyncio.Lock())
+
     async def _send(self, job: Job) -> str:
         item = job.item
-        for _ in range(5):
+        for attempt in range(5):
             await self.ledger.ready()  # never send what could not be marked sent right after
             if self.stopping:
                 self._release(job, self.clock.now(), "the worker stopped")
@@ -873,7 +902,8 @@ class Dispatcher:
             if item.claimed_until is not None and self.clock.now() >= item.claimed_until - self.lease_margin:
                 self._release(job, self.clock.now(), "its lease ran out before its turn")
                 return "released"
-            await self._learn()
+            if attempt or not job.learned:
+                await self._learn()
             wait = self._pause_left(job)
             if wait > 0:
                 if wait > self.max_inline_wait:
@@ -937,7 +967,7 @@ class Dispatcher:
         token = sending_key.set(f"o{job.item.id}")
         try:
             if isinstance(outcome, Carry):
-                return await carry(self.db, port, outcome.effect)
+                return await carry(self.db, port, outcome.effect, job.known)
             if isinstance(outcome, LiveNotice):
                 await facilitation.send_live_notice(self.service, job.item)
                 return None
@@ -1021,6 +1051,11 @@ class Dispatcher:
                 worker=job.worker,
             )
         )
+
+
+def _pauses_after(now: datetime) -> Select[str, datetime]:
+    """The rate-limit pauses still running, as the workers that were told wrote them."""
+    return select(SendPause.bucket, SendPause.until).where(SendPause.until > now)
 
 
 def _sending_order(item: DueItem) -> tuple[int, Any, int]:

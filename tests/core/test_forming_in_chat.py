@@ -439,3 +439,24 @@ async def test_a_rule_the_engine_relaxed_is_shown_naming_the_people(service: Cir
     assert (await proposal(db)).notes == [
         line.removeprefix("• ") for line in shown.splitlines() if line.startswith("• ")
     ]
+
+
+async def test_each_run_in_chat_is_told_to_the_operators_watcher(service: CircleService) -> None:
+    from core.formation import runs
+
+    told: list[tuple[float, bool]] = []
+
+    def watcher(seconds: float, ok: bool) -> None:
+        told.append((seconds, ok))
+
+    runs.watch_runs(watcher)
+    try:
+        cast = people(service)
+        await programme_with(cast, 12, "format=action-learning meetings=4 every=42")
+        await propose(cast[0], "/circle form spring")
+        await propose(cast[0], "/circle form spring")  # the standing proposal: no new run
+        await propose(cast[0], "/circle form spring seed=2")
+    finally:
+        runs._watchers.remove(watcher)
+    assert [ok for _, ok in told] == [True, True]
+    assert all(seconds > 0 for seconds, _ in told)
