@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core import forming
 from core.db import Database
+from core.formation import roster
 from core.forming import FormingAction
 from core.forms import FormId
 from core.messages import Actions, Message, Text
@@ -407,14 +407,14 @@ async def test_a_re_run_that_overlaps_a_confirm_writes_nothing(
     shown = await propose(lead, "/circle form spring")
     confirmed = await proposal(db)
     searching, go_on = threading.Event(), threading.Event()
-    search = forming.form_circles
+    search = roster.form_circles
 
     def held(*args: Any, **kwargs: Any) -> Any:
         searching.set()
         go_on.wait(10)
         return search(*args, **kwargs)
 
-    monkeypatch.setattr(forming, "form_circles", held)
+    monkeypatch.setattr(roster, "form_circles", held)
     re_run = asyncio.create_task(lead.says("/circle form spring seed=9"))
     await asyncio.to_thread(searching.wait, 10)  # the re-run has read the proposal and is searching
     told, _ = await lead.presses(FormingAction.CONFIRM, button(shown, FormingAction.CONFIRM))
