@@ -26,7 +26,6 @@ from sqlalchemy.engine import CursorResult
 from core import membership, programmes
 from core.commands import MAX_NAME, MAX_SEED, NAME, whole_number
 from core.context import NOT_YOURS, RequestContext
-from core.effects import OpenSpace
 from core.errors import CircleError, NotAllowed, NotFound
 from core.formation.programme_signups import programme_sign_ups
 from core.formation.rules import FormationRules
@@ -38,7 +37,7 @@ from core.models import Circle, FormationProposal, Person, Programme
 from core.requests import ConfirmCircles, FormCircles, PersonRef
 from core.scheduling.series import schedule_series
 from core.topic_modules import DEFAULT_MODULE, load_module
-from core.vocabulary import CircleStatus, Facilitation, Mode, Role
+from core.vocabulary import Facilitation, Role
 
 RULES = FormationRules()  # circles of 5-7 within 6 hours of each other, as `circles form` by default
 TIME_BUDGET = 2.0  # seconds of search: a lead waits for the reply
@@ -257,7 +256,8 @@ async def confirm(ctx: RequestContext, req: ConfirmCircles) -> Reply:
     for name, ids in zip(names, proposal.circles, strict=True):
         members = [people[pid] for pid in ids]
         leader = _facilitator(fmt, [by_id[str(pid)] for pid in ids])
-        circle = await _create(ctx, programme, fmt, name)
+        module_key = load_module(DEFAULT_MODULE).key if fmt.uses_module else None
+        circle = await membership.set_up_circle(ctx, name, fmt, programme, module_key)
         for person in members:
             role = Role.FACILITATOR if leader is not None and leader.id == str(person.id) else Role.MEMBER
             await membership.invite_formed(ctx, circle, person, role)
@@ -270,29 +270,6 @@ async def confirm(ctx: RequestContext, req: ConfirmCircles) -> Reply:
         "everyone is invited and joins on accepting"
     )
     return Reply(Message((Heading(heading), *(Text(block) for block in _blocks(lines))), heading))
-
-
-async def _create(ctx: RequestContext, programme: Programme, fmt: Format, name: str) -> Circle:
-    """A circle of the programme, set up by its lead (who is not a member), its private space opened."""
-    circle = Circle(
-        workspace_id=ctx.workspace.id,
-        programme_id=programme.id,
-        name=name,
-        format_key=fmt.key,
-        module_key=load_module(DEFAULT_MODULE).key if fmt.uses_module else None,
-        mode=Mode.LIVE,
-        status=CircleStatus.FORMING,
-        facilitation=fmt.facilitation,
-        created_by_id=ctx.person.id,
-        created_at=ctx.now,
-        meeting_count=programme.meeting_count,
-        cadence_days=programme.cadence_days,
-    )
-    ctx.uow.session.add(circle)
-    await ctx.uow.flush()
-    await ctx.uow.session.refresh(circle, ["memberships"])
-    ctx.uow.emit(OpenSpace(circle.id))
-    return circle
 
 
 async def _free_names(ctx: RequestContext, programme: str, count: int) -> list[str]:

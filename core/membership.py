@@ -20,8 +20,9 @@ from sqlalchemy import func, select, update
 from core import meeting
 from core.context import NOT_YOURS, RequestContext
 from core.db import UnitOfWork
-from core.effects import AddToSpace, PostToCircle, RemoveFromSpace, TellPrivately
+from core.effects import AddToSpace, OpenSpace, PostToCircle, RemoveFromSpace, TellPrivately
 from core.errors import CircleError, NotFound
+from core.formats import Format
 from core.messages import Actions, Button, ButtonStyle, Message, Reply, Text, message
 from core.models import (
     Circle,
@@ -31,11 +32,12 @@ from core.models import (
     Meeting,
     Membership,
     Person,
+    Programme,
     ProgrammeSignUp,
 )
 from core.requests import AddPeople, Join, RemovePerson
 from core.scheduling.calendar import offer_calendar
-from core.vocabulary import CircleStatus, Platform, Role
+from core.vocabulary import CircleStatus, Mode, Platform, Role
 
 MAX_MEMBERS = 8  # 5-7 members and a facilitator
 RESERVED_NAMES = frozenset({"all", "admin", "channel", "circle", "circles", "everyone", "general", "help", "here"})
@@ -51,6 +53,40 @@ class MembershipAction(StrEnum):
     CONFIRM = "invitation.confirm"  # value: circle id; the lead sends invitations held back for a warning
     APPROVE = "join_request.approve"  # value: invitation id
     REFUSE = "join_request.decline"  # value: invitation id
+
+
+async def set_up_circle(
+    ctx: RequestContext,
+    name: str,
+    fmt: Format,
+    programme: Programme | None,
+    module_key: str | None = None,
+    mode: Mode = Mode.LIVE,
+    open_to_all: bool = False,
+) -> Circle:
+    """A new circle with nobody in it yet, its private space on the way: `/circle new` and a
+    programme's confirmed formation both start here. Its series is the programme's, else the
+    format's longest with its shortest gap."""
+    circle = Circle(
+        workspace_id=ctx.workspace.id,
+        programme_id=programme.id if programme else None,
+        name=name,
+        format_key=fmt.key,
+        module_key=module_key,
+        mode=mode,
+        status=CircleStatus.FORMING,
+        facilitation=fmt.facilitation,
+        created_by_id=ctx.person.id,
+        created_at=ctx.now,
+        open=open_to_all,
+        meeting_count=programme.meeting_count if programme else fmt.meetings[1],
+        cadence_days=programme.cadence_days if programme else fmt.cadence_days[0],
+    )
+    ctx.uow.session.add(circle)
+    await ctx.uow.flush()
+    await ctx.uow.session.refresh(circle, ["memberships"])
+    ctx.uow.emit(OpenSpace(circle.id))
+    return circle
 
 
 def name_unavailable(name: str) -> CircleError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core import closing, meeting, membership, programmes
 from core.context import RequestContext
-from core.effects import OpenSpace, PostToCircle, RemoveFromSpace
+from core.effects import PostToCircle, RemoveFromSpace
 from core.errors import CircleError
 from core.formats import DEFAULT_FORMAT, get_format
 from core.handlers.replies import done, handles
@@ -28,23 +28,7 @@ async def new_circle(ctx: RequestContext, req: NewCircle) -> Reply:
     elif module_key:
         raise CircleError(f"The {fmt.name} format has no topic module; use format=module.")
     await membership.check_name(ctx, req.name)
-    circle = Circle(
-        workspace_id=ctx.workspace.id,
-        programme_id=programme.id if programme else None,
-        name=req.name,
-        format_key=fmt.key,
-        module_key=module_key,
-        mode=req.mode,
-        status=CircleStatus.FORMING,
-        facilitation=fmt.facilitation,
-        created_by_id=ctx.person.id,
-        created_at=ctx.now,
-        open=req.open,
-        meeting_count=programme.meeting_count if programme else fmt.meetings[1],
-        cadence_days=programme.cadence_days if programme else fmt.cadence_days[0],
-    )
-    ctx.uow.session.add(circle)
-    await ctx.uow.flush()
+    circle = await membership.set_up_circle(ctx, req.name, fmt, programme, module_key, req.mode, req.open)
     role = Role.MEMBER if fmt.facilitation == Facilitation.ROTATING else Role.FACILITATOR
     ctx.uow.session.add(
         Membership(
@@ -52,8 +36,7 @@ async def new_circle(ctx: RequestContext, req: NewCircle) -> Reply:
         )
     )
     await ctx.uow.flush()
-    await ctx.uow.session.refresh(circle, ["memberships"])
-    ctx.uow.emit(OpenSpace(circle.id))
+    await ctx.uow.session.refresh(circle, ["memberships"])  # the space opens with its lead in it
     return done(
         f"Circle '{req.name}' is set up ({fmt.name}, {req.mode.value}). Invite people with /circle add @person"
         + (f", or they can /circle join {req.name}." if circle.open else "; only people you invite can join.")
