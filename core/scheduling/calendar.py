@@ -33,6 +33,9 @@ PRODUCT = "-//Peer Circles//Meetings//EN"
 MEDIA_TYPE = "text/calendar"
 
 
+ZONE_MARGIN = timedelta(days=366)
+
+
 def circle_uid(circle: Circle) -> str:
     return f"circle-{circle.id}@peer-circles"
 
@@ -78,8 +81,16 @@ def circle_calendar(circle: Circle, meetings: Sequence[Meeting], stamp: datetime
         calendar.add_component(_meeting_event(circle, uid, meeting, stamp, fmt.name))
     if not calendar.walk("VEVENT"):
         raise NotFound(f"{circle.name} has no meetings scheduled yet.")
-    calendar.add_missing_timezones()
+    _add_zones(calendar, circle, ordered)
     return bytes(calendar.to_ical())
+
+
+def _add_zones(calendar: Calendar, circle: Circle, meetings: Sequence[Meeting]) -> None:
+    """The zones' definitions over the series' own years, not icalendar's default 1970-2038: a tenth of
+    the file and of the time, which every accepted invitation pays."""
+    moments = [m.scheduled_start for m in meetings if m.scheduled_start is not None]
+    moments += [moment for moment in (occurrence(circle, 1), occurrence(circle, circle.meeting_count or 1)) if moment]
+    calendar.add_missing_timezones((min(moments) - ZONE_MARGIN).date(), (max(moments) + ZONE_MARGIN).date())
 
 
 def _event(circle: Circle, uid: str, summary: str, stamp: datetime) -> Event:

@@ -173,6 +173,11 @@ async def test_the_lead_schedules_the_whole_series_and_everyone_gets_dates_event
     assert master.decoded("dtstart") == meetings[0].scheduled_start
     assert master.decoded("dtstart").tzinfo.key == "Europe/Berlin"  # type: ignore[union-attr]
     assert int(master["sequence"]) == 0
+    [zone] = calendar_sent(port, people[2].user).walk("VTIMEZONE")  # the zone's rules, over the series' years
+    assert str(zone["tzid"]) == "Europe/Berlin"
+    changes = sorted(rule.decoded("dtstart").year for rule in zone.walk() if rule.name in ("STANDARD", "DAYLIGHT"))
+    first_year = meetings[0].scheduled_start.year  # type: ignore[union-attr]
+    assert first_year - 2 <= changes[0] <= first_year  # from about the series' start, not from 1970
 
     port.clear()  # the same request again changes nothing
     assert "already has all 6 meetings" in await people[0].says("/circle series")
