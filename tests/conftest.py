@@ -71,3 +71,14 @@ def port() -> RecordingPort:
 @pytest.fixture
 def service(db: Database, clock: ManualClock, port: RecordingPort) -> CircleService:
     return CircleService(db, clock, lambda _workspace: port)
+
+
+@pytest.fixture(scope="session")
+def formation_engine() -> None:
+    """The formation engine compiled before a test waits on a platform's answer to `/circle form`
+    within a fake's timeout: numba compiles its kernels on the first run in a fresh checkout (about
+    13 s on 2 cores) and caches them beside the source after."""
+    from core.formation.roster import form_circles
+    from core.formation.signups import SignUp
+
+    form_circles([SignUp(id=f"p{i}", name=f"Person {i}") for i in range(6)], seed=1, max_steps=10)

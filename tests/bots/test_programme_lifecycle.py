@@ -35,6 +35,8 @@ from tests.fakes.programme_run import (
     workspace_people,
 )
 
+pytestmark = pytest.mark.usefixtures("formation_engine")  # see tests/conftest.py
+
 PROGRAMME = "spring"
 PEOPLE = workspace_people(31)  # the programme's lead, and thirty who sign up
 LEAD, SIGNING_UP = PEOPLE[0], PEOPLE[1:]

@@ -8,7 +8,7 @@ import pytest
 from core.forming import FormingAction
 from tests.bots.discord.conftest import Harness, circle_channel, click, command, fill_in, is_ephemeral, said
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures("formation_engine")]
 
 
 async def test_the_proposal_is_ephemeral_and_confirming_opens_a_private_channel(harness: Harness) -> None:

@@ -4,10 +4,14 @@ they accept; pressed again, it creates nothing more."""
 
 from __future__ import annotations
 
+import pytest
+
 from bots.slack.blocks import Json, core_action
 from core.forming import FormingAction
 from core.membership import MembershipAction
 from tests.bots.slack.conftest import PEOPLE, Running
+
+pytestmark = pytest.mark.usefixtures("formation_engine")  # see tests/conftest.py
 
 LEAD = "U0ANA"
 SIGNED_UP = [user for user, _, _ in PEOPLE[1:]]
