@@ -131,9 +131,11 @@ def is_ephemeral(answer: Json) -> bool:
     return bool((answer.get("data") or {}).get("flags", 0) & 64)
 
 
-async def command(h: Harness, g: Guild, who: Person, sub: str, channel: int | None = None, **options: Any) -> Json:
+async def command(
+    h: Harness, g: Guild, who: Person, sub: str, channel: int | None = None, within: float = 10.0, **options: Any
+) -> Json:
     interaction = await h.fake.slash(g.id, channel or g.lobby, who, sub, **options)
-    return await h.fake.answer_to(interaction)
+    return await h.fake.answer_to(interaction, within)
 
 
 async def click(h: Harness, g: Guild | None, channel: int, message: Json, action: str, who: Person) -> Json:

@@ -26,7 +26,7 @@ async def test_the_proposal_is_ephemeral_and_confirming_opens_a_private_channel(
             "facilitator": "yes" if index == 0 else "no",
         }
         assert "signed up" in said(await fill_in(h, g, g.lobby, opened, values, person))
-    proposal = await command(h, g, lead, "do", text="form spring")
+    proposal = await command(h, g, lead, "do", text="form spring", within=60)  # a search, deferred first
     assert is_ephemeral(proposal)
     assert "spring: 1 circle from 5 people" in said(proposal)
     shown = h.fake._bot_message(g.lobby, proposal["data"])  # the ephemeral message as Discord shows it
