@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from core import views
@@ -330,9 +330,7 @@ async def place_bid(scene: Scene, person: Person, topic: str, urgency: Urgency, 
     _require_state(scene, "place_bid", "bid")
     if not 1 <= minutes <= scene.fmt.meeting_minutes:
         raise CircleError(f"Please ask for between 1 and {scene.fmt.meeting_minutes} minutes.")
-    earlier = await scene.uow.session.scalar(
-        select(Bid).where(Bid.meeting_id == scene.meeting.id, Bid.person_id == person.id)
-    )
+    earlier = await scene.uow.session.scalar(_BID_OF, {"meeting_id": scene.meeting.id, "person_id": person.id})
     if earlier is not None:
         raise CircleError(_second_bid_message(earlier))
     bid = Bid(
@@ -385,9 +383,7 @@ async def withdraw_bid(scene: Scene, person: Person) -> Bid:
 
 async def waiting_bids(scene: Scene) -> list[Bid]:
     """Most urgent first, then first come, first served."""
-    bids = await scene.uow.session.scalars(
-        select(Bid).where(Bid.meeting_id == scene.meeting.id, Bid.status == BidStatus.WAITING).order_by(Bid.id)
-    )
+    bids = await scene.uow.session.scalars(_WAITING_BIDS, {"meeting_id": scene.meeting.id})
     return sorted(bids, key=lambda b: (-Urgency(b.urgency).weight, b.created_at, b.id))
 
 
@@ -777,13 +773,12 @@ async def attendance(scene: Scene) -> Attendance:
     names = {m.person_id: m.person.display_name for m in scene.members}
     round_ = scene.current_round
     speakers = set(names)
-    query = select(literal(False).label("spoke"), CheckIn.person_id).where(CheckIn.meeting_id == scene.meeting.id)
     if round_ is not None:
         speakers.discard(round_.issue_holder_id)
-        spoke = select(literal(True).label("spoke"), Contribution.person_id).where(Contribution.round_id == round_.id)
-        rows = (await scene.uow.session.execute(union_all(query, spoke))).all()
+        asked = {"meeting_id": scene.meeting.id, "round_id": round_.id}
+        rows = (await scene.uow.session.execute(_CHECKED_IN_AND_SPOKEN, asked)).all()
     else:
-        rows = (await scene.uow.session.execute(query)).all()
+        rows = (await scene.uow.session.execute(_CHECKED_IN, {"meeting_id": scene.meeting.id})).all()
     checked = {person_id for spoke_, person_id in rows if not spoke_}
     spoken = {person_id for spoke_, person_id in rows if spoke_}
     return Attendance(
@@ -806,3 +801,17 @@ async def _round_commitments(scene: Scene, round_: Round) -> list[Commitment]:
             select(Commitment).where(Commitment.round_id == round_.id).order_by(Commitment.id)
         )
     )
+
+
+# Statements of the commonest commands, built once: building one anew costs a request more than running it.
+_BID_OF = select(Bid).where(Bid.meeting_id == bindparam("meeting_id"), Bid.person_id == bindparam("person_id"))
+_WAITING_BIDS = (
+    select(Bid).where(Bid.meeting_id == bindparam("meeting_id"), Bid.status == BidStatus.WAITING).order_by(Bid.id)
+)
+_CHECKED_IN = select(literal(False).label("spoke"), CheckIn.person_id).where(
+    CheckIn.meeting_id == bindparam("meeting_id")
+)
+_CHECKED_IN_AND_SPOKEN = union_all(
+    _CHECKED_IN,
+    select(literal(True).label("spoke"), Contribution.person_id).where(Contribution.round_id == bindparam("round_id")),
+)

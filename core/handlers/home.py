@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from core import forms, meeting, membership, views
 from core.commands import spec_named
@@ -127,10 +127,12 @@ async def circle_status(ctx: RequestContext, circle: Circle) -> Message:
 
 
 async def my_open_commitments(ctx: RequestContext, circle_id: int | None = None) -> list[Block]:
-    query = select(Commitment).where(Commitment.person_id == ctx.person.id, Commitment.status.in_(STILL_OPEN))
-    if circle_id is not None:
-        query = query.where(Commitment.circle_id == circle_id)
-    commitments = list(await ctx.uow.session.scalars(query.order_by(Commitment.id)))
+    if circle_id is None:
+        found = await ctx.uow.session.scalars(_OPEN_COMMITMENTS, {"person_id": ctx.person.id})
+    else:
+        asked = {"person_id": ctx.person.id, "circle_id": circle_id}
+        found = await ctx.uow.session.scalars(_OPEN_COMMITMENTS_IN, asked)
+    commitments = list(found)
     if not commitments:
         return []
     return [Text("*Your open commitments*"), *(views.report_line(c, ctx.person) for c in commitments)]
@@ -142,3 +144,12 @@ async def help_command(ctx: RequestContext, req: Help) -> Reply:
         spec = spec_named(req.command)
         return done(f"{spec.usage}\n{spec.summary}")
     return Reply(views.help_message())
+
+
+# Built once, as status asks them on every call.
+_OPEN_COMMITMENTS = (
+    select(Commitment)
+    .where(Commitment.person_id == bindparam("person_id"), Commitment.status.in_(STILL_OPEN))
+    .order_by(Commitment.id)
+)
+_OPEN_COMMITMENTS_IN = _OPEN_COMMITMENTS.where(Commitment.circle_id == bindparam("circle_id"))
