@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import base64
 import uuid
-from dataclasses import MISSING, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -94,6 +95,24 @@ def decode_effect(data: dict[str, Any]) -> fx.Effect:
 
 
 # Writing ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """What stood before a request's effects as it committed: per channel (ordering key), the
+    earlier effects still unsent; `{0}` when there were too many to list, so the channel waits."""
+
+    waiting: Mapping[str, frozenset[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A committed request's outbox rows, the effects they hold (sent from memory, not decoded
+    again), and what was ahead of them: what its fast path needs."""
+
+    items: list[DueItem]
+    effects: Sequence[fx.Effect]
+    ahead: Ahead = field(default_factory=Ahead)
 
 
 async def ordering_key(uow: UnitOfWork, effect: fx.Effect) -> str:

@@ -44,7 +44,12 @@ class Outbox(Protocol):
     worker_now: str
     fast_lease: timedelta
 
-    async def send_now(self, workspace: Workspace, items: list[DueItem], loaded: Sequence[object] = ()) -> None: ...
+    async def look_ahead(self, session: Any, items: list[DueItem]) -> outbox.Ahead: ...
+
+    async def send_now(self, workspace: Workspace, batch: outbox.Written, loaded: Sequence[object] = ()) -> None: ...
+
+    async def written(self) -> None:
+        """Returns once what this process has sent so far is recorded (its outcomes are written behind)."""
 
 
 @dataclass(frozen=True)
@@ -227,10 +232,10 @@ class CircleService:
             assert workspace is not None
             scene = await meeting.load_scene(uow, circle, meeting_row, get_format(circle.format_key), now)
             await meeting.advance_phase(scene, None, round_.phase)
-            rows = await outbox.write(uow, workspace.id, list(uow.effects), now, *self._claim)
+            batch = await self._write_outbox(uow, workspace.id, list(uow.effects), now)
             await uow.commit()
             circle_id = circle.id
-        await self.outbox.send_now(workspace, rows, uow.loaded)
+        await self.outbox.send_now(workspace, batch, uow.loaded)
         await self._notify(Changed(circle_ids=(circle_id,)))
 
     async def _handle(
@@ -246,7 +251,7 @@ class CircleService:
                 if key is not None:
                     uow.session.add(HandledRequest(key=key, handled_at=ctx.now))
                 effects: list[Effect] = list(uow.effects)
-                rows = await outbox.write(uow, ctx.workspace.id, effects, ctx.now, *self._claim)
+                batch = await self._write_outbox(uow, ctx.workspace.id, effects, ctx.now)
                 await uow.commit()
                 workspace = ctx.workspace
                 changed = Changed(ctx.person.id, _circles_in(effects))
@@ -260,14 +265,19 @@ class CircleService:
             # two people creating the same unique thing at once (a programme's name, a sign-up)
             log.warning("a unique row was written twice at the same moment", exc_info=True)
             return SAME_MOMENT
-        await self.outbox.send_now(workspace, rows, uow.loaded)
+        await self.outbox.send_now(workspace, batch, uow.loaded)
         await self._notify(changed)
         return reply
 
-    @property
-    def _claim(self) -> tuple[str, timedelta]:
-        """Who holds a request's outbox rows at first (its own fast path), and for how long."""
-        return self.outbox.worker_now, self.outbox.fast_lease
+    async def _write_outbox(
+        self, uow: UnitOfWork, workspace_id: int, effects: list[Effect], now: datetime
+    ) -> outbox.Written:
+        """The request's effects as outbox rows held by its own fast path for a short lease, and what
+        stood ahead of them in their channels: both in the request's transaction."""
+        if not effects:
+            return outbox.Written([], [])
+        rows = await outbox.write(uow, workspace_id, effects, now, self.outbox.worker_now, self.outbox.fast_lease)
+        return outbox.Written(rows, effects, await self.outbox.look_ahead(uow.session, rows))
 
     async def _notify(self, changed: Changed) -> None:
         """Tells listeners after the commit; a listener's failure never fails the request."""

@@ -69,8 +69,10 @@ def port() -> RecordingPort:
 
 
 @pytest.fixture
-def service(db: Database, clock: ManualClock, port: RecordingPort) -> CircleService:
-    return CircleService(db, clock, lambda _workspace: port)
+async def service(db: Database, clock: ManualClock, port: RecordingPort) -> AsyncIterator[CircleService]:
+    service = CircleService(db, clock, lambda _workspace: port)
+    yield service
+    await service.outbox.written()  # outcomes are written behind the replies: none left for a closed loop
 
 
 @pytest.fixture(scope="session")

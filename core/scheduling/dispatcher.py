@@ -34,8 +34,8 @@ import os
 import socket
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,16 +43,16 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CompoundSelect,
-    Row,
+    Integer,
     Select,
-    String,
     and_,
     bindparam,
     case,
+    cast,
     delete,
     exists,
     func,
-    literal,
+    insert,
     null,
     or_,
     select,
@@ -62,6 +62,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from core import facilitation, outbox
@@ -104,6 +105,9 @@ DB_ERRORS = (SQLAlchemyError, OSError)
 LEASE_MARGIN = timedelta(seconds=5)  # a row whose lease ends sooner is not sent: another worker may take it
 LEARN_EVERY = 0.2  # seconds between looks at the pauses other workers were told
 LEARNED_LAG = timedelta(seconds=2 * LEARN_EVERY)
+LOOK_AHEAD = 100  # earlier unsent effects a request reads of its channels; more, and they all wait
+SETTLED_MEMORY = 4096  # outcomes this process remembers settling, for its own next requests
+FINAL = (DueState.SENT, DueState.DROPPED, DueState.UNDELIVERABLE)
 CLAIM_LOCK = 7_214_014  # PostgreSQL advisory lock: claims never interleave, so a channel's order holds
 
 
@@ -425,6 +429,9 @@ class Ledger:
         self._writer: asyncio.Task[None] | None = None
         self._failing = False
         self._healthy: asyncio.Event | None = None
+        # Items this process settled for good (sent, dropped, undeliverable), written or about to be:
+        # a request that saw them unsent as it committed need not wait for them.
+        self._settled: OrderedDict[int, None] = OrderedDict()
 
     @property
     def healthy(self) -> bool:
@@ -439,7 +446,16 @@ class Ledger:
 
     def note(self, settlement: Settlement) -> None:
         self._queue.append(settlement)
+        if settlement.state in FINAL:
+            self._settled[settlement.item_id] = None
+            if len(self._settled) > SETTLED_MEMORY:
+                self._settled.popitem(last=False)
         self._start()
+
+    def unsettled(self, item_ids: Iterable[int]) -> bool:
+        """Whether any of these items is still owed, as far as this process knows (an item it does
+        not remember settling, another worker's or long ago, counts as owed)."""
+        return any(item_id not in self._settled for item_id in item_ids)
 
     def share(self, bucket: str, until: datetime) -> None:
         """A pause the platform gave this worker, written for the others to read (see Dispatcher._learn)."""
@@ -484,21 +500,21 @@ class Ledger:
                     settlement.written.set_result(None)
 
     async def _write(self, batch: list[Settlement], pauses: dict[str, datetime] | None = None) -> None:
+        """One transaction on a bare connection: these are rows, not objects with a life in a session."""
         dispatcher = self.dispatcher
         now = dispatcher.clock.now()
-        insert = sqlite.insert if dispatcher.db.is_sqlite else postgresql.insert
-        async with dispatcher.db.unit_of_work() as uow:
+        upserting = sqlite.insert if dispatcher.db.is_sqlite else postgresql.insert
+        async with dispatcher.db.engine.begin() as conn:
             if pauses:
-                upsert = insert(SendPause)
+                upsert = upserting(SendPause)
                 longer = case((upsert.excluded.until > SendPause.until, upsert.excluded.until), else_=SendPause.until)
-                await uow.session.execute(
+                await conn.execute(
                     upsert.on_conflict_do_update(index_elements=["bucket"], set_={"until": longer}),
                     [{"bucket": bucket, "until": until} for bucket, until in pauses.items()],
                 )
             if not batch:
-                await uow.commit()
                 return
-            await uow.session.execute(
+            await conn.execute(
                 SETTLE,
                 [
                     {
@@ -513,35 +529,35 @@ class Ledger:
                     for s in batch
                 ],
             )
-            for saved in (s.saved for s in batch if s.saved is not None):
-                await _save(uow.session, saved)
+            await _save(conn, [s.saved for s in batch if s.saved is not None], now)
             unreachable = {s.unreachable for s in batch if s.unreachable is not None}
             if unreachable:
-                await uow.session.execute(
-                    update(Person).where(Person.id.in_(unreachable)).values(dm_undeliverable_at=now)
-                )
+                await conn.execute(update(Person).where(Person.id.in_(unreachable)).values(dm_undeliverable_at=now))
             asked = {s.asked_timezone for s in batch if s.asked_timezone is not None}
             if asked:
-                await uow.session.execute(update(Person).where(Person.id.in_(asked)).values(timezone_asked_at=now))
+                await conn.execute(update(Person).where(Person.id.in_(asked)).values(timezone_asked_at=now))
             notices = list({s.notice["key"]: s.notice for s in batch if s.notice is not None}.values())
             if notices:
-                await uow.session.execute(insert(DueItem).on_conflict_do_nothing(index_elements=["key"]), notices)
-            await uow.commit()
+                await conn.execute(upserting(DueItem).on_conflict_do_nothing(index_elements=["key"]), notices)
 
 
-async def _save(session: Any, saved: Saved) -> None:
-    """What a send left for the database, in the write that marks it sent."""
-    if saved.table is not None:
-        model: Any = {"circle": Circle, "round": Round, "check_in": CheckIn}[saved.table]
-        column = {"circle": "space_ref", "round": "thread_ref", "check_in": "message_ref"}[saved.table]
-        await session.execute(update(model).where(model.id == saved.row_id).values({column: saved.ref}))
-    if saved.quoted:
-        session.add_all(
-            QuotedMessage(person_id=q.person_id, workspace_id=q.workspace_id, message_ref=q.message_ref)
-            for q in saved.quoted
-        )
-    if saved.unquoted:
-        await session.execute(delete(QuotedMessage).where(QuotedMessage.id.in_(saved.unquoted)))
+async def _save(conn: AsyncConnection, saves: list[Saved], now: datetime) -> None:
+    """What the sends left for the database, in the write that marks them sent."""
+    for saved in saves:
+        if saved.table is not None:
+            model: Any = {"circle": Circle, "round": Round, "check_in": CheckIn}[saved.table]
+            column = {"circle": "space_ref", "round": "thread_ref", "check_in": "message_ref"}[saved.table]
+            await conn.execute(update(model).where(model.id == saved.row_id).values({column: saved.ref}))
+    quoted = [
+        {"person_id": q.person_id, "workspace_id": q.workspace_id, "message_ref": q.message_ref, "posted_at": now}
+        for saved in saves
+        for q in saved.quoted
+    ]
+    if quoted:
+        await conn.execute(insert(QuotedMessage), quoted)
+    unquoted = [row_id for saved in saves for row_id in saved.unquoted]
+    if unquoted:
+        await conn.execute(delete(QuotedMessage).where(QuotedMessage.id.in_(unquoted)))
 
 
 # Buckets: who waits together when the platform says 429 -----------------------------------------
@@ -618,6 +634,7 @@ class Dispatcher:
         early without losing anything: the next tick carries on."""
         sent = 0
         self._held.clear()
+        await self.ledger.drain()  # what this process sent a moment ago is written before anything is claimed
         try:
             batch = await self.claim()
             while batch and not self.stopping:
@@ -732,55 +749,57 @@ class Dispatcher:
 
     # The fast path: a request's own effects, right after its commit ---------------------------------
 
-    async def send_now(self, workspace: Workspace, items: list[DueItem], loaded: Sequence[object] = ()) -> None:
+    async def written(self) -> None:
+        await self.ledger.drain()
+
+    async def look_ahead(self, session: Any, items: list[DueItem]) -> outbox.Ahead:
+        """In the request's own transaction, once its rows have ids: the earlier effects of their
+        channels still unsent, with the pauses other workers were told (one statement). Asked here
+        rather than after the commit, it costs the request no unit of work of its own."""
+        keys = {item.ordering_key for item in items if item.ordering_key}
+        if not keys:
+            return outbox.Ahead()
+        now, wire = self.clock.now(), self.monotonic()
+        asked = {"keys": sorted(keys), "first": min(item.id for item in items), "now": now}
+        rows = (await session.execute(_LOOK_AHEAD, asked)).all()
+        self._take_pauses([(key, until) for key, until, row_id in rows if row_id is None], now, wire)
+        self._learned_at = self.monotonic()
+        waiting: dict[str, set[int]] = defaultdict(set)
+        for key, _until, row_id in rows:
+            if row_id is not None:
+                waiting[key].add(row_id)
+        if sum(map(len, waiting.values())) >= LOOK_AHEAD:  # more than were read: every channel waits
+            return outbox.Ahead({key: frozenset({0}) for key in keys})
+        return outbox.Ahead({key: frozenset(ids) for key, ids in waiting.items()})
+
+    async def send_now(self, workspace: Workspace, batch: outbox.Written, loaded: Sequence[object] = ()) -> None:
         """Sends a committed request's outbox rows (claimed by `worker_now` in its transaction) in
-        order, reading what the request `loaded` from memory. Whatever is not confirmed stays in the
-        outbox for the dispatcher."""
+        order, reading what the request `loaded` from memory. A channel whose earlier effects were
+        still unsent when the request committed waits for the dispatcher, unless this process has
+        sent them since. Whatever is not confirmed stays in the outbox for the dispatcher. On
+        PostgreSQL the outcomes are written behind the reply, in the ledger's next group commit; SQLite
+        takes one writer at a time, and a write behind would only make the next request's write wait
+        (SQLite's wait for its lock sleeps), so there the request waits for its own."""
         groups: dict[str, list[Job]] = defaultdict(list)
-        known = Known.of(loaded) if items else NOTHING_KNOWN
-        for item in items:
-            try:
-                outcome: Outcome = Carry(outbox.decode_effect(item.payload))
-            except Exception as error:
-                outcome = Drop(f"unreadable: {error!r}", loud=True)
+        known = Known.of(loaded) if batch.items else NOTHING_KNOWN
+        for item, effect in zip(batch.items, batch.effects, strict=True):
             channel = item.ordering_key or f"effect:{item.id}"
-            groups[channel].append(Job(item, outcome, workspace, channel, self.worker_now, known, learned=True))
+            groups[channel].append(Job(item, Carry(effect), workspace, channel, self.worker_now, known, learned=True))
 
         async def run(channel: str, group: list[Job]) -> None:
             lock = self._keys.setdefault(channel, asyncio.Lock())
             async with lock:
-                if await self._earlier_unsent(channel, group[0].item.id):
+                if self.ledger.unsettled(batch.ahead.waiting.get(channel, ())):
                     for job in group:
                         self._release(job, self.clock.now(), "waiting behind an earlier message")
                 else:
                     await self._run(group)
-                await self.ledger.drain()  # the next request of this channel reads these outcomes
             if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
                 self._keys.pop(channel, None)
 
-        try:
-            await asyncio.gather(*(run(channel, group) for channel, group in groups.items()))
-        finally:
+        await asyncio.gather(*(run(channel, group) for channel, group in groups.items()))
+        if self.db.is_sqlite:  # one writer at a time: the next request's write would wait on this one's
             await self.ledger.drain()
-
-    async def _earlier_unsent(self, channel: str, item_id: int) -> bool:
-        """Whether an earlier effect of this channel is still unsent. The pauses other workers were told
-        come in the same statement (as rows with an end; the answer is a row without one), so the
-        sends that follow know them without a read of their own (see `_learn`)."""
-        now, wire = self.clock.now(), self.monotonic()
-        earlier = exists().where(
-            DueItem.ordering_key == channel,
-            DueItem.kind == DueKind.EFFECT,
-            DueItem.id < item_id,
-            DueItem.state.in_((DueState.PENDING, DueState.CLAIMED)),
-        )
-        answer = select(literal(channel, String()), null()).where(earlier)
-        asked: CompoundSelect[str, datetime] = union_all(_pauses_after(now), answer)
-        async with self.db.single_read() as connection:
-            rows = (await connection.execute(asked)).all()
-        self._take_pauses([row for row in rows if row[1] is not None], now, wire)
-        self._learned_at = self.monotonic()
-        return any(row[1] is None for row in rows)
 
     # Sending ---------------------------------------------------------------------------------------
 
@@ -882,7 +901,7 @@ class Dispatcher:
             self._learned_at = self.monotonic()
             self._learning = False
 
-    def _take_pauses(self, rows: Sequence[Row[str, datetime]], now: datetime, wire: float) -> None:
+    def _take_pauses(self, rows: Sequence[tuple[str, datetime]], now: datetime, wire: float) -> None:
         for key, until in rows:
             bucket = tuple(key.split("|"))
             if bucket not in self._paused or self._paused[bucket][0] < until:
@@ -1056,6 +1075,28 @@ class Dispatcher:
 def _pauses_after(now: datetime) -> Select[str, datetime]:
     """The rate-limit pauses still running, as the workers that were told wrote them."""
     return select(SendPause.bucket, SendPause.until).where(SendPause.until > now)
+
+
+# What stood before a request's effects as it commits (`Dispatcher.look_ahead`): the pauses other
+# workers were told, as (bucket, until, None); then the earlier unsent effects of its channels, as
+# (channel, None, id). Built once: making a statement anew costs a request more than running it.
+_EARLIER = (
+    select(DueItem.ordering_key, cast(null(), UTCDateTime()).label("until"), DueItem.id)
+    .where(
+        DueItem.ordering_key.in_(bindparam("keys", expanding=True)),
+        DueItem.kind == DueKind.EFFECT,
+        DueItem.id < bindparam("first"),
+        DueItem.state.in_((DueState.PENDING, DueState.CLAIMED)),
+    )
+    .limit(LOOK_AHEAD)
+    .subquery()
+)
+_LOOK_AHEAD: CompoundSelect[Any, Any, Any] = union_all(
+    select(SendPause.bucket, SendPause.until, cast(null(), Integer()).label("id")).where(
+        SendPause.until > bindparam("now")
+    ),
+    select(_EARLIER),
+)
 
 
 def _sending_order(item: DueItem) -> tuple[int, Any, int]:
