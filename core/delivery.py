@@ -17,6 +17,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import inspect, select
@@ -86,8 +87,13 @@ NOTHING_KNOWN = Known()
 
 def _whole(row: object) -> bool:
     state = inspect(row)
-    unloaded: set[str] = state.unloaded
-    return unloaded.isdisjoint(state.mapper.column_attrs.keys())
+    present: dict[str, Any] = state.dict
+    return present.keys() >= _columns(state.mapper)
+
+
+@cache
+def _columns(mapper: Any) -> frozenset[str]:
+    return frozenset(mapper.column_attrs.keys())
 
 
 def _with_members(circle: Circle) -> bool:

@@ -797,7 +797,10 @@ class Dispatcher:
             if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
                 self._keys.pop(channel, None)
 
-        await asyncio.gather(*(run(channel, group) for channel, group in groups.items()))
+        if len(groups) == 1:
+            await run(*next(iter(groups.items())))
+        else:
+            await asyncio.gather(*(run(channel, group) for channel, group in groups.items()))
         if self.db.is_sqlite:  # one writer at a time: the next request's write would wait on this one's
             await self.ledger.drain()
 
@@ -812,6 +815,8 @@ class Dispatcher:
                 groups[job.channel].append(job)
             else:
                 self._settle_unsent(job)
+        if len(groups) == 1:  # a request's effects mostly share one channel: no tasks to spread them over
+            return await self._send_in_order(next(iter(groups.values())))
         gate = asyncio.Semaphore(self.concurrency)
 
         async def run(group: list[Job]) -> int:
