@@ -426,6 +426,7 @@ class Ledger:
         self.dispatcher = dispatcher
         self._queue: list[Settlement] = []
         self._pauses: dict[str, datetime] = {}  # rate-limit pauses to share with the other workers
+        self._sharing = False  # pauses are being written right now
         self._writer: asyncio.Task[None] | None = None
         self._failing = False
         self._healthy: asyncio.Event | None = None
@@ -452,6 +453,11 @@ class Ledger:
                 self._settled.popitem(last=False)
         self._start()
 
+    @property
+    def sharing(self) -> bool:
+        """A pause the platform gave this worker is yet to reach the other workers."""
+        return bool(self._pauses) or self._sharing
+
     def unsettled(self, item_ids: Iterable[int]) -> bool:
         """Whether any of these items is still owed, as far as this process knows (an item it does
         not remember settling, another worker's or long ago, counts as owed)."""
@@ -476,6 +482,7 @@ class Ledger:
                 await self.dispatcher.sleep(self.dispatcher.record_window)
             batch, self._queue = self._queue, []
             pauses, self._pauses = self._pauses, {}
+            self._sharing = bool(pauses)
             failures = 0
             while True:
                 try:
@@ -492,6 +499,7 @@ class Ledger:
             if self._failing:
                 log.info("recorded %d outcomes after %d failed attempts", len(batch), failures)
             self._failing = False
+            self._sharing = False
             if self._healthy is not None:
                 self._healthy.set()
                 self._healthy = None
@@ -779,7 +787,8 @@ class Dispatcher:
         sent them since. Whatever is not confirmed stays in the outbox for the dispatcher. On
         PostgreSQL the outcomes are written behind the reply, in the ledger's next group commit; SQLite
         takes one writer at a time, and a write behind would only make the next request's write wait
-        (SQLite's wait for its lock sleeps), so there the request waits for its own."""
+        (SQLite's wait for its lock sleeps), so there the request waits for its own; so does one that
+        was told to wait by the platform, until the other workers can read the pause."""
         groups: dict[str, list[Job]] = defaultdict(list)
         known = Known.of(loaded) if batch.items else NOTHING_KNOWN
         for item, effect in zip(batch.items, batch.effects, strict=True):
@@ -801,7 +810,9 @@ class Dispatcher:
             await run(*next(iter(groups.items())))
         else:
             await asyncio.gather(*(run(channel, group) for channel, group in groups.items()))
-        if self.db.is_sqlite:  # one writer at a time: the next request's write would wait on this one's
+        # SQLite takes one writer at a time: the next request's write would wait on this one's. And a
+        # pause the platform just gave reaches the other workers before this request answers.
+        if self.db.is_sqlite or self.ledger.sharing:
             await self.ledger.drain()
 
     # Sending ---------------------------------------------------------------------------------------
