@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, String
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 INSTALLATIONS_TABLE = "slack_installations"
@@ -27,10 +27,18 @@ STATE_EXPIRY_SECONDS = 600
 TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 SEALED = "fernet:"
 
+# A sealed token is longer than the token: Fernet adds 57 bytes and pads to 16 before base64, so a
+# rotating token (xoxe.xoxb-…, about 150 characters) sealed is about 300, past slack_sdk's 200.
+SEALED_TOKEN_LENGTH = 1000
+
 slack_metadata = MetaData()
 AsyncSQLAlchemyInstallationStore.build_installations_table(slack_metadata, INSTALLATIONS_TABLE)
 AsyncSQLAlchemyInstallationStore.build_bots_table(slack_metadata, BOTS_TABLE)
 AsyncSQLAlchemyOAuthStateStore.build_oauth_states_table(slack_metadata, OAUTH_STATES_TABLE)
+for _table in (slack_metadata.tables[INSTALLATIONS_TABLE], slack_metadata.tables[BOTS_TABLE]):
+    for _column in _table.columns:
+        if _column.name in TOKEN_FIELDS:
+            _column.type = String(SEALED_TOKEN_LENGTH)
 
 Held = TypeVar("Held", Installation, Bot)
 

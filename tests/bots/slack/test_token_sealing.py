@@ -66,3 +66,25 @@ async def test_without_a_key_tokens_are_plain_and_still_read_after_a_key_is_set(
     bot = await installation_store("111.222", db.engine, "new secret").async_find_bot(enterprise_id=None, team_id="T9")
     assert bot is not None
     assert bot.bot_token == TOKEN
+
+
+async def test_a_sealed_rotating_token_fits_its_column(db: Database) -> None:
+    """Token rotation hands out xoxe.xoxb-… tokens of about 150 characters; sealed they are twice that,
+    which PostgreSQL refused in slack_sdk's 200-character columns (the tables come from our migrations,
+    whose agreement with this metadata tests/core/test_migrations.py checks)."""
+    async with db.engine.begin() as conn:
+        await conn.run_sync(slack_metadata.create_all)
+    rotating = "xoxe.xoxb-1-" + "MS0yLTEyMzQ1Njc4OTAxMi0" * 7
+    refresh = "xoxe-1-" + "My0xLTEyMzQ1Njc4OTAxMi0" * 7
+    long_lived = installation()
+    long_lived.bot_token, long_lived.bot_refresh_token = rotating, refresh
+    long_lived.user_token, long_lived.user_refresh_token = rotating, refresh
+    store = installation_store("111.222", db.engine, "a long random secret for the tests")
+    await store.async_save(long_lived)
+    assert max(len(t) for t in await stored_tokens(db)) > 200
+    bot = await store.async_find_bot(enterprise_id=None, team_id="T9")
+    assert bot is not None
+    assert (bot.bot_token, bot.bot_refresh_token) == (rotating, refresh)
+    found = await store.async_find_installation(enterprise_id=None, team_id="T9")
+    assert found is not None
+    assert (found.user_token, found.user_refresh_token) == (rotating, refresh)
