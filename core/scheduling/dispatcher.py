@@ -472,9 +472,16 @@ class Ledger:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all())
 
-    async def drain(self) -> None:
-        while self._writer is not None and not self._writer.done():
-            await self._writer
+    async def drain(self, within: float | None = None) -> None:
+        """Returns once every outcome noted so far is written; after `within` seconds at the most, if
+        given (the write carries on: a database that is away holds up no more than that)."""
+        if within is None:
+            while self._writer is not None and not self._writer.done():
+                await self._writer
+            return
+        deadline = time.monotonic() + within
+        while self._writer is not None and not self._writer.done() and (left := deadline - time.monotonic()) > 0:
+            await asyncio.wait({self._writer}, timeout=left)
 
     async def _write_all(self) -> None:
         while self._queue or self._pauses:
@@ -757,8 +764,8 @@ class Dispatcher:
 
     # The fast path: a request's own effects, right after its commit ---------------------------------
 
-    async def written(self) -> None:
-        await self.ledger.drain()
+    async def written(self, within: float | None = None) -> None:
+        await self.ledger.drain(within)
 
     async def look_ahead(self, session: Any, items: list[DueItem]) -> outbox.Ahead:
         """In the request's own transaction, once its rows have ids: the earlier effects of their
@@ -784,11 +791,9 @@ class Dispatcher:
         """Sends a committed request's outbox rows (claimed by `worker_now` in its transaction) in
         order, reading what the request `loaded` from memory. A channel whose earlier effects were
         still unsent when the request committed waits for the dispatcher, unless this process has
-        sent them since. Whatever is not confirmed stays in the outbox for the dispatcher. On
-        PostgreSQL the outcomes are written behind the reply, in the ledger's next group commit; SQLite
-        takes one writer at a time, and a write behind would only make the next request's write wait
-        (SQLite's wait for its lock sleeps), so there the request waits for its own; so does one that
-        was told to wait by the platform, until the other workers can read the pause."""
+        sent them since. Whatever is not confirmed stays in the outbox for the dispatcher. The
+        outcomes are written behind the reply, in the ledger's next group commit, except that a request
+        the platform told to wait answers only once the other workers can read the pause."""
         groups: dict[str, list[Job]] = defaultdict(list)
         known = Known.of(loaded) if batch.items else NOTHING_KNOWN
         for item, effect in zip(batch.items, batch.effects, strict=True):
@@ -812,7 +817,7 @@ class Dispatcher:
             await asyncio.gather(*(run(channel, group) for channel, group in groups.items()))
         # SQLite takes one writer at a time: the next request's write would wait on this one's. And a
         # pause the platform just gave reaches the other workers before this request answers.
-        if self.db.is_sqlite or self.ledger.sharing:
+        if self.ledger.sharing:
             await self.ledger.drain()
 
     # Sending ---------------------------------------------------------------------------------------
