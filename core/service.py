@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 PortFor = Callable[[Workspace], ChatPort]
 MAX_SPACE_REF = 100  # Circle.space_ref
 MAX_THREAD_REF = 200  # Round.thread_ref
-OUTCOMES_FIRST = 2.0  # seconds a request on SQLite waits at most for this process's outcome writes
 
 
 class Outbox(Protocol):
@@ -48,10 +47,6 @@ class Outbox(Protocol):
     async def look_ahead(self, session: Any, items: list[DueItem]) -> outbox.Ahead: ...
 
     async def send_now(self, workspace: Workspace, batch: outbox.Written, loaded: Sequence[object] = ()) -> None: ...
-
-    async def written(self, within: float | None = None) -> None:
-        """Returns once what this process has sent so far is recorded (its outcomes are written behind
-        the replies), or after `within` seconds."""
 
 
 @dataclass(frozen=True)
@@ -222,7 +217,6 @@ class CircleService:
         return len(due)
 
     async def _advance_round(self, round_id: int, now: datetime) -> None:
-        await self._one_writer()
         async with self.db.unit_of_work() as uow:
             round_ = await uow.session.get(Round, round_id, with_for_update=not self.db.is_sqlite)
             if round_ is None or round_.phase_deadline is None or round_.phase_deadline > now:
@@ -246,7 +240,6 @@ class CircleService:
     ) -> Reply:
         try:
             actor, where = checked(actor, where)
-            await self._one_writer()
             async with self.db.unit_of_work() as uow:
                 if key is not None and await uow.session.get(HandledRequest, key) is not None:
                     return ALREADY_HANDLED
@@ -272,12 +265,6 @@ class CircleService:
         await self.outbox.send_now(workspace, batch, uow.loaded)
         await self._notify(changed)
         return reply
-
-    async def _one_writer(self) -> None:
-        """SQLite takes one writer at a time, and waiting for its lock sleeps: a request lets this
-        process's outcome writes (behind the last replies) go first, so it rarely waits for the lock."""
-        if self.db.is_sqlite:
-            await self.outbox.written(within=OUTCOMES_FIRST)
 
     async def _write_outbox(
         self, uow: UnitOfWork, workspace_id: int, effects: list[Effect], now: datetime

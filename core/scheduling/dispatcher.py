@@ -426,7 +426,6 @@ class Ledger:
         self.dispatcher = dispatcher
         self._queue: list[Settlement] = []
         self._pauses: dict[str, datetime] = {}  # rate-limit pauses to share with the other workers
-        self._sharing = False  # pauses are being written right now
         self._writer: asyncio.Task[None] | None = None
         self._failing = False
         self._healthy: asyncio.Event | None = None
@@ -453,11 +452,6 @@ class Ledger:
                 self._settled.popitem(last=False)
         self._start()
 
-    @property
-    def sharing(self) -> bool:
-        """A pause the platform gave this worker is yet to reach the other workers."""
-        return bool(self._pauses) or self._sharing
-
     def unsettled(self, item_ids: Iterable[int]) -> bool:
         """Whether any of these items is still owed, as far as this process knows (an item it does
         not remember settling, another worker's or long ago, counts as owed)."""
@@ -472,16 +466,9 @@ class Ledger:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all())
 
-    async def drain(self, within: float | None = None) -> None:
-        """Returns once every outcome noted so far is written; after `within` seconds at the most, if
-        given (the write carries on: a database that is away holds up no more than that)."""
-        if within is None:
-            while self._writer is not None and not self._writer.done():
-                await self._writer
-            return
-        deadline = time.monotonic() + within
-        while self._writer is not None and not self._writer.done() and (left := deadline - time.monotonic()) > 0:
-            await asyncio.wait({self._writer}, timeout=left)
+    async def drain(self) -> None:
+        while self._writer is not None and not self._writer.done():
+            await self._writer
 
     async def _write_all(self) -> None:
         while self._queue or self._pauses:
@@ -489,7 +476,6 @@ class Ledger:
                 await self.dispatcher.sleep(self.dispatcher.record_window)
             batch, self._queue = self._queue, []
             pauses, self._pauses = self._pauses, {}
-            self._sharing = bool(pauses)
             failures = 0
             while True:
                 try:
@@ -506,7 +492,6 @@ class Ledger:
             if self._failing:
                 log.info("recorded %d outcomes after %d failed attempts", len(batch), failures)
             self._failing = False
-            self._sharing = False
             if self._healthy is not None:
                 self._healthy.set()
                 self._healthy = None
@@ -649,7 +634,6 @@ class Dispatcher:
         early without losing anything: the next tick carries on."""
         sent = 0
         self._held.clear()
-        await self.ledger.drain()  # what this process sent a moment ago is written before anything is claimed
         try:
             batch = await self.claim()
             while batch and not self.stopping:
@@ -764,9 +748,6 @@ class Dispatcher:
 
     # The fast path: a request's own effects, right after its commit ---------------------------------
 
-    async def written(self, within: float | None = None) -> None:
-        await self.ledger.drain(within)
-
     async def look_ahead(self, session: Any, items: list[DueItem]) -> outbox.Ahead:
         """In the request's own transaction, once its rows have ids: the earlier effects of their
         channels still unsent, with the pauses other workers were told (one statement). Asked here
@@ -791,9 +772,10 @@ class Dispatcher:
         """Sends a committed request's outbox rows (claimed by `worker_now` in its transaction) in
         order, reading what the request `loaded` from memory. A channel whose earlier effects were
         still unsent when the request committed waits for the dispatcher, unless this process has
-        sent them since. Whatever is not confirmed stays in the outbox for the dispatcher. The
-        outcomes are written behind the reply, in the ledger's next group commit, except that a request
-        the platform told to wait answers only once the other workers can read the pause."""
+        sent them since. Whatever is not confirmed stays in the outbox for the dispatcher. The request
+        answers once what its sends came to is written: a worker killed the moment after someone saw
+        the answer has left nothing to send again. (Written behind the answer, a sending command's
+        reply came about 1 ms sooner, and a crash in that millisecond sent it twice on Slack.)"""
         groups: dict[str, list[Job]] = defaultdict(list)
         known = Known.of(loaded) if batch.items else NOTHING_KNOWN
         for item, effect in zip(batch.items, batch.effects, strict=True):
@@ -815,10 +797,7 @@ class Dispatcher:
             await run(*next(iter(groups.items())))
         else:
             await asyncio.gather(*(run(channel, group) for channel, group in groups.items()))
-        # SQLite takes one writer at a time: the next request's write would wait on this one's. And a
-        # pause the platform just gave reaches the other workers before this request answers.
-        if self.ledger.sharing:
-            await self.ledger.drain()
+        await self.ledger.drain()
 
     # Sending ---------------------------------------------------------------------------------------
 

@@ -60,10 +60,8 @@ def gated(service: CircleService) -> GatedPort:
     return port
 
 
-async def effect_rows(service: CircleService) -> list[DueItem]:
-    """The outbox as it stands once this process's outcomes are written (they are written behind the reply)."""
-    await service.outbox.written()
-    async with service.db.unit_of_work() as uow:
+async def effect_rows(db: Database) -> list[DueItem]:
+    async with db.unit_of_work() as uow:
         return list(
             await uow.session.scalars(select(DueItem).where(DueItem.kind == DueKind.EFFECT).order_by(DueItem.id))
         )
@@ -124,7 +122,7 @@ async def test_a_committed_requests_effects_are_rows_marked_sent_by_the_fast_pat
     people = await circle_of_two(service)
     gated.reset()
     assert "checked in" in await people[1].says("/circle checkin here and ready")
-    rows = await effect_rows(service)
+    rows = await effect_rows(db)
     assert {r.state for r in rows} == {DueState.SENT}
     assert len(gated.of_kind("post")) == 1
     assert gated.keys[-1] == f"o{rows[-1].id}"  # the row travels with its send (Discord's nonce)
@@ -134,12 +132,12 @@ async def test_a_refused_request_writes_no_row_and_sends_nothing(
     service: CircleService, gated: GatedPort, db: Database
 ) -> None:
     await circle_of_two(service)
-    before = len(await effect_rows(service))
+    before = len(await effect_rows(db))
     gated.reset()
     outsider = Member(service, "UT1OUT", "Olga")
     answer = await outsider.says("/circle checkin not mine in=team")
     assert "checked in" not in answer
-    assert len(await effect_rows(service)) == before
+    assert len(await effect_rows(db)) == before
     assert gated.transcript == []
 
 
@@ -151,7 +149,7 @@ async def test_a_rate_limited_post_stays_in_the_outbox_and_goes_once_when_the_pa
     gated.answers = [RateLimited(60)]
     assert "checked in" in await people[1].says("/circle checkin still answered at once")
     assert gated.of_kind("post") == []
-    waiting = [r for r in await effect_rows(service) if r.state == DueState.PENDING]
+    waiting = [r for r in await effect_rows(db) if r.state == DueState.PENDING]
     assert len(waiting) == 1
     dispatcher = Dispatcher(service, max_inline_wait=0)
     assert await dispatcher.tick() == 0  # not before its time
@@ -160,7 +158,7 @@ async def test_a_rate_limited_post_stays_in_the_outbox_and_goes_once_when_the_pa
     assert await dispatcher.tick() == 0
     assert [t for t in gated.texts("post") if "still answered at once" in t] != []
     assert len(gated.of_kind("post")) == 1
-    assert {r.state for r in await effect_rows(service)} == {DueState.SENT}
+    assert {r.state for r in await effect_rows(db)} == {DueState.SENT}
 
 
 async def test_a_429_pauses_the_whole_bucket_and_one_send_probes_after_it(
@@ -196,7 +194,7 @@ async def test_a_429_pauses_the_whole_bucket_and_one_send_probes_after_it(
     in_first_window = [t for t, _ in calls_at if first_429 < t < first_429 + 2.0]
     assert len(in_first_window) <= 1
     assert gated.calls == 6  # four posts, two refused probes: nobody else knocked meanwhile
-    assert all(r.state == DueState.SENT for r in await effect_rows(service))
+    assert all(r.state == DueState.SENT for r in await effect_rows(db))
 
 
 async def test_a_refused_effect_is_recorded_once_and_not_retried(
@@ -206,7 +204,7 @@ async def test_a_refused_effect_is_recorded_once_and_not_retried(
     gated.reset()
     gated.answers = [Refused("invalid_blocks")]
     await people[1].says("/circle checkin something the platform will not take")
-    last = (await effect_rows(service))[-1]
+    last = (await effect_rows(db))[-1]
     assert last.state == DueState.UNDELIVERABLE
     assert "invalid_blocks" in last.last_error
     assert await Dispatcher(service).tick() == 1  # the one notice to the circle's lead, nothing resent
@@ -270,7 +268,7 @@ async def test_while_outcomes_cannot_be_written_nothing_more_is_sent(
     service.clock.advance(FAST_LEASE + timedelta(seconds=1))
     await Dispatcher(service).tick()
     assert len(gated.of_kind("post")) == 3
-    rows = await effect_rows(service)
+    rows = await effect_rows(db)
     assert all(r.state == DueState.SENT for r in rows)
     assert await Dispatcher(service).tick() == 0  # nothing left to send twice
 
@@ -334,7 +332,6 @@ async def test_a_check_ins_post_and_the_words_it_quotes_are_recorded_with_its_se
         ident = await uow.session.scalar(select(CheckIn.person_id))
     assert "your words are erased" in (await people[1].presses(CONFIRM_ERASE, str(ident)))[0]
     assert [ERASED in u.text for u in gated.of_kind("update")] == [True]  # RedactQuotes, through the outbox
-    await service.outbox.written()
     async with db.unit_of_work() as uow:
         assert list(await uow.session.scalars(select(QuotedMessage))) == []  # dealt with, in the same write
-    assert {r.state for r in await effect_rows(service)} == {DueState.SENT}
+    assert {r.state for r in await effect_rows(db)} == {DueState.SENT}
