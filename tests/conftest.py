@@ -85,6 +85,7 @@ class DatabaseTemplate:
         self.folder = folder
         self.pg_admin_url = pg_admin_url
         self.name = f"tmpl_{uuid.uuid4().hex[:12]}"
+        self.copies: list[str] = []
         if pg_admin_url is None:
             self.url = f"sqlite+aiosqlite:///{folder / 'template.sqlite3'}"
             return
@@ -115,16 +116,16 @@ class DatabaseTemplate:
         name = f"c_{uuid.uuid4().hex[:12]}"
         with self.admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"'))
-        try:
-            yield self._named(name)
-        finally:
-            with self.admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        self.copies.append(name)
+        yield self._named(name)
 
     def drop(self) -> None:
+        """The template and its copies, all at the end: PostgreSQL checkpoints on each DROP DATABASE,
+        and a test waiting on that would wait for the disk."""
         if self.pg_admin_url is not None:
             with self.admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+                for name in [*self.copies, self.name]:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             self.admin.dispose()
 
 
