@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import copy
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from bots.playground.demo import CIRCLES, seed_demo
 from bots.playground.port import PlaygroundPort
@@ -13,18 +19,92 @@ from bots.playground.server import playground_of, start_site
 from bots.playground.workspace import Playground
 from core.clock import ManualClock
 from core.db import Database
-from core.models import Circle
+from core.models import Base, Circle
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
+from tests.conftest import START, DatabaseTemplate, empty_database
 from tests.fakes.wiring import connected
 
 
-@pytest.fixture
-async def playground(db: Database, clock: ManualClock) -> Playground:
+@dataclass(frozen=True)
+class Seeded:
+    """The demo as seeded once: its database (copied for each test), the playground's channels and the clock."""
+
+    template: DatabaseTemplate
+    port: PlaygroundPort
+    now: datetime
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str | None) -> Iterator[Seeded | None]:
+    """The demo programme seeded once per session (asserting it seeds) into a database each playground
+    test gets a copy of, with a copy of the channels the seeding wrote: seeding is dozens of requests,
+    and a test only needs the result. Where PostgreSQL refuses CREATE DATABASE, each test seeds its own."""
+    try:
+        template = DatabaseTemplate(tmp_path_factory.mktemp("demo"), pg_admin_url)
+    except DBAPIError:
+        yield None
+        return
+
+    async def build() -> Seeded:
+        database = Database(template.url)
+        try:
+            async with database.engine.begin() as conn:
+                await conn.run_sync(Base.metadata.create_all)
+            clock = ManualClock(START)
+            port = PlaygroundPort(clock)
+            service = CircleService(database, clock, lambda _workspace: port)
+            playground_of(service, port, clock, connected(Scheduler(service)))
+            assert await seed_demo(service)
+        finally:
+            await database.dispose()
+        port.listener = None
+        return Seeded(template, port, clock.now())
+
+    loop = asyncio.new_event_loop()
+    try:
+        seeded = loop.run_until_complete(build())
+    finally:
+        loop.close()
+    yield seeded
+    template.drop()
+
+
+def channels_of(seeded: PlaygroundPort, clock: ManualClock) -> PlaygroundPort:
+    """A fresh port showing what the seeding wrote, for a test on a copy of its database."""
     port = PlaygroundPort(clock)
+    port.messages = copy.deepcopy(seeded.messages)
+    port.timeline = copy.deepcopy(seeded.timeline)
+    port.topics = dict(seeded.topics)
+    port.archived = set(seeded.archived)
+    port.forms = copy.deepcopy(seeded.forms)
+    port.last_seq = seeded.last_seq
+    return port
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_admin_url: str | None) -> Iterator[str]:
+    """A copy of the seeded demo's database for a test of the demo playground, else an empty one."""
+    seeded = request.getfixturevalue("demo_template") if "playground" in request.fixturenames else None
+    if seeded is None:
+        yield from empty_database(tmp_path, pg_admin_url)
+        return
+    with seeded.template.copy(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+async def playground(request: pytest.FixtureRequest, db: Database, clock: ManualClock) -> Playground:
+    seeded: Seeded | None = request.getfixturevalue("demo_template")
+    if seeded is not None:
+        clock.set(seeded.now)
+        port = channels_of(seeded.port, clock)
+    else:
+        port = PlaygroundPort(clock)
     service = CircleService(db, clock, lambda _workspace: port)
     made = playground_of(service, port, clock, connected(Scheduler(service)))
-    assert await seed_demo(service)
+    if seeded is None:
+        assert await seed_demo(service)
     return made
 
 
