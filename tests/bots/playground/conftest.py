@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
+from bots.playground import demo
 from bots.playground.demo import CIRCLES, seed_demo
 from bots.playground.port import PlaygroundPort
 from bots.playground.server import playground_of, start_site
@@ -23,30 +25,35 @@ from core.models import Base, Circle
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
 from tests.conftest import START, DatabaseTemplate, empty_database
+from tests.fakes.programme import Seeded, seed_programme
 from tests.fakes.wiring import connected
 
 
 @dataclass(frozen=True)
-class Seeded:
-    """The demo as seeded once: its database (copied for each test), the playground's channels and the clock."""
+class SeededOnce:
+    """A playground seeded once: its database (copied for each test), its channels, the clock where the
+    seeding left it, and what the seeding returned."""
 
     template: DatabaseTemplate
     port: PlaygroundPort
     now: datetime
+    result: Any
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str | None) -> Iterator[Seeded | None]:
-    """The demo programme seeded once per session (asserting it seeds) into a database each playground
-    test gets a copy of, with a copy of the channels the seeding wrote: seeding is dozens of requests,
-    and a test only needs the result. Where PostgreSQL refuses CREATE DATABASE, each test seeds its own."""
+def seed_once(
+    folder: Path,
+    pg_admin_url: str | None,
+    seed: Callable[[CircleService, ManualClock], Awaitable[Any]],
+    connect_scheduler: bool = True,
+) -> SeededOnce | None:
+    """Seeds a playground into a template database; None where PostgreSQL refuses CREATE DATABASE (each
+    test then seeds its own)."""
     try:
-        template = DatabaseTemplate(tmp_path_factory.mktemp("demo"), pg_admin_url)
+        template = DatabaseTemplate(folder, pg_admin_url)
     except DBAPIError:
-        yield None
-        return
+        return None
 
-    async def build() -> Seeded:
+    async def build() -> SeededOnce:
         database = Database(template.url)
         try:
             async with database.engine.begin() as conn:
@@ -54,20 +61,50 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str | 
             clock = ManualClock(START)
             port = PlaygroundPort(clock)
             service = CircleService(database, clock, lambda _workspace: port)
-            playground_of(service, port, clock, connected(Scheduler(service)))
-            assert await seed_demo(service)
+            scheduler = Scheduler(service)
+            playground_of(service, port, clock, connected(scheduler) if connect_scheduler else scheduler)
+            result = await seed(service, clock)
         finally:
             await database.dispose()
         port.listener = None
-        return Seeded(template, port, clock.now())
+        return SeededOnce(template, port, clock.now(), result)
 
     loop = asyncio.new_event_loop()
     try:
-        seeded = loop.run_until_complete(build())
+        return loop.run_until_complete(build())
     finally:
         loop.close()
+
+
+async def seeds_the_demo(service: CircleService, _clock: ManualClock) -> None:
+    assert await seed_demo(service)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str | None) -> Iterator[SeededOnce | None]:
+    """The demo programme seeded once per session (asserting it seeds) into a database each playground
+    test gets a copy of, with a copy of the channels the seeding wrote: seeding is dozens of requests,
+    and a test only needs the result."""
+    seeded = seed_once(tmp_path_factory.mktemp("demo"), pg_admin_url, seeds_the_demo)
     yield seeded
-    template.drop()
+    if seeded is not None:
+        seeded.template.drop()
+
+
+async def seeds_a_programme(service: CircleService, clock: ManualClock) -> Seeded:
+    return await seed_programme(service, clock, workspace=demo.WORKSPACE)
+
+
+@pytest.fixture(scope="session")
+def programme_template(
+    tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str | None
+) -> Iterator[SeededOnce | None]:
+    """The report tests' programme (tests/fakes/programme.py) seeded once per session into a playground
+    with no demo (hundreds of requests), copied for each test like the demo."""
+    seeded = seed_once(tmp_path_factory.mktemp("programme"), pg_admin_url, seeds_a_programme, connect_scheduler=False)
+    yield seeded
+    if seeded is not None:
+        seeded.template.drop()
 
 
 def channels_of(seeded: PlaygroundPort, clock: ManualClock) -> PlaygroundPort:
@@ -84,8 +121,12 @@ def channels_of(seeded: PlaygroundPort, clock: ManualClock) -> PlaygroundPort:
 
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_admin_url: str | None) -> Iterator[str]:
-    """A copy of the seeded demo's database for a test of the demo playground, else an empty one."""
-    seeded = request.getfixturevalue("demo_template") if "playground" in request.fixturenames else None
+    """A copy of the seeded demo's (or programme's) database for a test of that playground, else an empty one."""
+    seeded = None
+    if "playground" in request.fixturenames:
+        seeded = request.getfixturevalue("demo_template")
+    elif "programme_playground" in request.fixturenames:
+        seeded = request.getfixturevalue("programme_template")
     if seeded is None:
         yield from empty_database(tmp_path, pg_admin_url)
         return
@@ -95,7 +136,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_admin_url: s
 
 @pytest.fixture
 async def playground(request: pytest.FixtureRequest, db: Database, clock: ManualClock) -> Playground:
-    seeded: Seeded | None = request.getfixturevalue("demo_template")
+    seeded: SeededOnce | None = request.getfixturevalue("demo_template")
     if seeded is not None:
         clock.set(seeded.now)
         port = channels_of(seeded.port, clock)
