@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -120,13 +121,17 @@ class DatabaseTemplate:
         yield self._named(name)
 
     def drop(self) -> None:
-        """The template and its copies, all at the end: PostgreSQL checkpoints on each DROP DATABASE,
-        and a test waiting on that would wait for the disk."""
+        """The template and its copies, all at the end and on a thread of their own: PostgreSQL
+        checkpoints on each DROP DATABASE, and the next test would wait for the disk. The thread is
+        not a daemon, so the process finishes dropping before it exits."""
         if self.pg_admin_url is not None:
-            with self.admin.connect() as conn:
-                for name in [*self.copies, self.name]:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            self.admin.dispose()
+            threading.Thread(target=self._drop_all, name=f"drop {self.name}").start()
+
+    def _drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in [*self.copies, self.name]:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
 
 
 @pytest.fixture
