@@ -70,7 +70,7 @@ def worlds(tmp_path: Path, pg_admin_url: str | None) -> Iterator[Worlds]:
         admin = create_engine(sync_url(base))
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        urls.append(f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}")
+        urls.append(f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff")
     built = Worlds(urls)
     yield built
     built.close()

@@ -32,6 +32,19 @@ class RecordingPort:
     closed_dms: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
+    def copied(self) -> RecordingPort:
+        """The platform as it stands (its spaces, archive, closed DMs and transcript so far), for a test
+        that starts from a copy of the database this port served."""
+        following = next(self._ids)
+        self._ids = itertools.count(following)
+        return RecordingPort(
+            list(self.transcript),
+            {space: set(members) for space, members in self.spaces.items()},
+            set(self.archived),
+            set(self.closed_dms),
+            itertools.count(following),
+        )
+
     def _next(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids)}"
 

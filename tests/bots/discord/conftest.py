@@ -88,7 +88,7 @@ def module_database(tmp: pytest.TempPathFactory, pg_admin_url: str | None) -> tu
         admin.dispose()
 
     separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options=-csearch_path%3D{schema}", drop
+    return f"{base}{separator}options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff", drop
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

@@ -34,10 +34,7 @@ pytestmark = [
     pytest.mark.skipif(
         CHROMIUM is None, reason="Chromium was not found: `apt-get install chromium` (.ci/run installs it)"
     ),
-    pytest.mark.skipif(
-        os.environ.get("CIRCLES_TEST_DATABASE", "sqlite") != "sqlite",
-        reason="the browser test runs once, in the SQLite pass: the page is the same on any database",
-    ),
+    pytest.mark.one_database("the browser test runs once, in the SQLite pass: the page is the same on any database"),
 ]
 
 

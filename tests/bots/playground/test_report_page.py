@@ -3,6 +3,7 @@ the person who asked can open them; on disk they are readable by the playground'
 
 from __future__ import annotations
 
+import copy
 import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,23 +21,35 @@ from core.db import Database
 from core.messages import Attachment, message
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
-from tests.fakes.programme import CANARY, Seeded, seed_programme
+from tests.bots.playground.conftest import SeededOnce, channels_of
+from tests.fakes.programme import CANARY, Seeded, people, seed_programme
 
 
 @pytest.fixture
-async def programme_playground(db: Database, clock: ManualClock) -> Playground:
-    port = PlaygroundPort(clock)
+async def programme_playground(
+    programme_template: SeededOnce | None, db: Database, clock: ManualClock
+) -> tuple[Playground, Seeded]:
+    """A playground on a copy of the programme seeded once (tests/bots/playground/conftest.py)."""
+    if programme_template is not None:
+        clock.set(programme_template.now)
+    port = PlaygroundPort(clock) if programme_template is None else channels_of(programme_template.port, clock)
     service = CircleService(db, clock, lambda _workspace: port)
-    return playground_of(service, port, clock, Scheduler(service))
+    made = playground_of(service, port, clock, Scheduler(service))
+    if programme_template is None:
+        return made, await seed_programme(service, clock, workspace=demo.WORKSPACE)
+    done: Seeded = programme_template.result
+    return made, Seeded(people(service, demo.WORKSPACE), copy.deepcopy(done.tally), done.programme_id)
 
 
 @pytest.fixture
-async def reported(programme_playground: Playground, clock: ManualClock) -> AsyncIterator[tuple[Seeded, str, str]]:
+async def reported(
+    programme_playground: tuple[Playground, Seeded], clock: ManualClock
+) -> AsyncIterator[tuple[Seeded, str, str]]:
     """The seeded programme, the lead's report asked for, and the site serving it."""
-    seeded = await seed_programme(programme_playground.service, clock, workspace=demo.WORKSPACE)
+    playground, seeded = programme_playground
     assert "on their way" in await seeded.lead.says("/circle report spring")
-    runner, bound = await start_site(programme_playground, "127.0.0.1", 0)
-    posts = programme_playground.port.channel(dm_space(seeded.lead.user), seeded.lead.user)
+    runner, bound = await start_site(playground, "127.0.0.1", 0)
+    posts = playground.port.channel(dm_space(seeded.lead.user), seeded.lead.user)
     [dm] = [p for p in posts if "Open the report page" in dict(p.links)]  # calendars come as links too
     page = dict(dm.links)["Open the report page"]
     yield seeded, f"http://127.0.0.1:{bound}", page

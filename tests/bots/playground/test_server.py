@@ -25,6 +25,12 @@ from core.vocabulary import CircleStatus
 
 Session = Callable[[str], Awaitable[aiohttp.ClientSession]]
 
+# The page's HTTP and WebSocket shape is the same on any database (tests/conftest.py); what the playground
+# reads and writes for a request goes through the core, whose tests run on PostgreSQL too. The tests
+# marked `both_databases` below depend on the database: who sees which channel, a request applied once,
+# and the scheduler's due items reached by Skip ahead.
+pytestmark = pytest.mark.one_database("the playground's HTTP and WebSocket surface over the core")
+
 
 @pytest.fixture
 async def as_person(site: str) -> AsyncIterator[Session]:
@@ -59,6 +65,7 @@ def usage_text(command: str) -> str:
     return raised.value.message
 
 
+@pytest.mark.both_databases
 async def test_each_person_sees_only_their_own_circles_channels(as_person: Session) -> None:
     status, state = await call(await as_person("amara"), "GET", "/api/state")
     assert status == 200
@@ -155,6 +162,7 @@ async def test_member_text_stays_text_in_what_the_api_returns(as_person: Session
     assert last["blocks"] == [{"type": "text", "text": hostile}]
 
 
+@pytest.mark.both_databases
 async def test_a_request_sent_twice_is_applied_once(
     as_person: Session, spaces: dict[str, str], playground: Playground
 ) -> None:
@@ -322,6 +330,7 @@ async def test_the_page_runs_only_its_own_script_and_never_parses_text_as_html(s
         assert risky not in source
 
 
+@pytest.mark.both_databases
 async def test_skip_ahead_reaches_the_schedulers_meeting_reminder(
     as_person: Session, spaces: dict[str, str], playground: Playground, clock: ManualClock
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bots.slack.app import BOT_SCOPES
@@ -12,6 +13,9 @@ from core.membership import MembershipAction
 from core.models import Contribution, Person
 from tests.bots.slack.conftest import Running
 from tests.bots.slack.test_inbound import BEN, CHIDI, LEAD, circle_with_round
+
+# Slack's text and names as the member meant them: the same on any database (tests/conftest.py).
+pytestmark = pytest.mark.one_database("Slack's text encoding and names, over the core")
 
 
 async def contributions(running: Running) -> list[str]:

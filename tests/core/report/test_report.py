@@ -4,23 +4,30 @@ what is theirs."""
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import csv
 import io
 from collections import Counter
-from datetime import timedelta
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from core.clock import ManualClock
 from core.db import Database
-from core.models import Circle, Contribution, DueItem, DueKind, DueState, Programme, ProgrammeEvaluation
+from core.models import Base, Circle, Contribution, DueItem, DueKind, DueState, Programme, ProgrammeEvaluation
 from core.report.charts import HEIGHT_PX, WIDTH_PX, draw_all
 from core.report.export import csv_bytes
 from core.report.privacy import ALL_CIRCLES, TOO_FEW, Report, circle_report, programme_report
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
-from tests.fakes.programme import CANARY, PLANS, Seeded, Tally, seed_programme
+from tests.conftest import START, DatabaseTemplate, empty_database
+from tests.fakes.programme import CANARY, PLANS, Seeded, Tally, people, seed_programme
 from tests.fakes.recording_port import RecordingPort, Sent
 
 LABELS = {"north": "Circle A", "south": "south", "tiny": "Circle C"}  # the lead runs south
@@ -116,9 +123,73 @@ async def month_on(service: CircleService, clock: ManualClock, port: RecordingPo
     return [s for s in port.of_kind("dm") if s.message is not None and "Monthly digest" in s.message.summary]
 
 
+@dataclass(frozen=True)
+class Built:
+    """The seeded programme as it stood when the template was built: a test starts from a copy of
+    the database, the clock where the seeding left it, and the script's own tally."""
+
+    template: DatabaseTemplate
+    port: RecordingPort
+    now: datetime
+    tally: Tally
+    programme_id: int
+
+
+@pytest.fixture(scope="module")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str | None) -> Iterator[Built | None]:
+    """The programme is seeded once for the module (its seeding asserts every step) and each test gets a
+    copy of that database: seeding is hundreds of requests, and most tests here only read the result.
+    Where PostgreSQL refuses CREATE DATABASE, each test seeds its own instead."""
+    try:
+        template = DatabaseTemplate(tmp_path_factory.mktemp("seeded"), pg_admin_url)
+    except DBAPIError:
+        yield None
+        return
+
+    async def build() -> Built:
+        database = Database(template.url)
+        try:
+            async with database.engine.begin() as conn:
+                await conn.run_sync(Base.metadata.create_all)
+            clock, port = ManualClock(START), RecordingPort()
+            done = await seed_programme(CircleService(database, clock, lambda _workspace: port), clock)
+        finally:
+            await database.dispose()
+        return Built(template, port, clock.now(), done.tally, done.programme_id)
+
+    loop = asyncio.new_event_loop()
+    try:
+        built = loop.run_until_complete(build())
+    finally:
+        loop.close()
+    yield built
+    template.drop()
+
+
 @pytest.fixture
-async def seeded(service: CircleService, clock: ManualClock) -> Seeded:
-    return await seed_programme(service, clock)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_admin_url: str | None) -> Iterator[str]:
+    """A copy of the seeded programme's database for a test that starts from it, else an empty one."""
+    built = request.getfixturevalue("seeded_template") if "seeded" in request.fixturenames else None
+    if built is None:
+        yield from empty_database(tmp_path, pg_admin_url)
+        return
+    with built.template.copy(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def port(request: pytest.FixtureRequest) -> RecordingPort:
+    """The fake platform as the seeding left it (its spaces and DMs) for a test that starts from the copy."""
+    built = request.getfixturevalue("seeded_template") if "seeded" in request.fixturenames else None
+    return RecordingPort() if built is None else built.port.copied()
+
+
+@pytest.fixture
+async def seeded(seeded_template: Built | None, service: CircleService, clock: ManualClock) -> Seeded:
+    if seeded_template is None:
+        return await seed_programme(service, clock)
+    clock.set(seeded_template.now)
+    return Seeded(people(service), copy.deepcopy(seeded_template.tally), seeded_template.programme_id)
 
 
 async def test_every_figure_matches_the_count_the_members_script_kept(seeded: Seeded, db: Database) -> None:
@@ -310,8 +381,7 @@ async def test_words_reach_the_lead_only_from_three_who_chose_to_share(
     assert CANARY not in await seeded.person(1).says("/circle report")
 
 
-async def test_the_closing_questions_form(service: CircleService, clock: ManualClock, db: Database) -> None:
-    seeded = await seed_programme(service, clock)
+async def test_the_closing_questions_form(seeded: Seeded, service: CircleService, db: Database) -> None:
     chidi, outsider = seeded.person(2), seeded.person(13)
     reply = await service.run_command(chidi.actor, "/circle evaluate spring")
     assert reply.form is not None
