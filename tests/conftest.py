@@ -77,6 +77,15 @@ def empty_database(tmp_path: Path, pg_admin_url: str | None) -> Iterator[str]:
     admin.dispose()
 
 
+def copy_or_empty(template: DatabaseTemplate | None, tmp_path: Path, pg_admin_url: str | None) -> Iterator[str]:
+    """A copy of the template for a test that starts from one, else an empty database."""
+    if template is None:
+        yield from empty_database(tmp_path, pg_admin_url)
+        return
+    with template.copy(tmp_path) as url:
+        yield url
+
+
 class DatabaseTemplate:
     """A database built once and copied for each test that starts from it: the SQLite file copied, or
     on PostgreSQL a database of its own made with `CREATE DATABASE … TEMPLATE` (a copy of the files).

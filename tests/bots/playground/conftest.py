@@ -24,7 +24,7 @@ from core.db import Database
 from core.models import Base, Circle
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
-from tests.conftest import START, DatabaseTemplate, empty_database
+from tests.conftest import START, DatabaseTemplate, copy_or_empty
 from tests.fakes.programme import Seeded, seed_programme
 from tests.fakes.wiring import connected
 
@@ -127,11 +127,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_admin_url: s
         seeded = request.getfixturevalue("demo_template")
     elif "programme_playground" in request.fixturenames:
         seeded = request.getfixturevalue("programme_template")
-    if seeded is None:
-        yield from empty_database(tmp_path, pg_admin_url)
-        return
-    with seeded.template.copy(tmp_path) as url:
-        yield url
+    yield from copy_or_empty(seeded.template if seeded is not None else None, tmp_path, pg_admin_url)
 
 
 @pytest.fixture

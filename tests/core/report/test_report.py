@@ -26,7 +26,7 @@ from core.report.export import csv_bytes
 from core.report.privacy import ALL_CIRCLES, TOO_FEW, Report, circle_report, programme_report
 from core.scheduling.scheduler import Scheduler
 from core.service import CircleService
-from tests.conftest import START, DatabaseTemplate, empty_database
+from tests.conftest import START, DatabaseTemplate, copy_or_empty
 from tests.fakes.programme import CANARY, PLANS, Seeded, Tally, people, seed_programme
 from tests.fakes.recording_port import RecordingPort, Sent
 
@@ -170,11 +170,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str 
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_admin_url: str | None) -> Iterator[str]:
     """A copy of the seeded programme's database for a test that starts from it, else an empty one."""
     built = request.getfixturevalue("seeded_template") if "seeded" in request.fixturenames else None
-    if built is None:
-        yield from empty_database(tmp_path, pg_admin_url)
-        return
-    with built.template.copy(tmp_path) as url:
-        yield url
+    yield from copy_or_empty(built.template if built is not None else None, tmp_path, pg_admin_url)
 
 
 @pytest.fixture
