@@ -1,7 +1,7 @@
 """Shared fixtures: a real database (SQLite file, or PostgreSQL when CIRCLES_TEST_DATABASE names
 one), a manual clock, the recording port and the service wired to all three.
 
-Which tests run on which pass. `scripts/test` runs the suite twice: on SQLite (every test), then on
+Which tests run on which pass. `scripts/test` runs the suite twice, at once: on SQLite (every test) and on
 PostgreSQL. The PostgreSQL pass runs only the tests whose outcome can depend on the database; the
 others would run there exactly as on SQLite and catch nothing new. A test is left out of it when:
 
