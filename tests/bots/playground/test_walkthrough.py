@@ -45,16 +45,21 @@ async def usable(page: Page, box: str) -> None:
     assert found["width"] >= PHONE["width"] * 0.5, found
 
 
-async def skip_until(page: Page, seen: Locator, tries: int = 6) -> None:
-    """*Skip ahead* until `seen` shows: other circles' reminders and nudges may fall due first."""
+async def press_until(page: Page, button: str, seen: Locator, tries: int, wait_ms: int) -> None:
+    """Presses `button` until `seen` shows, waiting `wait_ms` after each press."""
     for _ in range(tries):
-        await page.get_by_role("button", name="Skip ahead").click()
+        await page.get_by_role("button", name=button).click()
         try:
-            await expect(seen).to_be_visible(timeout=2_000)
+            await expect(seen).to_be_visible(timeout=wait_ms)
             return
         except AssertionError:
             continue
     await expect(seen).to_be_visible()
+
+
+async def skip_until(page: Page, seen: Locator, tries: int = 6) -> None:
+    """*Skip ahead* until `seen` shows: other circles' reminders and nudges may fall due first."""
+    await press_until(page, "Skip ahead", seen, tries, 2_000)
 
 
 async def test_one_live_meeting_on_a_laptop_and_a_phone(browser: Browser, site: str) -> None:
@@ -159,10 +164,4 @@ async def close_thread(page: Page) -> None:
     """Back to the channel. The round's last updates re-draw the open thread as they arrive, and a
     press that lands on the button being replaced is lost: press again until the channel shows."""
     channel = page.get_by_role("heading", name="# leaders")
-    for _ in range(5):
-        await page.get_by_role("button", name="Close thread, back to the channel").click()
-        try:
-            await expect(channel).to_be_visible(timeout=1000)
-            return
-        except AssertionError:
-            continue
+    await press_until(page, "Close thread, back to the channel", channel, 5, 1_000)
