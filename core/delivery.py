@@ -53,33 +53,36 @@ log = logging.getLogger(__name__)
 Row = TypeVar("Row", Circle, Meeting, Round, Person)
 
 
-@dataclass(frozen=True)
 class Known:
     """Rows a committed request loaded, as it committed them, for its own effects' delivery.
 
-    Only whole rows are kept (every column loaded; a circle with its members and their people). A
-    platform reference (a circle's space, a round's thread) is written once, by a send, and never
+    Only whole rows are given out (every column loaded; a circle with its members and their people).
+    A platform reference (a circle's space, a round's thread) is written once, by a send, and never
     changed: a circle or round the request saw without one is read again, because an earlier send may
     have made it since. Anything else a later request changes, it sends again after this (per circle,
-    in order), so what these rows say is never the last word."""
+    in order), so what these rows say is never the last word. A row is checked when it is asked for:
+    a request loads a dozen rows and its effects ask for one or two."""
 
-    rows: dict[tuple[type[Any], int], Any] = field(default_factory=dict)
+    def __init__(self, rows: dict[tuple[type[Any], int], Any] | None = None) -> None:
+        self.rows = rows or {}
 
     @classmethod
     def of(cls, loaded: Iterable[object]) -> Known:
-        rows: dict[tuple[type[Any], int], Any] = {}
-        for row in loaded:
-            if isinstance(row, Circle | Meeting | Round | Person) and _whole(row):
-                if isinstance(row, Circle) and (not row.space_ref or not _with_members(row)):
-                    continue
-                if isinstance(row, Round) and not row.thread_ref:
-                    continue
-                rows[(type(row), row.id)] = row
-        return cls(rows)
+        return cls({(type(row), row.id): row for row in loaded if isinstance(row, Circle | Meeting | Round | Person)})
 
     def get(self, model: type[Row], row_id: int) -> Row | None:
         row: Row | None = self.rows.get((model, row_id))
-        return row
+        return row if row is not None and _usable(row) else None
+
+
+def _usable(row: Circle | Meeting | Round | Person) -> bool:
+    if not _whole(row):
+        return False
+    if isinstance(row, Circle):
+        return bool(row.space_ref) and _with_members(row)
+    if isinstance(row, Round):
+        return bool(row.thread_ref)
+    return True
 
 
 NOTHING_KNOWN = Known()
