@@ -8,6 +8,11 @@ whatever it does not confirm stays in the table, and the dispatcher (any worker)
 fast path's short lease runs out or it hands the rows back. Reminders and nudges travel the same
 way: one mechanism for "now" and "later".
 
+A DM that someone else's action sends (an invitation, a join request for the lead, a calendar file)
+keeps the person's quiet hours, as `/circle quiet` promises: during them its row is born waiting,
+not claimed, for the moment they end, and the dispatcher looks again when it falls due. A DM the
+person asked for themselves (their data, a report) comes at once: they are at the keyboard.
+
 Effects are stored as JSON: the neutral `Message` as typed blocks (time markers stay inline tokens in
 their text) with the people it quotes, attachments' bytes as base64.
 """
@@ -27,7 +32,8 @@ from sqlalchemy.orm.util import identity_key
 from core import effects as fx
 from core.db import UnitOfWork
 from core.messages import Attachment, Message, message_from_json, message_to_json
-from core.models import CheckIn, DueItem, DueKind, DueState, Meeting, Round
+from core.models import CheckIn, DueItem, DueKind, DueState, Meeting, Person, Round, Workspace
+from core.scheduling.hours import hours_of
 
 FAST_LEASE = timedelta(seconds=30)  # the fast path's hold on a request's effects; then anyone may send them
 
@@ -180,28 +186,65 @@ async def write(
     now: datetime,
     worker: str,
     lease: timedelta = FAST_LEASE,
+    actor_id: int | None = None,
 ) -> list[DueItem]:
-    """Adds the effects as rows of this unit of work, claimed by `worker` (the fast path) for a short lease."""
+    """Adds the effects as rows of this unit of work, claimed by `worker` (the fast path) for a short
+    lease; a DM to someone other than `actor_id` during their quiet hours waits for them instead."""
     rows = []
     batch = uuid.uuid4().hex[:16]
     looked_up: dict[tuple[str, int], str] = {}
     for index, effect in enumerate(effects):
-        rows.append(
-            DueItem(
-                key=f"effect:{batch}:{index}",
-                kind=DueKind.EFFECT,
-                state=DueState.CLAIMED,
-                workspace_id=workspace_id,
-                due_at=now,
-                not_before=now,
-                claimed_by=worker,
-                claimed_until=now + lease,
-                attempts=1,
-                payload=encode_effect(effect),
-                ordering_key=await _ordering_key_once(uow, effect, looked_up),
-            )
+        row = DueItem(
+            key=f"effect:{batch}:{index}",
+            kind=DueKind.EFFECT,
+            state=DueState.CLAIMED,
+            workspace_id=workspace_id,
+            due_at=now,
+            not_before=now,
+            claimed_by=worker,
+            claimed_until=now + lease,
+            attempts=1,
+            payload=encode_effect(effect),
+            ordering_key=await _ordering_key_once(uow, effect, looked_up),
         )
+        if (until := await _held_until(uow, effect, workspace_id, actor_id, now)) is not None:
+            _hold_for(row, until, _recipient(effect))
+        rows.append(row)
     uow.session.add_all(rows)
     if rows:
         await uow.session.flush()
     return rows
+
+
+def _recipient(effect: fx.Effect) -> int | None:
+    """The one person an effect reaches in their DMs."""
+    match effect:
+        case fx.SendFiles(person_id=person_id) | fx.TellPrivately(person_id=person_id):
+            return person_id
+    return None
+
+
+async def _held_until(
+    uow: UnitOfWork, effect: fx.Effect, workspace_id: int, actor_id: int | None, now: datetime
+) -> datetime | None:
+    """When a DM that someone else caused may reach its person, if not now."""
+    person_id = _recipient(effect)
+    if person_id is None or person_id == actor_id:
+        return None
+    person = await uow.session.get(Person, person_id)
+    workspace = await uow.session.get(Workspace, workspace_id)
+    if person is None or workspace is None:
+        return None
+    hours = hours_of(person, workspace)
+    return hours.next_allowed_moment(now) if hours.is_quiet(now) else None
+
+
+def _hold_for(row: DueItem, until: datetime, person_id: int | None) -> None:
+    """Waiting for the dispatcher, which looks at the person's hours again when it falls due (`person_id`
+    says whose). It keeps no channel order: what the person asks for meanwhile is not held behind it."""
+    row.state = DueState.PENDING
+    row.not_before = until
+    row.claimed_by = row.claimed_until = None
+    row.attempts = 0
+    row.person_id = person_id
+    row.ordering_key = None

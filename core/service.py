@@ -229,7 +229,7 @@ class CircleService:
             assert workspace is not None
             scene = await meeting.load_scene(uow, circle, meeting_row, get_format(circle.format_key), now)
             await meeting.advance_phase(scene, None, round_.phase)
-            batch = await self._write_outbox(uow, workspace.id, list(uow.effects), now)
+            batch = await self._write_outbox(uow, workspace.id, list(uow.effects), now, None)
             await uow.commit()
             circle_id = circle.id
         await self.outbox.send_now(workspace, batch, uow.loaded)
@@ -248,7 +248,7 @@ class CircleService:
                 if key is not None:
                     uow.session.add(HandledRequest(key=key, handled_at=ctx.now))
                 effects: list[Effect] = list(uow.effects)
-                batch = await self._write_outbox(uow, ctx.workspace.id, effects, ctx.now)
+                batch = await self._write_outbox(uow, ctx.workspace.id, effects, ctx.now, ctx.person.id)
                 await uow.commit()
                 workspace = ctx.workspace
                 changed = Changed(ctx.person.id, _circles_in(effects))
@@ -267,14 +267,18 @@ class CircleService:
         return reply
 
     async def _write_outbox(
-        self, uow: UnitOfWork, workspace_id: int, effects: list[Effect], now: datetime
+        self, uow: UnitOfWork, workspace_id: int, effects: list[Effect], now: datetime, actor_id: int | None
     ) -> outbox.Written:
         """The request's effects as outbox rows held by its own fast path for a short lease, and what
-        stood ahead of them in their channels: both in the request's transaction."""
+        stood ahead of them in their channels: both in the request's transaction. A DM held for
+        someone's quiet hours is left to the dispatcher. `actor_id`: who acted (None: the bot)."""
         if not effects:
             return outbox.Written([], [])
-        rows = await outbox.write(uow, workspace_id, effects, now, self.outbox.worker_now, self.outbox.fast_lease)
-        return outbox.Written(rows, effects, await self.outbox.look_ahead(uow.session, rows))
+        worker = self.outbox.worker_now
+        rows = await outbox.write(uow, workspace_id, effects, now, worker, self.outbox.fast_lease, actor_id)
+        now_rows = [(row, effect) for row, effect in zip(rows, effects, strict=True) if row.claimed_by == worker]
+        items, sending = [row for row, _ in now_rows], [effect for _, effect in now_rows]
+        return outbox.Written(items, sending, await self.outbox.look_ahead(uow.session, items))
 
     async def _notify(self, changed: Changed) -> None:
         """Tells listeners after the commit; a listener's failure never fails the request."""

@@ -278,6 +278,8 @@ def _facilitator(circle: Circle, meeting: Meeting | None, about: int | None) -> 
 def decide(item: DueItem, facts: _Facts, now: datetime) -> Outcome:
     """What a claimed item comes to now: a message, a round to move on, later, or never."""
     if item.kind == DueKind.EFFECT:  # a committed request's: carried out whatever happened since
+        if item.person_id is not None:  # a DM held for the person's quiet hours (`outbox.write`)
+            return _after_quiet_hours(item, facts, now)
         return Carry(outbox.decode_effect(item.payload))
     if item.expires_at is not None and now >= item.expires_at:
         return Drop(f"fell due at {item.due_at:%Y-%m-%d %H:%M} UTC; no longer meaningful", loud=True)
@@ -297,6 +299,17 @@ def decide(item: DueItem, facts: _Facts, now: datetime) -> Outcome:
     if item.kind in (DueKind.TIMEBOX_ALERT, DueKind.BREAK_OFFER):
         return LiveNotice() if facilitation.still_meaningful(item, facts.meetings, facts.rounds) else Drop("moved on")
     return _direct_message(item, facts, circle, now)
+
+
+def _after_quiet_hours(item: DueItem, facts: _Facts, now: datetime) -> Outcome:
+    """Their hours again, as they are now: they may have moved zone or changed their quiet hours."""
+    person = facts.people.get(item.person_id or 0)
+    if person is None:
+        return Drop("the person is gone")
+    hours = hours_of(person, facts.workspaces[item.workspace_id])
+    if hours.is_quiet(now):
+        return Defer(hours.next_allowed_moment(now), "quiet hours")
+    return Carry(outbox.decode_effect(item.payload))
 
 
 def _call_for_bids(item: DueItem, facts: _Facts, circle: Circle | None) -> Outcome:

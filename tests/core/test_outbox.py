@@ -335,3 +335,76 @@ async def test_a_check_ins_post_and_the_words_it_quotes_are_recorded_with_its_se
     async with db.unit_of_work() as uow:
         assert list(await uow.session.scalars(select(QuotedMessage))) == []  # dealt with, in the same write
     assert {r.state for r in await effect_rows(db)} == {DueState.SENT}
+
+
+# Quiet hours: a DM someone else causes waits for the person's morning ------------------------------
+
+LOS_ANGELES_MORNING = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)  # 08:00 there; the tests start at 01:00
+
+
+async def night_owl_invited(service: CircleService) -> tuple[Member, Member]:
+    """Ana (UTC, 09:00) invites Ben, whose 01:00 in Los Angeles is inside his quiet hours (21:00-08:00)."""
+    ana, ben = cast(service, 2)
+    ben.timezone = "America/Los_Angeles"
+    await ben.says("/circle status")  # the bot has met Ben, and knows his zone
+    await ana.says("/circle new team")
+    assert "Invited Ben" in await ana.says(f"/circle add {ben.mention}")
+    return ana, ben
+
+
+async def test_an_invitation_waits_for_the_end_of_the_invited_persons_quiet_hours(
+    service: CircleService, port: RecordingPort, db: Database, clock: ManualClock
+) -> None:
+    _, ben = await night_owl_invited(service)
+    assert [s for s in port.of_kind("dm") if s.target == ben.user] == []
+    (held,) = [r for r in await effect_rows(db) if r.state == DueState.PENDING]
+    assert held.not_before == LOS_ANGELES_MORNING
+    assert (held.claimed_by, held.ordering_key) == (None, None)
+    dispatcher = Dispatcher(service)
+    assert await dispatcher.tick() == 0
+    clock.set(LOS_ANGELES_MORNING - timedelta(minutes=1))
+    assert await dispatcher.tick() == 0
+    clock.set(LOS_ANGELES_MORNING)
+    assert await dispatcher.tick() == 1
+    assert await dispatcher.tick() == 0  # once
+    (invitation,) = [s for s in port.of_kind("dm") if s.target == ben.user]
+    assert "invites you" in invitation.text
+    assert await ben.accepts_invitations() != []  # the button in it works as one sent at once would
+
+
+async def test_a_dm_the_person_asks_for_comes_at_once_and_not_behind_one_that_waits(
+    service: CircleService, port: RecordingPort, db: Database
+) -> None:
+    _, ben = await night_owl_invited(service)
+    port.clear()
+    await ben.says("/circle my-data")
+    assert [s.target for s in port.of_kind("files")] == [ben.user]  # at 01:00, because he asked
+    assert port.of_kind("dm") == []
+    assert len([r for r in await effect_rows(db) if r.state == DueState.PENDING]) == 1  # the invitation waits
+
+
+async def test_a_waiting_dm_looks_at_the_persons_hours_again_when_it_falls_due(
+    service: CircleService, port: RecordingPort, db: Database, clock: ManualClock
+) -> None:
+    _, ben = await night_owl_invited(service)
+    assert "to 09:00" in await ben.says("/circle quiet 00:00-09:00")  # a longer night, set since
+    dispatcher = Dispatcher(service)
+    clock.set(LOS_ANGELES_MORNING)
+    assert await dispatcher.tick() == 0
+    (held,) = [r for r in await effect_rows(db) if r.state == DueState.PENDING]
+    assert held.not_before == LOS_ANGELES_MORNING + timedelta(hours=1)
+    clock.set(held.not_before)
+    assert await dispatcher.tick() == 1
+    assert [s.target for s in port.of_kind("dm")] == [ben.user]
+
+
+async def test_a_dm_to_someone_outside_their_quiet_hours_goes_at_once(
+    service: CircleService, port: RecordingPort, db: Database
+) -> None:
+    ana, chidi = cast(service, 3)[0::2]
+    chidi.timezone = "Asia/Tokyo"  # 18:00 there
+    await chidi.says("/circle status")
+    await ana.says("/circle new team")
+    await ana.says(f"/circle add {chidi.mention}")
+    assert [s.target for s in port.of_kind("dm") if "invites you" in s.text] == [chidi.user]
+    assert {r.state for r in await effect_rows(db)} == {DueState.SENT}
