@@ -259,9 +259,7 @@ async def seed(db: Database, shape: Shape) -> list[CircleState]:
                 await conn.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
                 )
-    async with db.engine.connect() as conn:  # fresh statistics, as a long-running database has
-        await conn.execute(text("ANALYZE"))
-        await conn.commit()
+    await settle(db)
     return [
         CircleState(
             c,
@@ -274,6 +272,20 @@ async def seed(db: Database, shape: Shape) -> list[CircleState]:
         )
         for c in shape.active()
     ]
+
+
+async def settle(db: Database) -> None:
+    """Fresh statistics, as a long-running database has. On PostgreSQL the seeded tables are vacuumed
+    too: otherwise autovacuum takes up the freshly copied rows in the middle of the load (one run's
+    p99 at 100,000 circles came out 1.32 times the p99 at 1,000, where the run before gave 0.98)."""
+    async with db.engine.connect() as conn:
+        if db.is_sqlite:
+            await conn.execute(text("ANALYZE"))
+            await conn.commit()
+            return
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        seeded = (Workspace, Person, Circle, Membership, Meeting, Bid, Round)
+        await conn.execute(text(f"VACUUM ANALYZE {', '.join(model.__tablename__ for model in seeded)}"))
 
 
 async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]], is_sqlite: bool) -> None:
