@@ -23,7 +23,7 @@ from core.db import UnitOfWork
 from core.effects import AddToSpace, OpenSpace, PostToCircle, RemoveFromSpace, TellPrivately
 from core.errors import CircleError, NotFound
 from core.formats import Format
-from core.messages import Actions, Button, ButtonStyle, Message, Reply, Text, message
+from core.messages import Actions, Button, ButtonStyle, Message, Reply, Text, message, moment_token
 from core.models import (
     Circle,
     Invitation,
@@ -37,6 +37,7 @@ from core.models import (
 )
 from core.requests import AddPeople, Join, RemovePerson
 from core.scheduling.calendar import offer_calendar
+from core.scheduling.hours import hours_of
 from core.vocabulary import CircleStatus, Mode, Platform, Role
 
 MAX_MEMBERS = 8  # 5-7 members and a facilitator
@@ -142,7 +143,22 @@ async def invite(ctx: RequestContext, req: AddPeople) -> Reply:
         _send_invitation(ctx, circle, invitation, person)
     seen = "" if history or not past else " They won't see what was said before they join."
     also = f" (If my DM can't reach them, they can accept with /circle join {circle.name}.)"
-    return Reply(message(f"Invited {names} to {circle.name}; they join once they accept.{seen}{also}"))
+    later = _after_quiet_hours(ctx, people)
+    return Reply(message(f"Invited {names} to {circle.name}; they join once they accept.{seen}{later}{also}"))
+
+
+def _after_quiet_hours(ctx: RequestContext, people: list[Person]) -> str:
+    """Whose invitation waits for the end of their quiet hours (`core.outbox`), so the lead is not left
+    wondering why nobody answers."""
+    waiting = [
+        (person, until)
+        for person in people
+        if (until := hours_of(person, ctx.workspace).held_until(ctx.now)) is not None
+    ]
+    return "".join(
+        f" It's quiet hours for {person.display_name}: the invitation reaches them {moment_token(until)}."
+        for person, until in waiting
+    )
 
 
 async def invite_formed(ctx: RequestContext, circle: Circle, person: Person, role: Role) -> None:
@@ -308,13 +324,15 @@ async def press(ctx: RequestContext, action: str, ident: int) -> Reply:
             )
             if not drafts:
                 return Reply(message("Those invitations have already gone out."))
-            names = []
+            invited = []
             for invitation in drafts:
                 person = await ctx.uow.session.get(Person, invitation.person_id)
                 assert person is not None
                 _send_invitation(ctx, circle, invitation, person)
-                names.append(person.display_name)
-            return Reply(message(f"Invited {', '.join(names)} to {circle.name}; they join once they accept."))
+                invited.append(person)
+            names = [person.display_name for person in invited]
+            later = _after_quiet_hours(ctx, invited)
+            return Reply(message(f"Invited {', '.join(names)} to {circle.name}; they join once they accept.{later}"))
         case MembershipAction.APPROVE | MembershipAction.REFUSE:
             invitation = await ctx.uow.session.get(Invitation, ident)
             if invitation is None or invitation.kind != InvitationKind.REQUEST:

@@ -235,8 +235,7 @@ async def _held_until(
     workspace = await uow.session.get(Workspace, workspace_id)
     if person is None or workspace is None:
         return None
-    hours = hours_of(person, workspace)
-    return hours.next_allowed_moment(now) if hours.is_quiet(now) else None
+    return hours_of(person, workspace).held_until(now)
 
 
 def _hold_for(row: DueItem, until: datetime, person_id: int | None) -> None:

@@ -306,9 +306,8 @@ def _after_quiet_hours(item: DueItem, facts: _Facts, now: datetime) -> Outcome:
     person = facts.people.get(item.person_id or 0)
     if person is None:
         return Drop("the person is gone")
-    hours = hours_of(person, facts.workspaces[item.workspace_id])
-    if hours.is_quiet(now):
-        return Defer(hours.next_allowed_moment(now), "quiet hours")
+    if (until := hours_of(person, facts.workspaces[item.workspace_id]).held_until(now)) is not None:
+        return Defer(until, "quiet hours")
     return Carry(outbox.decode_effect(item.payload))
 
 

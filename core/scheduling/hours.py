@@ -38,6 +38,10 @@ class Hours:
             candidate = self._end_of_quiet(candidate)
         return candidate
 
+    def held_until(self, moment: datetime) -> datetime | None:
+        """When a DM sent at `moment` reaches them, if not at once."""
+        return self.next_allowed_moment(moment) if self.is_quiet(moment) else None
+
     def _end_of_quiet(self, moment: datetime) -> datetime:
         local = moment.astimezone(self.zone)
         clock = local.time().replace(tzinfo=None)

@@ -348,7 +348,10 @@ async def night_owl_invited(service: CircleService) -> tuple[Member, Member]:
     ben.timezone = "America/Los_Angeles"
     await ben.says("/circle status")  # the bot has met Ben, and knows his zone
     await ana.says("/circle new team")
-    assert "Invited Ben" in await ana.says(f"/circle add {ben.mention}")
+    told = await ana.says(f"/circle add {ben.mention}")
+    assert "Invited Ben" in told
+    assert "It's quiet hours for Ben: the invitation reaches them" in told  # Ana knows why he is silent
+    assert "16:00" in told
     return ana, ben
 
 
@@ -405,6 +408,6 @@ async def test_a_dm_to_someone_outside_their_quiet_hours_goes_at_once(
     chidi.timezone = "Asia/Tokyo"  # 18:00 there
     await chidi.says("/circle status")
     await ana.says("/circle new team")
-    await ana.says(f"/circle add {chidi.mention}")
+    assert "quiet hours" not in await ana.says(f"/circle add {chidi.mention}")
     assert [s.target for s in port.of_kind("dm") if "invites you" in s.text] == [chidi.user]
     assert {r.state for r in await effect_rows(db)} == {DueState.SENT}
