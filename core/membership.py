@@ -150,14 +150,10 @@ async def invite(ctx: RequestContext, req: AddPeople) -> Reply:
 def _after_quiet_hours(ctx: RequestContext, people: list[Person]) -> str:
     """Whose invitation waits for the end of their quiet hours (`core.outbox`), so the lead is not left
     wondering why nobody answers."""
-    waiting = [
-        (person, until)
-        for person in people
-        if (until := hours_of(person, ctx.workspace).held_until(ctx.now)) is not None
-    ]
     return "".join(
         f" It's quiet hours for {person.display_name}: the invitation reaches them {moment_token(until)}."
-        for person, until in waiting
+        for person in people
+        if (until := hours_of(person, ctx.workspace).held_until(ctx.now)) is not None
     )
 
 
