@@ -326,9 +326,9 @@ async def press(ctx: RequestContext, action: str, ident: int) -> Reply:
                 assert person is not None
                 _send_invitation(ctx, circle, invitation, person)
                 invited.append(person)
-            names = [person.display_name for person in invited]
+            names = ", ".join(person.display_name for person in invited)
             later = _after_quiet_hours(ctx, invited)
-            return Reply(message(f"Invited {', '.join(names)} to {circle.name}; they join once they accept.{later}"))
+            return Reply(message(f"Invited {names} to {circle.name}; they join once they accept.{later}"))
         case MembershipAction.APPROVE | MembershipAction.REFUSE:
             invitation = await ctx.uow.session.get(Invitation, ident)
             if invitation is None or invitation.kind != InvitationKind.REQUEST:

@@ -207,8 +207,9 @@ async def write(
             payload=encode_effect(effect),
             ordering_key=await _ordering_key_once(uow, effect, looked_up),
         )
-        if (until := await _held_until(uow, effect, workspace_id, actor_id, now)) is not None:
-            _hold_for(row, until, _recipient(effect))
+        person_id = _recipient(effect)
+        if person_id not in (None, actor_id) and (until := await _quiet_until(uow, person_id, workspace_id, now)):
+            _hold_for(row, until, person_id)
         rows.append(row)
     uow.session.add_all(rows)
     if rows:
@@ -224,13 +225,8 @@ def _recipient(effect: fx.Effect) -> int | None:
     return None
 
 
-async def _held_until(
-    uow: UnitOfWork, effect: fx.Effect, workspace_id: int, actor_id: int | None, now: datetime
-) -> datetime | None:
-    """When a DM that someone else caused may reach its person, if not now."""
-    person_id = _recipient(effect)
-    if person_id is None or person_id == actor_id:
-        return None
+async def _quiet_until(uow: UnitOfWork, person_id: int, workspace_id: int, now: datetime) -> datetime | None:
+    """When the end of this person's quiet hours lets a DM reach them, if not now."""
     person = await uow.session.get(Person, person_id)
     workspace = await uow.session.get(Workspace, workspace_id)
     if person is None or workspace is None:
@@ -238,7 +234,7 @@ async def _held_until(
     return hours_of(person, workspace).held_until(now)
 
 
-def _hold_for(row: DueItem, until: datetime, person_id: int | None) -> None:
+def _hold_for(row: DueItem, until: datetime, person_id: int) -> None:
     """Waiting for the dispatcher, which looks at the person's hours again when it falls due (`person_id`
     says whose). It keeps no channel order: what the person asks for meanwhile is not held behind it."""
     row.state = DueState.PENDING

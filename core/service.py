@@ -276,9 +276,11 @@ class CircleService:
             return outbox.Written([], [])
         worker = self.outbox.worker_now
         rows = await outbox.write(uow, workspace_id, effects, now, worker, self.outbox.fast_lease, actor_id)
-        now_rows = [(row, effect) for row, effect in zip(rows, effects, strict=True) if row.claimed_by == worker]
-        items, sending = [row for row, _ in now_rows], [effect for _, effect in now_rows]
-        return outbox.Written(items, sending, await self.outbox.look_ahead(uow.session, items))
+        sending = [(row, effect) for row, effect in zip(rows, effects, strict=True) if row.claimed_by == worker]
+        items = [row for row, _ in sending]
+        return outbox.Written(
+            items, [effect for _, effect in sending], await self.outbox.look_ahead(uow.session, items)
+        )
 
     async def _notify(self, changed: Changed) -> None:
         """Tells listeners after the commit; a listener's failure never fails the request."""
